@@ -1,0 +1,340 @@
+/**
+ * Real redis-server processes for tests: standalone, N independent nodes, a 3-master cluster,
+ * master + replica + 3 sentinels. Each process runs on a free port in its own temp dir, without
+ * persistence. A reaper process kills every server when the test process dies, however it dies.
+ * Never ioredis-mock.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, appendFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+
+const execFileAsync = promisify(execFile);
+
+/** Directory under which every harness temp dir is made (and the reaper's pid list lives). */
+export const HARNESS_ROOT = join(tmpdir(), 'nrk-harness');
+
+let reaperFile: string | undefined;
+
+/** Starts (once per process) a detached shell that kills our servers when this process dies. */
+function ensureReaper(): string {
+  if (reaperFile) return reaperFile;
+  const dir = mkdtempSync(join(tmpdir(), 'nrk-reaper-'));
+  reaperFile = join(dir, 'pids');
+  writeFileSync(reaperFile, '');
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; for p in $(cat ${reaperFile}); do kill -9 $p 2>/dev/null; done; rm -rf ${dir}`;
+  const reaper = spawn('bash', ['-c', script], { detached: true, stdio: 'ignore' });
+  reaper.unref();
+  return reaperFile;
+}
+
+/** A free TCP port on 127.0.0.1 (asked from the OS, then released). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Options of one server. */
+export interface RedisServerOptions {
+  /** Extra redis-server arguments, e.g. `['--requirepass', 'x']`. */
+  args?: string[];
+  /** Start as `redis-server --sentinel` with this config text (port line added). */
+  sentinelConfig?: string;
+  /** Fixed port (default: a free one). */
+  port?: number;
+  /** Password used by the harness's own readiness probe. */
+  password?: string;
+  /** TLS: the harness probes readiness on `port` via TCP only. */
+  tls?: boolean;
+}
+
+/** One redis-server process the harness started. */
+export class RedisServer {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly port: number,
+    readonly dir: string,
+    private readonly options: RedisServerOptions,
+  ) {}
+
+  /** `127.0.0.1`. */
+  readonly host = '127.0.0.1';
+
+  /** `redis://127.0.0.1:<port>`. */
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** The OS process id, while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** True while the process runs. */
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Starts the process and waits until it answers PING. */
+  async start(): Promise<void> {
+    let args: string[];
+    if (this.options.sentinelConfig !== undefined) {
+      const conf = join(this.dir, 'sentinel.conf');
+      if (!existsSync(conf))
+        writeFileSync(conf, `port ${this.port}\nbind 127.0.0.1\ndir ${this.dir}\n${this.options.sentinelConfig}\n`);
+      args = [conf, '--sentinel'];
+    } else {
+      args = [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        this.dir,
+        ...(this.options.args ?? []),
+      ];
+    }
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    if (child.pid) appendFileSync(ensureReaper(), `${child.pid}\n`);
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if (!this.running) throw new Error(`redis-server on port ${this.port} exited: ${stderr}`);
+      if (await this.ping()) return;
+      await sleep(20);
+    }
+    throw new Error(`redis-server on port ${this.port} did not answer within 10 s`);
+  }
+
+  /** One PING with a fresh connection; true when answered. */
+  async ping(): Promise<boolean> {
+    if (this.options.tls) return this.running;
+    const probe = new Redis({
+      host: this.host,
+      port: this.port,
+      password: this.options.password,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+      connectTimeout: 500,
+      commandTimeout: 500,
+    });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      await probe.ping();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      probe.disconnect();
+    }
+  }
+
+  /** Kills the process (SIGKILL by default) and waits for it to exit. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (!this.running) return;
+    if (signal === 'SIGKILL' || signal === 'SIGTERM') this.child?.kill('SIGCONT');
+    this.child?.kill(signal);
+    await this.exited;
+  }
+
+  /** Freezes the process (SIGSTOP): connections stay open, nothing answers. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** Thaws a paused process (SIGCONT). */
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
+  /** Kills the process and starts a new one on the same port (empty: no persistence). */
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.start();
+  }
+
+  /** Kills the process and removes its temp dir. */
+  async stop(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** A new ioredis client to this server, for test assertions; the caller disconnects it. */
+  client(options: Record<string, unknown> = {}): Redis {
+    const c = new Redis({
+      host: this.host,
+      port: this.port,
+      password: this.options.password,
+      maxRetriesPerRequest: 1,
+      ...options,
+    });
+    c.on('error', () => undefined);
+    return c;
+  }
+}
+
+/** Starts one redis-server on a free port. */
+export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
+  for (let attempt = 0; ; attempt++) {
+    const port = options.port ?? (await freePort());
+    const dir = mkdtempSync(join(tmpdir(), 'nrk-redis-'));
+    const server = new RedisServer(port, dir, options);
+    try {
+      await server.start();
+      return server;
+    } catch (err) {
+      await server.stop();
+      if (attempt >= 3 || options.port) throw err;
+    }
+  }
+}
+
+/** Starts `n` independent servers (e.g. Redlock quorum nodes). */
+export async function startIndependent(n: number, options: RedisServerOptions = {}): Promise<RedisServer[]> {
+  return Promise.all(Array.from({ length: n }, () => startRedis(options)));
+}
+
+/** A running cluster: its master processes and the seed addresses for ioredis. */
+export interface RedisClusterHandle {
+  /** One server per master. */
+  nodes: RedisServer[];
+  /** `[{host, port}]` for `new Cluster(...)` / RedisModule `nodes`. */
+  seeds: Array<{ host: string; port: number }>;
+  /** Stops every node. */
+  stop(): Promise<void>;
+}
+
+/** Starts a cluster of `masters` masters (default 3), no replicas, all 16384 slots assigned. */
+export async function startCluster(masters = 3): Promise<RedisClusterHandle> {
+  const nodes: RedisServer[] = [];
+  try {
+    for (let i = 0; i < masters; i++) {
+      nodes.push(
+        await startRedis({
+          args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'],
+        }),
+      );
+    }
+    await execFileAsync(
+      'redis-cli',
+      ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'],
+      {
+        timeout: 30_000,
+      },
+    );
+    const deadline = Date.now() + 20_000;
+    for (const node of nodes) {
+      const c = node.client();
+      try {
+        while ((await c.cluster('INFO')).indexOf('cluster_state:ok') < 0) {
+          if (Date.now() > deadline) throw new Error('cluster did not reach cluster_state:ok');
+          await sleep(50);
+        }
+      } finally {
+        c.disconnect();
+      }
+    }
+  } catch (err) {
+    await Promise.all(nodes.map((n) => n.stop()));
+    throw err;
+  }
+  return {
+    nodes,
+    seeds: nodes.map((n) => ({ host: n.host, port: n.port })),
+    stop: async () => {
+      await Promise.all(nodes.map((n) => n.stop()));
+    },
+  };
+}
+
+/** A running master + replica + 3 sentinels group. */
+export interface SentinelGroupHandle {
+  /** Master group name (`mymaster`). */
+  name: string;
+  /** The server started as master. */
+  master: RedisServer;
+  /** The server started as its replica. */
+  replica: RedisServer;
+  /** The three sentinels. */
+  sentinels: RedisServer[];
+  /** `[{host, port}]` of the sentinels, for RedisModule `sentinels`. */
+  sentinelAddresses: Array<{ host: string; port: number }>;
+  /** Stops every process. */
+  stop(): Promise<void>;
+}
+
+/** Starts a master, one replica and 3 sentinels (quorum 2, down-after 1000 ms). */
+export async function startSentinelGroup(name = 'mymaster'): Promise<SentinelGroupHandle> {
+  const started: RedisServer[] = [];
+  try {
+    const master = await startRedis();
+    started.push(master);
+    const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(master.port)] });
+    started.push(replica);
+    const probe = replica.client();
+    const deadline = Date.now() + 15_000;
+    try {
+      while (!/master_link_status:up/.test(await probe.info('replication'))) {
+        if (Date.now() > deadline) throw new Error('replica did not sync');
+        await sleep(50);
+      }
+    } finally {
+      probe.disconnect();
+    }
+    const conf = [
+      `sentinel monitor ${name} 127.0.0.1 ${master.port} 2`,
+      `sentinel down-after-milliseconds ${name} 1000`,
+      `sentinel failover-timeout ${name} 5000`,
+      `sentinel parallel-syncs ${name} 1`,
+    ].join('\n');
+    const sentinels: RedisServer[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = await startRedis({ sentinelConfig: conf });
+      started.push(s);
+      sentinels.push(s);
+    }
+    return {
+      name,
+      master,
+      replica,
+      sentinels,
+      sentinelAddresses: sentinels.map((s) => ({ host: s.host, port: s.port })),
+      stop: async () => {
+        await Promise.all(started.map((s) => s.stop()));
+      },
+    };
+  } catch (err) {
+    await Promise.all(started.map((s) => s.stop()));
+    throw err;
+  }
+}
+
+/** A unique key prefix for one test, so tests sharing a server never see each other's keys. */
+export function uniquePrefix(label = 't'): string {
+  return `test:${label}:${process.pid}:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}:`;
+}
