@@ -1,0 +1,15 @@
+import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import { AppExceptionFilter } from './common/exception.filter';
+
+/**
+ * Everything main.ts applies to the HTTP application, shared with the e2e tests so that they test
+ * the service as it runs: validation (400 with clear messages), the error filter, shutdown hooks.
+ */
+export function configureApp(app: INestApplication): INestApplication {
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
+  );
+  app.useGlobalFilters(new AppExceptionFilter());
+  app.enableShutdownHooks();
+  return app;
+}

@@ -1,0 +1,57 @@
+import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+import { RedisUnavailableError, isRedisConnectionError } from '../../index';
+
+/** One mapping from a library error to an HTTP answer. Features add theirs to {@link ERROR_MAPPINGS}. */
+export interface ErrorMapping {
+  /** True when this mapping handles the error. */
+  matches(err: unknown): boolean;
+  /** HTTP status to answer. */
+  status: number;
+  /** Response headers to add (e.g. Retry-After), computed from the error. */
+  headers?(err: unknown): Record<string, string>;
+  /** Client-facing message (never a stack trace). */
+  message(err: unknown): string;
+}
+
+/** Typed library errors and what the reference service answers for them. */
+export const ERROR_MAPPINGS: ErrorMapping[] = [
+  {
+    matches: (err) => err instanceof RedisUnavailableError || isRedisConnectionError(err),
+    status: HttpStatus.SERVICE_UNAVAILABLE,
+    headers: () => ({ 'Retry-After': '1' }),
+    message: () => 'Redis is unavailable; try again shortly',
+  },
+];
+
+/**
+ * The one place where errors become HTTP answers: HttpExceptions pass through, typed library errors are
+ * mapped by {@link ERROR_MAPPINGS}, anything else is a 500 without internals (logged with its stack).
+ */
+@Catch()
+export class AppExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    if (err instanceof HttpException) {
+      const body = err.getResponse();
+      res
+        .status(err.getStatus())
+        .json(typeof body === 'string' ? { statusCode: err.getStatus(), message: body } : body);
+      return;
+    }
+    const mapping = ERROR_MAPPINGS.find((m) => m.matches(err));
+    if (mapping) {
+      for (const [k, v] of Object.entries(mapping.headers?.(err) ?? {})) res.setHeader(k, v);
+      res.status(mapping.status).json({ statusCode: mapping.status, message: mapping.message(err) });
+      return;
+    }
+    this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    res.status(HttpStatus.INTERNAL_SERVER_ERROR).json({ statusCode: 500, message: 'Internal server error' });
+  }
+}

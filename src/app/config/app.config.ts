@@ -1,0 +1,60 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+
+/**
+ * Environment variables of the reference service, validated at startup. Every one is listed in the
+ * README's configuration table; features add theirs here.
+ */
+export class AppConfig {
+  /** `development`, `production` or `test`. */
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  /** HTTP port (default 3000). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  /** Redis to use; when unset, `npm start` runs a private redis-server. */
+  @IsOptional()
+  @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must look like redis://host:port or rediss://host:port' })
+  REDIS_URL?: string;
+
+  /** Prefix of every Redis key the service writes (default `nrk:`). */
+  @IsString()
+  @Matches(/^[^\s{}]*$/, { message: 'REDIS_KEY_PREFIX must not contain whitespace or braces' })
+  REDIS_KEY_PREFIX = 'nrk:';
+
+  /** PostgreSQL connection string; when unset, the embedded PGlite database under DATA_DIR is used. */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must look like postgres://user@host:port/db' })
+  DATABASE_URL?: string;
+
+  /** Directory of the embedded PGlite database (default `./.data`). */
+  @IsString()
+  @MinLength(1)
+  DATA_DIR = './.data';
+
+  /** Secret(s) that sign the session cookie, comma-separated: the first signs, all verify (rotation). */
+  @IsString()
+  @MinLength(16, { message: 'SESSION_SECRET must be at least 16 characters' })
+  SESSION_SECRET = 'dev-only-insecure-session-secret-change-me';
+}
+
+/** @nestjs/config `validate` hook: parses and checks the environment; throws one message listing every problem. */
+export function validateConfig(env: Record<string, unknown>): AppConfig {
+  const config = plainToInstance(AppConfig, env, { exposeDefaultValues: true });
+  const errors = validateSync(config, { whitelist: false, skipMissingProperties: false });
+  if (errors.length > 0) {
+    const lines = errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => `  - ${e.property}: ${m}`));
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (config.NODE_ENV === 'production' && config.SESSION_SECRET === new AppConfig().SESSION_SECRET) {
+    throw new Error('Invalid configuration:\n  - SESSION_SECRET: must be set in production');
+  }
+  return config;
+}

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { HealthController } from './health.controller';
+
+/** Liveness and readiness endpoints of the reference service. */
+@Module({ imports: [TerminusModule], controllers: [HealthController] })
+export class HealthModule {}
