@@ -90,23 +90,48 @@ export function createRedisClient(o: RedisConnectionOptions, connectionName?: st
   return new Redis({ host: o.host ?? '127.0.0.1', port: o.port ?? 6379, ...redisOptions });
 }
 
+/** TLS handshake failures that retrying cannot fix (untrusted or mismatched certificate). */
+const PERMANENT_TLS_ERROR_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** True for an error retrying cannot fix: a TLS certificate the client refuses. */
+function isPermanentConnectError(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code !== undefined && PERMANENT_TLS_ERROR_CODES.has(code);
+}
+
 /**
  * Resolves when the client is ready, rejects with {@link RedisUnavailableError} naming the address
- * after `timeoutMs`. Starts the connection when the client was created lazily.
+ * after `timeoutMs`, or at once when the server's TLS certificate is refused (retrying cannot fix that).
+ * Starts the connection when the client was created lazily.
  */
 export async function waitUntilReady(client: RedisClient, address: string, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return;
   let lastError: Error | undefined;
+  let failNow: ((err: Error) => void) | undefined;
   const onError = (err: Error) => {
     lastError = err;
+    if (isPermanentConnectError(err)) failNow?.(err);
   };
   client.on('error', onError);
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       new Promise<void>((resolve, reject) => {
+        failNow = reject;
         client.once('ready', () => resolve());
-        if (client.status === 'wait') client.connect().catch((err: Error) => (lastError = err));
+        if (client.status === 'wait') client.connect().catch((err: Error) => onError(err));
         if (client.status === 'end') reject(new Error('connection ended'));
       }),
       new Promise<never>((_, reject) => {
@@ -114,8 +139,12 @@ export async function waitUntilReady(client: RedisClient, address: string, timeo
       }),
     ]);
   } catch {
+    const permanent = lastError !== undefined && isPermanentConnectError(lastError);
     throw new RedisUnavailableError(
-      `Could not connect to Redis at ${address} within ${timeoutMs} ms` + (lastError ? `: ${lastError.message}` : ''),
+      permanent
+        ? `Could not connect to Redis at ${address}: TLS certificate refused (${lastError?.message}); check the "tls" options (ca, servername)`
+        : `Could not connect to Redis at ${address} within ${timeoutMs} ms` +
+            (lastError ? `: ${lastError.message}` : ''),
       { cause: lastError },
     );
   } finally {

@@ -5,7 +5,7 @@
  * Never ioredis-mock.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, appendFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,16 @@ export async function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Certificate files of a TLS server (PEM paths), e.g. made by test/support/tls-certs.ts. */
+export interface RedisServerTlsFiles {
+  /** Server certificate. */
+  certFile: string;
+  /** Server private key. */
+  keyFile: string;
+  /** CA certificate (used by the harness's own probe and client()). */
+  caFile: string;
+}
+
 /** Options of one server. */
 export interface RedisServerOptions {
   /** Extra redis-server arguments, e.g. `['--requirepass', 'x']`. */
@@ -57,8 +67,12 @@ export interface RedisServerOptions {
   port?: number;
   /** Password used by the harness's own readiness probe. */
   password?: string;
-  /** TLS: the harness probes readiness on `port` via TCP only. */
-  tls?: boolean;
+  /**
+   * TLS. `true`: the caller passes the TLS args itself, the harness only checks the process runs.
+   * Certificate files: the server listens with TLS only on `port` (plain port off, client certs not
+   * required), `url` is `rediss://`, and the probe and `client()` use TLS with the CA.
+   */
+  tls?: boolean | RedisServerTlsFiles;
 }
 
 /** One redis-server process the harness started. */
@@ -75,9 +89,20 @@ export class RedisServer {
   /** `127.0.0.1`. */
   readonly host = '127.0.0.1';
 
-  /** `redis://127.0.0.1:<port>`. */
+  /** `redis://127.0.0.1:<port>` (`rediss://` for a server started with TLS certificate files). */
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `${this.tlsFiles ? 'rediss' : 'redis'}://127.0.0.1:${this.port}`;
+  }
+
+  /** The TLS certificate files, when the server was started with them. */
+  get tlsFiles(): RedisServerTlsFiles | undefined {
+    return typeof this.options.tls === 'object' ? this.options.tls : undefined;
+  }
+
+  /** ioredis `tls` options trusting the server's CA (undefined without TLS files). */
+  private tlsClientOptions(): { ca: Buffer } | undefined {
+    const files = this.tlsFiles;
+    return files ? { ca: readFileSync(files.caFile) } : undefined;
   }
 
   /** The OS process id, while it runs. */
@@ -99,9 +124,25 @@ export class RedisServer {
         writeFileSync(conf, `port ${this.port}\nbind 127.0.0.1\ndir ${this.dir}\n${this.options.sentinelConfig}\n`);
       args = [conf, '--sentinel'];
     } else {
+      const files = this.tlsFiles;
+      const listen = files
+        ? [
+            '--port',
+            '0',
+            '--tls-port',
+            String(this.port),
+            '--tls-cert-file',
+            files.certFile,
+            '--tls-key-file',
+            files.keyFile,
+            '--tls-ca-cert-file',
+            files.caFile,
+            '--tls-auth-clients',
+            'no',
+          ]
+        : ['--port', String(this.port)];
       args = [
-        '--port',
-        String(this.port),
+        ...listen,
         '--bind',
         '127.0.0.1',
         '--save',
@@ -130,8 +171,9 @@ export class RedisServer {
 
   /** One PING with a fresh connection; true when answered. */
   async ping(): Promise<boolean> {
-    if (this.options.tls) return this.running;
+    if (this.options.tls === true) return this.running;
     const probe = new Redis({
+      tls: this.tlsClientOptions(),
       host: this.host,
       port: this.port,
       password: this.options.password,
@@ -190,6 +232,7 @@ export class RedisServer {
       host: this.host,
       port: this.port,
       password: this.options.password,
+      tls: this.tlsClientOptions(),
       maxRetriesPerRequest: 1,
       ...options,
     });
