@@ -1,0 +1,253 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Cluster, type ClusterOptions } from 'ioredis';
+import { Observable } from 'rxjs';
+import { RedisUnavailableError, isRedisConnectionError } from '../redis/redis.errors';
+import { RedisService } from '../redis/redis.service';
+import type { RedisClient } from '../redis/redis.options';
+import { RedisConfigError } from '../redis/redis.errors';
+import { MESSAGING_FEATURE } from './messaging.constants';
+import { MessagingStats } from './messaging.stats';
+import { createEnvelope, parseEnvelope, type MessageEnvelope, type MessageHeaders } from './message-envelope';
+import { MESSAGING_RESOLVED_OPTIONS } from './messaging.providers';
+import type { ResolvedMessagingOptions } from './messaging.options';
+import { validatePayload, type PayloadDto } from './payload-validation';
+import { MessageValidationError } from './messaging.errors';
+
+/** A pub/sub handler: gets the (validated) payload and the whole envelope. */
+export type MessageHandler<T = unknown> = (payload: T, envelope: MessageEnvelope<T>) => unknown;
+
+/** Options of {@link EventBus.subscribe}. */
+export interface SubscribeOptions {
+  /** Treat the channel as a glob pattern (PSUBSCRIBE). */
+  pattern?: boolean;
+  /** Validate payloads with this DTO before calling the handler. */
+  dto?: PayloadDto;
+  /** Name used in logs (default: the channel). */
+  label?: string;
+}
+
+/** Options of {@link EventBus.publish}. */
+export interface PublishOptions {
+  /** Headers to carry; `traceId` is generated when missing. */
+  headers?: Partial<MessageHeaders>;
+}
+
+interface Registration {
+  handler: MessageHandler;
+  dto?: PayloadDto;
+  label: string;
+}
+
+type Kind = 'channel' | 'pattern';
+
+/**
+ * Broadcast messaging over Redis pub/sub: every subscribed instance gets every message, at most once,
+ * and only while it is connected. Channels are `<prefix>msg:<channel>` in Redis.
+ */
+@Injectable()
+export class EventBus implements OnModuleDestroy {
+  private readonly logger = new Logger('EventBus');
+  private subscriber: RedisClient | undefined;
+  private readonly registrations = new Map<string, Set<Registration>>();
+  private closed = false;
+
+  constructor(
+    private readonly redis: RedisService,
+    private readonly stats: MessagingStats,
+    @Inject(MESSAGING_RESOLVED_OPTIONS) private readonly options: ResolvedMessagingOptions,
+  ) {}
+
+  /** True when pub/sub uses SSUBSCRIBE/SPUBLISH (Cluster with `clusterPubSub: 'sharded'`). */
+  get sharded(): boolean {
+    return this.redis.isCluster(this.options.clientName) && this.options.clusterPubSub === 'sharded';
+  }
+
+  /** The Redis channel of an app-facing channel name: `<prefix>msg:<channel>`. */
+  channelKey(channel: string): string {
+    return `${this.redis.prefixFor(MESSAGING_FEATURE)}${channel}`;
+  }
+
+  /**
+   * Publishes `payload` on `channel` inside an envelope. Resolves with the envelope once Redis accepted it
+   * (whoever listens at that moment gets it). Rejects with {@link RedisUnavailableError} when Redis is
+   * unreachable (within the client's command timeout) — a message is never dropped silently.
+   */
+  async publish<T>(channel: string, payload: T, options: PublishOptions = {}): Promise<MessageEnvelope<T>> {
+    const envelope = createEnvelope(channel, payload, options.headers);
+    const client = this.redis.getClient(this.options.clientName);
+    const key = this.channelKey(channel);
+    const text = JSON.stringify(envelope);
+    try {
+      if (this.sharded) await client.spublish(key, text);
+      else await client.publish(key, text);
+    } catch (err) {
+      if (isRedisConnectionError(err)) {
+        throw new RedisUnavailableError(`Could not publish on "${channel}": ${(err as Error).message}`, { cause: err });
+      }
+      throw err;
+    }
+    this.stats.inc('published');
+    return envelope;
+  }
+
+  /**
+   * Calls `handler` for every message on `channel` (or matching a pattern). A throwing handler is logged and
+   * counted, never stops the others. Resolves once subscribed; the returned function unsubscribes.
+   */
+  async subscribe<T = unknown>(
+    channel: string,
+    handler: MessageHandler<T>,
+    options: SubscribeOptions = {},
+  ): Promise<() => Promise<void>> {
+    const kind: Kind = options.pattern ? 'pattern' : 'channel';
+    if (kind === 'pattern' && this.sharded) {
+      throw new RedisConfigError(
+        'messaging.clusterPubSub',
+        `pattern subscription "${channel}" is not possible with sharded pub/sub on Cluster; use exact channels or clusterPubSub: 'classic'`,
+      );
+    }
+    const key = this.channelKey(channel);
+    const id = `${kind}:${key}`;
+    const reg: Registration = { handler: handler as MessageHandler, dto: options.dto, label: options.label ?? channel };
+    let set = this.registrations.get(id);
+    if (!set) {
+      set = new Set();
+      this.registrations.set(id, set);
+      set.add(reg);
+      await this.redisSubscribe(kind, key);
+    } else {
+      set.add(reg);
+    }
+    return async () => {
+      const current = this.registrations.get(id);
+      if (!current?.delete(reg) || current.size > 0) return;
+      this.registrations.delete(id);
+      await this.redisUnsubscribe(kind, key).catch(() => undefined);
+    };
+  }
+
+  /** The messages of a channel (or pattern) as an Observable; subscribes on first subscription, unsubscribes on teardown. */
+  observe<T = unknown>(channel: string, options: SubscribeOptions = {}): Observable<MessageEnvelope<T>> {
+    return new Observable<MessageEnvelope<T>>((subscriber) => {
+      let off: (() => Promise<void>) | undefined;
+      let done = false;
+      this.subscribe<T>(channel, (_payload, envelope) => subscriber.next(envelope), options).then(
+        (unsubscribe) => {
+          if (done) void unsubscribe();
+          else off = unsubscribe;
+        },
+        (err: unknown) => subscriber.error(err),
+      );
+      return () => {
+        done = true;
+        if (off) void off();
+      };
+    });
+  }
+
+  /** Shutdown: unsubscribes everything; RedisModule closes the connection afterwards. */
+  async onModuleDestroy(): Promise<void> {
+    this.closed = true;
+    const sub = this.subscriber;
+    this.registrations.clear();
+    if (!sub || sub.status !== 'ready') return;
+    await Promise.race([
+      Promise.all([
+        this.sharded ? Promise.resolve() : sub.unsubscribe(),
+        this.sharded ? Promise.resolve() : sub.punsubscribe(),
+      ]).catch(() => undefined),
+      new Promise((resolve) => setTimeout(resolve, 1_000).unref()),
+    ]);
+  }
+
+  private getSubscriber(): RedisClient {
+    if (this.subscriber) return this.subscriber;
+    const name = this.options.clientName;
+    const parent = this.redis.getClient(name);
+    let sub: RedisClient;
+    if (parent instanceof Cluster && this.sharded) {
+      // RedisService.duplicate() copies the parent's Cluster options: switch sharded subscribers on for the
+      // copy only (synchronously, so the shared client never sees the flag while it acts on it).
+      const opts = parent.options as ClusterOptions;
+      const before = opts.shardedSubscribers;
+      opts.shardedSubscribers = true;
+      try {
+        sub = this.redis.duplicate(name, 'subscriber');
+      } finally {
+        opts.shardedSubscribers = before;
+      }
+    } else {
+      sub = this.redis.duplicate(name, 'subscriber');
+    }
+    if (sub.status === 'wait') sub.connect().catch(() => undefined);
+    sub.on('message', (channel: string, text: string) => this.dispatch(`channel:${channel}`, text));
+    sub.on('smessage', (channel: string, text: string) => this.dispatch(`channel:${channel}`, text));
+    sub.on('pmessage', (pattern: string, _channel: string, text: string) => this.dispatch(`pattern:${pattern}`, text));
+    this.subscriber = sub;
+    return sub;
+  }
+
+  private async redisSubscribe(kind: Kind, key: string): Promise<void> {
+    const sub = this.getSubscriber();
+    try {
+      if (kind === 'pattern') await sub.psubscribe(key);
+      else if (this.sharded) await sub.ssubscribe(key);
+      else await sub.subscribe(key);
+    } catch (err) {
+      if (isRedisConnectionError(err)) {
+        throw new RedisUnavailableError(`Could not subscribe to "${key}": ${(err as Error).message}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  private async redisUnsubscribe(kind: Kind, key: string): Promise<void> {
+    const sub = this.subscriber;
+    if (!sub) return;
+    if (kind === 'pattern') await sub.punsubscribe(key);
+    else if (this.sharded) await sub.sunsubscribe(key);
+    else await sub.unsubscribe(key);
+  }
+
+  private dispatch(id: string, text: string): void {
+    if (this.closed) return;
+    const regs = this.registrations.get(id);
+    if (!regs || regs.size === 0) return;
+    this.stats.inc('received');
+    let envelope: MessageEnvelope;
+    try {
+      envelope = parseEnvelope(text);
+    } catch (err) {
+      this.stats.inc('invalid');
+      this.logger.warn(`Dropped a message on ${id}: ${(err as Error).message}`);
+      return;
+    }
+    for (const reg of regs) void this.run(reg, envelope);
+  }
+
+  private async run(reg: Registration, envelope: MessageEnvelope): Promise<void> {
+    let payload: unknown = envelope.payload;
+    if (reg.dto) {
+      try {
+        payload = await validatePayload(envelope.type, reg.dto, envelope.payload);
+      } catch (err) {
+        this.stats.inc('invalid');
+        this.logger.warn(
+          `Invalid message ${envelope.id} for ${reg.label}: ${err instanceof MessageValidationError ? err.message : String(err)}`,
+        );
+        return;
+      }
+    }
+    try {
+      await reg.handler(payload, envelope);
+      this.stats.inc('handled');
+    } catch (err) {
+      this.stats.inc('failed');
+      this.logger.error(
+        `Handler ${reg.label} failed on message ${envelope.id} (trace ${envelope.headers.traceId}): ${
+          err instanceof Error ? err.message : String(err)
+        }`,
+      );
+    }
+  }
+}

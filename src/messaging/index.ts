@@ -1,0 +1,23 @@
+export { MessagingModule } from './messaging.module';
+export { EventBus, type MessageHandler, type PublishOptions, type SubscribeOptions } from './event-bus.service';
+export {
+  StreamProducer,
+  type StreamAddOptions,
+  type StreamGroupInfo,
+  type StreamInfo,
+  type DeadLetter,
+} from './stream-producer.service';
+export { IdempotencyGuard, type ProcessOnceResult } from './idempotency.guard';
+export { MessagingStats, type MessagingCounters } from './messaging.stats';
+export { MessagingExplorer, type StreamConsumerDescription } from './messaging.explorer';
+export { OnMessage, type OnMessageOptions, type OnMessageMetadata } from './on-message.decorator';
+export { StreamConsumer, type StreamConsumerOptions } from './stream-consumer.decorator';
+export type { StreamMessage, StreamHandler } from './stream-consumer.runner';
+export { createEnvelope, parseEnvelope, type MessageEnvelope, type MessageHeaders } from './message-envelope';
+export { MessageValidationError, IdempotencyInProgressError } from './messaging.errors';
+export type { MessagingModuleOptions, StreamConsumerSettings } from './messaging.options';
+export { DEFAULT_CONSUMER_SETTINGS } from './messaging.options';
+export type { MessagingModuleExtras } from './messaging.module-definition';
+export { MESSAGING_MODULE_OPTIONS } from './messaging.constants';
+export { streamKey, deadLetterKey } from './stream-keys';
+export type { PayloadDto } from './payload-validation';

@@ -1,0 +1,118 @@
+import { RedisConfigError } from '../redis/redis.errors';
+
+/** Settings of one stream consumer loop; every number has its unit in the name. */
+export interface StreamConsumerSettings {
+  /** How many messages of one batch are handled at the same time (default 1). */
+  concurrency: number;
+  /** Attempts (first one included) before a failing message goes to `<stream>:dlq` (default 5). */
+  maxAttempts: number;
+  /** A message pending for longer than this on a consumer is reclaimed by another (XAUTOCLAIM), ms (default 30000). */
+  claimIdleMs: number;
+  /** How long one XREADGROUP waits for new messages, ms (default 2000). Also bounds the shutdown wait on Cluster. */
+  blockMs: number;
+  /** Messages read per XREADGROUP (COUNT, default 100). */
+  batchSize: number;
+  /** Pause before the first retry of a failed message, doubled each retry (capped at 5000), ms (default 100). */
+  backoffMs: number;
+  /** Where a new group starts reading: `0` = every message still in the stream (default), `$` = only new ones. */
+  startId: '0' | '$';
+}
+
+/** Options of `MessagingModule.forRoot()` / `forRootAsync()`. */
+export interface MessagingModuleOptions {
+  /** RedisModule client to use (default `default`). Dedicated connections are duplicated from it. */
+  clientName?: string;
+  /** Approximate MAXLEN (`XADD ... MAXLEN ~ n`) applied by `StreamProducer.add` unless overridden (default 100000). 0 = no trimming. */
+  streamMaxLen?: number;
+  /** Approximate MAXLEN of each `<stream>:dlq` (default 10000). */
+  deadLetterMaxLen?: number;
+  /** Name of this process's consumers in their groups (default `<hostname>-<pid>-<random>`). Must be unique per process. */
+  consumerName?: string;
+  /** Defaults of every `@StreamConsumer` (each one may override them). */
+  consumerDefaults?: Partial<StreamConsumerSettings>;
+  /**
+   * Pub/sub on a Redis Cluster: `sharded` (default) uses SSUBSCRIBE/SPUBLISH, so a message only travels
+   * through the shard that owns its channel; pattern subscriptions are then refused at startup.
+   * `classic` uses SUBSCRIBE/PSUBSCRIBE/PUBLISH (broadcast to every node; patterns work).
+   */
+  clusterPubSub?: 'sharded' | 'classic';
+  /** Start no `@StreamConsumer` loops in this process (a pure producer, e.g. an API instance). Default false. */
+  disableConsumers?: boolean;
+}
+
+/** Options after validation with every default filled in. */
+export interface ResolvedMessagingOptions {
+  /** See {@link MessagingModuleOptions.clientName}. */
+  clientName: string;
+  /** See {@link MessagingModuleOptions.streamMaxLen}. */
+  streamMaxLen: number;
+  /** See {@link MessagingModuleOptions.deadLetterMaxLen}. */
+  deadLetterMaxLen: number;
+  /** See {@link MessagingModuleOptions.consumerName}. */
+  consumerName: string;
+  /** See {@link MessagingModuleOptions.consumerDefaults}. */
+  consumerDefaults: StreamConsumerSettings;
+  /** See {@link MessagingModuleOptions.clusterPubSub}. */
+  clusterPubSub: 'sharded' | 'classic';
+  /** See {@link MessagingModuleOptions.disableConsumers}. */
+  disableConsumers: boolean;
+}
+
+/** Defaults of every stream consumer. */
+export const DEFAULT_CONSUMER_SETTINGS: StreamConsumerSettings = {
+  concurrency: 1,
+  maxAttempts: 5,
+  claimIdleMs: 30_000,
+  blockMs: 2_000,
+  batchSize: 100,
+  backoffMs: 100,
+  startId: '0',
+};
+
+function checkInt(path: string, value: unknown, min: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new RedisConfigError(path, `must be an integer >= ${min}, got ${String(value)}`);
+  }
+}
+
+/** Checks consumer settings; throws {@link RedisConfigError} naming the option. */
+export function validateConsumerSettings(path: string, s: Partial<StreamConsumerSettings>): void {
+  checkInt(`${path}.concurrency`, s.concurrency, 1);
+  checkInt(`${path}.maxAttempts`, s.maxAttempts, 1);
+  checkInt(`${path}.claimIdleMs`, s.claimIdleMs, 1);
+  checkInt(`${path}.blockMs`, s.blockMs, 1);
+  checkInt(`${path}.batchSize`, s.batchSize, 1);
+  checkInt(`${path}.backoffMs`, s.backoffMs, 0);
+  if (s.startId !== undefined && s.startId !== '0' && s.startId !== '$') {
+    throw new RedisConfigError(`${path}.startId`, `must be '0' or '$', got ${String(s.startId)}`);
+  }
+}
+
+/** Validates the module options and fills in defaults; throws {@link RedisConfigError} at startup. */
+export function resolveMessagingOptions(
+  o: MessagingModuleOptions,
+  defaultConsumerName: string,
+): ResolvedMessagingOptions {
+  checkInt('messaging.streamMaxLen', o.streamMaxLen, 0);
+  checkInt('messaging.deadLetterMaxLen', o.deadLetterMaxLen, 0);
+  if (o.clientName !== undefined && (typeof o.clientName !== 'string' || !o.clientName)) {
+    throw new RedisConfigError('messaging.clientName', 'must be a non-empty string');
+  }
+  if (o.consumerName !== undefined && (typeof o.consumerName !== 'string' || !/^[^\s]+$/.test(o.consumerName))) {
+    throw new RedisConfigError('messaging.consumerName', 'must be a non-empty string without whitespace');
+  }
+  if (o.clusterPubSub !== undefined && o.clusterPubSub !== 'sharded' && o.clusterPubSub !== 'classic') {
+    throw new RedisConfigError('messaging.clusterPubSub', `must be 'sharded' or 'classic'`);
+  }
+  validateConsumerSettings('messaging.consumerDefaults', o.consumerDefaults ?? {});
+  return {
+    clientName: o.clientName ?? 'default',
+    streamMaxLen: o.streamMaxLen ?? 100_000,
+    deadLetterMaxLen: o.deadLetterMaxLen ?? 10_000,
+    consumerName: o.consumerName ?? defaultConsumerName,
+    consumerDefaults: { ...DEFAULT_CONSUMER_SETTINGS, ...(o.consumerDefaults ?? {}) },
+    clusterPubSub: o.clusterPubSub ?? 'sharded',
+    disableConsumers: o.disableConsumers ?? false,
+  };
+}

@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+
+/** Counters of one process since start; read them for metrics. */
+export interface MessagingCounters {
+  /** Pub/sub messages published by this process. */
+  published: number;
+  /** Pub/sub messages received (before dispatch to handlers). */
+  received: number;
+  /** Successful handler runs (pub/sub) and acked stream messages. */
+  handled: number;
+  /** Handler runs that threw (pub/sub), and stream attempts that failed (each retry counts). */
+  failed: number;
+  /** Stream messages moved to `<stream>:dlq`. */
+  deadLettered: number;
+  /** Messages that were not valid JSON / envelopes or failed DTO validation. */
+  invalid: number;
+  /** Stream messages added by this process. */
+  added: number;
+  /** Stream retries scheduled after a failed attempt. */
+  retried: number;
+  /** Stream messages reclaimed from other (dead) consumers with XAUTOCLAIM. */
+  reclaimed: number;
+}
+
+/** Process-wide messaging counters, shared by the event bus and the stream consumers. */
+@Injectable()
+export class MessagingStats {
+  private readonly counters: MessagingCounters = {
+    published: 0,
+    received: 0,
+    handled: 0,
+    failed: 0,
+    deadLettered: 0,
+    invalid: 0,
+    added: 0,
+    retried: 0,
+    reclaimed: 0,
+  };
+
+  /** A copy of the counters. */
+  snapshot(): MessagingCounters {
+    return { ...this.counters };
+  }
+
+  /** Adds `n` (default 1) to one counter. */
+  inc(name: keyof MessagingCounters, n = 1): void {
+    this.counters[name] += n;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Redis key of a stream: `<prefix>msg:stream:{<name>}`. The hash tag puts the stream and its DLQ in
+ * one Cluster slot, so moving a message to the DLQ and acking it is one MULTI.
+ * @param featurePrefix `RedisService.prefixFor('msg')`, e.g. `nrk:msg:`
+ */
+export function streamKey(featurePrefix: string, name: string): string {
+  return `${featurePrefix}stream:{${name}}`;
+}
+
+/** Redis key of the dead-letter stream of `name`: `<stream key>:dlq`. */
+export function deadLetterKey(featurePrefix: string, name: string): string {
+  return `${streamKey(featurePrefix, name)}:dlq`;
+}
+
+/** One entry as read from a stream: id and field/value pairs (null when the entry was trimmed away). */
+export interface RawStreamEntry {
+  /** Stream id, e.g. `1700000000000-0`. */
+  id: string;
+  /** Field → value, or null when the entry no longer exists. */
+  fields: Record<string, string> | null;
+}
+
+/** Parses `[[id, [f, v, ...]], ...]` (RESP2) into entries. */
+export function parseEntries(reply: unknown): RawStreamEntry[] {
+  if (!Array.isArray(reply)) return [];
+  const out: RawStreamEntry[] = [];
+  for (const item of reply) {
+    if (!Array.isArray(item) || typeof item[0] !== 'string') continue;
+    const raw = item[1] as unknown;
+    let fields: Record<string, string> | null = null;
+    if (Array.isArray(raw)) {
+      fields = {};
+      for (let i = 0; i + 1 < raw.length; i += 2) fields[String(raw[i])] = String(raw[i + 1]);
+    }
+    out.push({ id: item[0], fields });
+  }
+  return out;
+}
+
+/** Parses an XREADGROUP reply (`null` on timeout, or `[[key, entries]]`) into the entries of the first stream. */
+export function parseReadGroupReply(reply: unknown): RawStreamEntry[] {
+  if (!Array.isArray(reply) || reply.length === 0) return [];
+  const first = reply[0] as unknown;
+  return Array.isArray(first) ? parseEntries(first[1]) : [];
+}
+
+/** Parses a flat RESP2 `[k1, v1, k2, v2...]` into an object. */
+export function parseFlatObject(reply: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!Array.isArray(reply)) return out;
+  for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = reply[i + 1];
+  return out;
+}

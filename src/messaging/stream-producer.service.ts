@@ -1,0 +1,155 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { RedisUnavailableError, isRedisConnectionError } from '../redis/redis.errors';
+import { RedisService } from '../redis/redis.service';
+import { MESSAGING_FEATURE } from './messaging.constants';
+import type { ResolvedMessagingOptions } from './messaging.options';
+import { MESSAGING_RESOLVED_OPTIONS } from './messaging.providers';
+import { MessagingStats, type MessagingCounters } from './messaging.stats';
+import { createEnvelope, type MessageEnvelope, type MessageHeaders } from './message-envelope';
+import { deadLetterKey, parseEntries, parseFlatObject, streamKey } from './stream-keys';
+
+/** Options of {@link StreamProducer.add}. */
+export interface StreamAddOptions {
+  /** Approximate MAXLEN for this add (default: the module's `streamMaxLen`; 0 = no trimming). */
+  maxLen?: number;
+  /** Headers to carry; `traceId` is generated when missing. */
+  headers?: Partial<MessageHeaders>;
+}
+
+/** A consumer group as reported by XINFO GROUPS, for metrics. */
+export interface StreamGroupInfo {
+  /** Group name. */
+  name: string;
+  /** Consumers known to the group. */
+  consumers: number;
+  /** Messages delivered but not yet acked. */
+  pending: number;
+  /** Id of the last message delivered to the group. */
+  lastDeliveredId: string;
+  /** Messages in the stream not yet delivered to the group (null when Redis cannot tell, e.g. after trimming). */
+  lag: number | null;
+}
+
+/** Length and groups of one stream and its DLQ. */
+export interface StreamInfo {
+  /** Entries in the stream (XLEN). */
+  length: number;
+  /** Entries in `<stream>:dlq`. */
+  deadLetters: number;
+  /** Every consumer group. */
+  groups: StreamGroupInfo[];
+}
+
+/** One dead-lettered message as stored in `<stream>:dlq`. */
+export interface DeadLetter {
+  /** Id in the DLQ stream. */
+  id: string;
+  /** Id the message had on the main stream. */
+  sourceId: string;
+  /** The raw message text (may be invalid JSON). */
+  data: string;
+  /** Last error message. */
+  error: string;
+  /** Attempts made. */
+  attempts: number;
+  /** Group that gave up on it. */
+  group: string;
+}
+
+/**
+ * Adds messages to durable streams (XADD with approximate MAXLEN trimming) and reports stream length,
+ * consumer-group lag and dead letters. Keys are `<prefix>msg:stream:{<name>}`.
+ */
+@Injectable()
+export class StreamProducer {
+  constructor(
+    private readonly redis: RedisService,
+    private readonly counters: MessagingStats,
+    @Inject(MESSAGING_RESOLVED_OPTIONS) private readonly options: ResolvedMessagingOptions,
+  ) {}
+
+  /** Process-wide messaging counters (published, handled, failed, deadLettered, invalid...). */
+  get stats(): MessagingCounters {
+    return this.counters.snapshot();
+  }
+
+  /** The Redis key of stream `name`. */
+  key(name: string): string {
+    return streamKey(this.redis.prefixFor(MESSAGING_FEATURE), name);
+  }
+
+  /** The Redis key of the DLQ of stream `name`. */
+  deadLetterKey(name: string): string {
+    return deadLetterKey(this.redis.prefixFor(MESSAGING_FEATURE), name);
+  }
+
+  /**
+   * Appends `payload` (in an envelope) to stream `name`. Resolves with the stream id and envelope once stored;
+   * rejects with {@link RedisUnavailableError} when Redis is unreachable (never drops silently).
+   */
+  async add<T>(
+    name: string,
+    payload: T,
+    options: StreamAddOptions = {},
+  ): Promise<{ streamId: string; envelope: MessageEnvelope<T> }> {
+    const envelope = createEnvelope(name, payload, options.headers);
+    const streamId = await this.addRaw(name, JSON.stringify(envelope), options.maxLen);
+    return { streamId, envelope };
+  }
+
+  /** Appends an already encoded message text (advanced: replaying a dead letter, tests). */
+  async addRaw(name: string, data: string, maxLen = this.options.streamMaxLen): Promise<string> {
+    const client = this.redis.getClient(this.options.clientName);
+    const trim = maxLen > 0 ? ['MAXLEN', '~', String(maxLen)] : [];
+    try {
+      const id = (await client.call('XADD', this.key(name), ...trim, '*', 'data', data)) as string;
+      this.counters.inc('added');
+      return id;
+    } catch (err) {
+      if (isRedisConnectionError(err)) {
+        throw new RedisUnavailableError(`Could not add to stream "${name}": ${(err as Error).message}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** Stream length, DLQ length and every group's pending count and lag (XINFO GROUPS), for metrics. */
+  async info(name: string): Promise<StreamInfo> {
+    const client = this.redis.getClient(this.options.clientName);
+    const [length, deadLetters] = await Promise.all([
+      client.xlen(this.key(name)),
+      client.xlen(this.deadLetterKey(name)),
+    ]);
+    let groupsReply: unknown = [];
+    try {
+      groupsReply = await client.call('XINFO', 'GROUPS', this.key(name));
+    } catch (err) {
+      if (!/no such key/i.test((err as Error).message)) throw err;
+    }
+    const groups = (Array.isArray(groupsReply) ? groupsReply : []).map((g): StreamGroupInfo => {
+      const o = parseFlatObject(g);
+      return {
+        name: String(o.name),
+        consumers: Number(o.consumers ?? 0),
+        pending: Number(o.pending ?? 0),
+        lastDeliveredId: String(o['last-delivered-id'] ?? ''),
+        lag: o.lag === null || o.lag === undefined ? null : Number(o.lag),
+      };
+    });
+    return { length, deadLetters, groups };
+  }
+
+  /** The oldest `count` dead letters of stream `name` (XRANGE on `<stream>:dlq`). */
+  async deadLetters(name: string, count = 100): Promise<DeadLetter[]> {
+    const client = this.redis.getClient(this.options.clientName);
+    const reply = await client.call('XRANGE', this.deadLetterKey(name), '-', '+', 'COUNT', String(count));
+    return parseEntries(reply).map((e) => ({
+      id: e.id,
+      sourceId: e.fields?.sourceId ?? '',
+      data: e.fields?.data ?? '',
+      error: e.fields?.error ?? '',
+      attempts: Number(e.fields?.attempts ?? 0),
+      group: e.fields?.group ?? '',
+    }));
+  }
+}

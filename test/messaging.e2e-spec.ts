@@ -1,0 +1,370 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { IsInt, IsString, Min } from 'class-validator';
+import {
+  EventBus,
+  IdempotencyGuard,
+  MessagingStats,
+  OnMessage,
+  RedisUnavailableError,
+  StreamConsumer,
+  StreamProducer,
+  type MessageEnvelope,
+  type StreamMessage,
+} from '../src';
+import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
+import { Recorder, createMessagingApp, eventually } from './messaging/messaging-test.helpers';
+
+class OrderDto {
+  @IsString()
+  sku!: string;
+
+  @IsInt()
+  @Min(1)
+  qty!: number;
+}
+
+@Injectable()
+class PubSubHandlers {
+  constructor(@Inject(Recorder) private readonly rec: Recorder) {}
+
+  @OnMessage('order.confirmed')
+  confirmed(payload: unknown, envelope: MessageEnvelope): void {
+    this.rec.push({ h: 'confirmed', payload, envelope });
+  }
+
+  @OnMessage('order.*', { pattern: true })
+  anyOrder(payload: unknown, envelope: MessageEnvelope): void {
+    this.rec.push({ h: 'pattern', type: envelope.type, payload });
+  }
+
+  @OnMessage('order.confirmed')
+  throws(): void {
+    throw new Error('boom');
+  }
+
+  @OnMessage('check.validated', { dto: OrderDto })
+  validated(payload: OrderDto): void {
+    this.rec.push({ h: 'validated', isDto: payload instanceof OrderDto, payload });
+  }
+}
+
+interface Job {
+  n: number;
+  poison?: boolean;
+  slowMs?: number;
+}
+
+@Injectable()
+class JobConsumer {
+  constructor(@Inject(Recorder) private readonly rec: Recorder) {}
+
+  @StreamConsumer({
+    stream: 'jobs',
+    group: 'workers',
+    maxAttempts: 3,
+    backoffMs: 10,
+    blockMs: 200,
+    claimIdleMs: 1_000,
+    batchSize: 10,
+    concurrency: 4,
+  })
+  async handle(payload: Job, message: StreamMessage<Job>): Promise<void> {
+    if (payload.slowMs) await new Promise((r) => setTimeout(r, payload.slowMs));
+    if (payload.poison) {
+      this.rec.push({ failed: payload.n, attempt: message.attempt });
+      throw new Error(`poison ${payload.n}`);
+    }
+    this.rec.push(payload.n);
+  }
+}
+
+const options = { consumerDefaults: { blockMs: 200 } };
+
+describe('Messaging: pub/sub event bus', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('broadcasts to every instance, with an envelope, on a prefixed channel', async () => {
+    const keyPrefix = uniquePrefix('bus');
+    const [a, b] = await Promise.all([
+      createMessagingApp({ url: server.url, keyPrefix }, options, [PubSubHandlers]),
+      createMessagingApp({ url: server.url, keyPrefix }, options, [PubSubHandlers]),
+    ]);
+    const raw = server.client();
+    const rawSeen: string[] = [];
+    await raw.psubscribe(`${keyPrefix}msg:*`);
+    raw.on('pmessage', (_p: string, channel: string) => rawSeen.push(channel));
+    try {
+      const sent = await a.get(EventBus).publish('order.confirmed', { orderId: 7 }, { headers: { source: 'test' } });
+      expect(sent).toMatchObject({ type: 'order.confirmed', payload: { orderId: 7 }, headers: { source: 'test' } });
+      expect(sent.headers.traceId).toMatch(/^[0-9a-f]{32}$/);
+      for (const app of [a, b]) {
+        const rec = app.get(Recorder);
+        await rec.until(
+          () => rec.items.filter((i) => (i as { h: string }).h !== 'x').length >= 2,
+          5_000,
+          'both handlers',
+        );
+        const confirmed = rec.items.find((i) => (i as { h: string }).h === 'confirmed') as {
+          envelope: MessageEnvelope;
+        };
+        expect(confirmed.envelope).toEqual(sent);
+        expect(rec.items).toContainEqual({ h: 'pattern', type: 'order.confirmed', payload: { orderId: 7 } });
+      }
+      await eventually(() => rawSeen.length > 0, 2_000, 'raw message');
+      expect(rawSeen).toEqual([`${keyPrefix}msg:order.confirmed`]);
+      // The throwing handler is counted, the others ran.
+      await eventually(() => a.get(MessagingStats).snapshot().failed === 1, 2_000, 'failed count');
+      expect(a.get(MessagingStats).snapshot()).toMatchObject({ published: 1, handled: 2, failed: 1 });
+    } finally {
+      raw.disconnect();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('pattern subscriptions get every matching channel, not others', async () => {
+    const keyPrefix = uniquePrefix('pat');
+    const app = await createMessagingApp({ url: server.url, keyPrefix }, options, [PubSubHandlers]);
+    try {
+      const bus = app.get(EventBus);
+      await bus.publish('order.created', { id: 1 });
+      await bus.publish('order.shipped', { id: 2 });
+      await bus.publish('user.created', { id: 3 });
+      const rec = app.get(Recorder);
+      await rec.until(() => rec.items.length >= 2, 5_000, 'pattern messages');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(rec.items).toEqual([
+        { h: 'pattern', type: 'order.created', payload: { id: 1 } },
+        { h: 'pattern', type: 'order.shipped', payload: { id: 2 } },
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('validates payloads with a DTO: invalid ones are counted, the handler is not called', async () => {
+    const keyPrefix = uniquePrefix('dto');
+    const app = await createMessagingApp({ url: server.url, keyPrefix }, options, [PubSubHandlers]);
+    try {
+      const bus = app.get(EventBus);
+      await bus.publish('check.validated', { sku: 'A', qty: 0 });
+      await bus.publish('check.validated', { sku: 'B', qty: 2 });
+      const raw = server.client();
+      await raw.publish(`${keyPrefix}msg:check.validated`, 'not json{');
+      raw.disconnect();
+      const rec = app.get(Recorder);
+      const stats = app.get(MessagingStats);
+      await eventually(() => stats.snapshot().invalid === 2, 5_000, 'invalid count');
+      const validated = rec.items.filter((i) => (i as { h: string }).h === 'validated');
+      expect(validated).toEqual([{ h: 'validated', isDto: true, payload: { sku: 'B', qty: 2 } }]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('observe() gives an Observable that unsubscribes on teardown', async () => {
+    const keyPrefix = uniquePrefix('obs');
+    const app = await createMessagingApp({ url: server.url, keyPrefix }, options);
+    try {
+      const bus = app.get(EventBus);
+      const got: string[] = [];
+      const sub = bus.observe('news.*', { pattern: true }).subscribe((e) => got.push(e.type));
+      const raw = server.client();
+      await eventually(async () => Number((await raw.pubsub('NUMPAT')) as unknown) >= 1, 2_000, 'psubscribe');
+      await bus.publish('news.a', 1);
+      await eventually(() => got.length === 1, 2_000, 'observed');
+      sub.unsubscribe();
+      await eventually(async () => Number((await raw.pubsub('NUMPAT')) as unknown) === 0, 2_000, 'punsubscribe');
+      raw.disconnect();
+      expect(got).toEqual(['news.a']);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('rejects publish with RedisUnavailableError when Redis is down (no hang, no silent drop)', async () => {
+    const own = await startRedis();
+    const app = await createMessagingApp(
+      { url: own.url, keyPrefix: uniquePrefix('down'), commandTimeoutMs: 500 },
+      options,
+    );
+    try {
+      await own.kill();
+      const started = Date.now();
+      await expect(app.get(EventBus).publish('x', 1)).rejects.toBeInstanceOf(RedisUnavailableError);
+      await expect(app.get(StreamProducer).add('jobs', { n: 1 })).rejects.toBeInstanceOf(RedisUnavailableError);
+      expect(Date.now() - started).toBeLessThan(8_000);
+    } finally {
+      await app.close();
+      await own.stop();
+    }
+  });
+});
+
+describe('Messaging: durable streams', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('two consumers in one group split the work; each message handled exactly once', async () => {
+    const keyPrefix = uniquePrefix('split');
+    const [a, b] = await Promise.all([
+      createMessagingApp({ url: server.url, keyPrefix }, { ...options, consumerName: 'a' }, [JobConsumer]),
+      createMessagingApp({ url: server.url, keyPrefix }, { ...options, consumerName: 'b' }, [JobConsumer]),
+    ]);
+    try {
+      const producer = a.get(StreamProducer);
+      const total = 300;
+      await Promise.all(Array.from({ length: total }, (_, n) => producer.add('jobs', { n, slowMs: 2 })));
+      const ra = a.get(Recorder);
+      const rb = b.get(Recorder);
+      await eventually(() => ra.items.length + rb.items.length >= total, 20_000, 'all jobs');
+      await new Promise((r) => setTimeout(r, 300));
+      const all = [...ra.items, ...rb.items] as number[];
+      expect(all).toHaveLength(total);
+      expect(new Set(all).size).toBe(total);
+      expect(ra.items.length).toBeGreaterThan(0);
+      expect(rb.items.length).toBeGreaterThan(0);
+      await eventually(async () => (await producer.info('jobs')).groups[0]?.pending === 0, 5_000, 'all acked');
+      const info = await producer.info('jobs');
+      expect(info.groups).toEqual([
+        { name: 'workers', consumers: 2, pending: 0, lastDeliveredId: expect.any(String), lag: 0 },
+      ]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('retries a poison message with backoff, then moves it to <stream>:dlq after maxAttempts; invalid JSON goes there at once', async () => {
+    const keyPrefix = uniquePrefix('dlq');
+    const app = await createMessagingApp({ url: server.url, keyPrefix }, options, [JobConsumer]);
+    try {
+      const producer = app.get(StreamProducer);
+      await producer.add('jobs', { n: 1, poison: true });
+      await producer.addRaw('jobs', '{not json');
+      await producer.add('jobs', { n: 2 });
+      const rec = app.get(Recorder);
+      await eventually(async () => (await producer.info('jobs')).deadLetters === 2, 10_000, 'two dead letters');
+      expect(rec.items).toContain(2);
+      expect(rec.items.filter((i) => typeof i === 'object')).toEqual([
+        { failed: 1, attempt: 1 },
+        { failed: 1, attempt: 2 },
+        { failed: 1, attempt: 3 },
+      ]);
+      const dead = await producer.deadLetters('jobs');
+      expect(dead).toHaveLength(2);
+      const poison = dead.find((d) => d.error.includes('poison'));
+      expect(poison).toMatchObject({ attempts: 3, group: 'workers', error: 'poison 1' });
+      expect(JSON.parse(poison!.data)).toMatchObject({ type: 'jobs', payload: { n: 1, poison: true } });
+      const invalid = dead.find((d) => d.data === '{not json');
+      expect(invalid?.error).toMatch(/not valid JSON/);
+      const info = await producer.info('jobs');
+      expect(info.groups[0].pending).toBe(0);
+      expect(producer.stats).toMatchObject({ deadLettered: 2, invalid: 1, handled: 1, failed: 3, retried: 2 });
+      expect(producer.deadLetterKey('jobs')).toBe(`${keyPrefix}msg:stream:{jobs}:dlq`);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('trims the stream approximately to maxLen', async () => {
+    const keyPrefix = uniquePrefix('trim');
+    const app = await createMessagingApp({ url: server.url, keyPrefix }, { streamMaxLen: 100 });
+    try {
+      const producer = app.get(StreamProducer);
+      for (let i = 0; i < 1_000; i++) await producer.add('log', { i });
+      const len = (await producer.info('log')).length;
+      expect(len).toBeGreaterThanOrEqual(100);
+      expect(len).toBeLessThan(300);
+      for (let i = 0; i < 200; i++) await producer.add('exact', { i }, { maxLen: 0 });
+      expect((await producer.info('exact')).length).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('graceful shutdown finishes and acks the messages in flight', async () => {
+    const keyPrefix = uniquePrefix('shutdown');
+    const app = await createMessagingApp({ url: server.url, keyPrefix }, options, [JobConsumer]);
+    const producer = app.get(StreamProducer);
+    const rec = app.get(Recorder);
+    await Promise.all([1, 2, 3].map((n) => producer.add('jobs', { n, slowMs: 500 })));
+    await eventually(async () => (await producer.info('jobs')).groups[0]?.pending === 3, 5_000, 'in flight');
+    const raw = server.client();
+    await app.close();
+    expect(rec.items.sort()).toEqual([1, 2, 3]);
+    const groups = (await raw.call('XINFO', 'GROUPS', `${keyPrefix}msg:stream:{jobs}`)) as unknown[][];
+    expect(groups[0][groups[0].indexOf('pending') + 1]).toBe(0);
+    raw.disconnect();
+  });
+
+  it('processOnce runs a function once per id', async () => {
+    const keyPrefix = uniquePrefix('idem');
+    const app = await createMessagingApp({ url: server.url, keyPrefix }, options);
+    try {
+      const guard = app.get(IdempotencyGuard);
+      let runs = 0;
+      expect(await guard.processOnce('m1', 10_000, () => ++runs)).toEqual({ executed: true, result: 1 });
+      expect(await guard.processOnce('m1', 10_000, () => ++runs)).toEqual({ executed: false });
+      await expect(guard.processOnce('m2', 10_000, () => Promise.reject(new Error('x')))).rejects.toThrow('x');
+      expect(await guard.processOnce('m2', 10_000, () => ++runs)).toEqual({ executed: true, result: 2 });
+      expect(await guard.isDone('m1')).toBe(true);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('Messaging: after a Redis restart', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('subscriptions are restored and consumers recreate their group', async () => {
+    const keyPrefix = uniquePrefix('restart');
+    const app = await createMessagingApp({ url: server.url, keyPrefix }, options, [PubSubHandlers, JobConsumer]);
+    try {
+      const bus = app.get(EventBus);
+      const producer = app.get(StreamProducer);
+      const rec = app.get(Recorder);
+      await producer.add('jobs', { n: 1 });
+      await rec.until(() => rec.items.includes(1), 5_000, 'first job');
+
+      await server.restart();
+
+      // Pub/sub: ioredis resubscribes once reconnected; publish until one arrives.
+      await eventually(
+        async () => {
+          await bus.publish('order.confirmed', { after: true }).catch(() => undefined);
+          return rec.items.some((i) => (i as { h?: string }).h === 'confirmed');
+        },
+        15_000,
+        'pub/sub after restart',
+      );
+      // Streams: the stream and group are gone; the consumer recreates the group on NOGROUP.
+      await eventually(
+        async () => {
+          await producer.add('jobs', { n: 2 }, { maxLen: 0 }).catch(() => undefined);
+          return rec.items.includes(2);
+        },
+        15_000,
+        'stream after restart',
+      );
+    } finally {
+      await app.close();
+    }
+  });
+});
