@@ -3,6 +3,7 @@
  */
 export * from './redis';
 export * from './metrics';
+export * from './metrics';
 export * from './lock';
 export * from './messaging';
 export * from './cache';

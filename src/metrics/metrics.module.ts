@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { METRICS_REGISTRY } from './metrics.constants';
+import { MetricsConfigurableModule } from './metrics.module-definition';
+import { MetricsService } from './metrics.service';
+
+/**
+ * Prometheus metrics at `GET /metrics` (route configurable, or none): Redis connection state, PING
+ * round trip and command latency per client, plus the counters of every feature module the application
+ * imports (cache, sessions, messaging, locks). Needs RedisModule.
+ */
+@Module({
+  providers: [
+    MetricsService,
+    { provide: METRICS_REGISTRY, inject: [MetricsService], useFactory: (m: MetricsService) => m.registry },
+  ],
+  exports: [MetricsService, METRICS_REGISTRY],
+})
+export class MetricsModule extends MetricsConfigurableModule {}
