@@ -3,7 +3,6 @@
  */
 export * from './redis';
 export * from './metrics';
-export * from './metrics';
 export * from './lock';
 export * from './messaging';
 export * from './cache';
