@@ -1,16 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { IsInt, IsString, Min } from 'class-validator';
+import { RedisUnavailableError } from '../src/redis';
 import {
   EventBus,
   IdempotencyGuard,
   MessagingStats,
   OnMessage,
-  RedisUnavailableError,
   StreamConsumer,
   StreamProducer,
   type MessageEnvelope,
   type StreamMessage,
-} from '../src';
+} from '../src/messaging';
 import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
 import { Recorder, createMessagingApp, eventually } from './messaging/messaging-test.helpers';
 

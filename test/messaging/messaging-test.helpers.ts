@@ -1,6 +1,7 @@
 import { Injectable, type Provider, type Type } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { MessagingModule, RedisModule, type MessagingModuleOptions, type RedisModuleOptions } from '../../src';
+import { RedisModule, type RedisModuleOptions } from '../../src/redis';
+import { MessagingModule, type MessagingModuleOptions } from '../../src/messaging';
 
 /** Collects what handlers saw, one instance per test app. */
 @Injectable()

@@ -1,0 +1,19 @@
+// Lets a plain `node` child process run the TypeScript sources (test fixtures, bench workers):
+// `node -r ./test/messaging/swc-register.cjs file.ts`. Same swc settings as jest.config.js.
+const { readFileSync } = require('node:fs');
+const { transformSync } = require('@swc/core');
+
+require.extensions['.ts'] = function compileTs(module, filename) {
+  const { code } = transformSync(readFileSync(filename, 'utf8'), {
+    filename,
+    sourceMaps: 'inline',
+    module: { type: 'commonjs' },
+    jsc: {
+      target: 'es2022',
+      parser: { syntax: 'typescript', decorators: true, dynamicImport: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+      keepClassNames: true,
+    },
+  });
+  module._compile(code, filename);
+};
