@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-require-imports, no-undef -- plain CommonJS require hook run by node, not bundled */
 // Lets a plain `node` child process run the TypeScript sources (test fixtures, bench workers):
 // `node -r ./test/messaging/swc-register.cjs file.ts`. Same swc settings as jest.config.js.
 const { readFileSync } = require('node:fs');
