@@ -6,3 +6,4 @@ export * from './metrics';
 export * from './lock';
 export * from './messaging';
 export * from './cache';
+export * from './throttler';

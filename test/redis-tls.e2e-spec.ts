@@ -5,7 +5,7 @@ import {
   RedisService,
   RedisUnavailableError,
   type RedisModuleOptions,
-} from '../src';
+} from '../src/redis';
 import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
 import { makeTlsFiles, type TestTlsMaterial } from './support/tls-certs';
 

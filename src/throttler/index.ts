@@ -1,0 +1,5 @@
+export {
+  RedisThrottlerStorage,
+  type RedisThrottlerStorageOptions,
+  type RedisThrottlerRecord,
+} from './redis-throttler.storage';

@@ -1,0 +1,149 @@
+import { Controller, Get, type INestApplication } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import request from 'supertest';
+import { RedisModule, RedisService } from '../src/redis';
+import { RedisThrottlerStorage, type RedisThrottlerStorageOptions } from '../src/throttler';
+import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
+
+@Controller('ping')
+class PingController {
+  @Get()
+  ping(): { ok: boolean } {
+    return { ok: true };
+  }
+}
+
+let lastStorage: RedisThrottlerStorage | undefined;
+
+async function makeApp(
+  server: RedisServer,
+  prefix: string,
+  throttler: { limit: number; ttl: number; blockDuration?: number },
+  storageOptions: RedisThrottlerStorageOptions = {},
+): Promise<INestApplication> {
+  const ref = await Test.createTestingModule({
+    imports: [
+      RedisModule.forRoot({ url: server.url, keyPrefix: prefix, commandTimeoutMs: 1_000 }),
+      ThrottlerModule.forRootAsync({
+        inject: [RedisService],
+        useFactory: (redis: RedisService) => {
+          lastStorage = new RedisThrottlerStorage(redis, storageOptions);
+          return { throttlers: [throttler], storage: lastStorage };
+        },
+      }),
+    ],
+    controllers: [PingController],
+    providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
+  }).compile();
+  const app = ref.createNestApplication({ logger: false });
+  await app.init();
+  return app;
+}
+
+describe('RedisThrottlerStorage (@nestjs/throttler on the shared client)', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('counts hits of every instance together, answers 429 with Retry-After over the limit, under <prefix>throttle:', async () => {
+    const prefix = uniquePrefix('thr');
+    const a = await makeApp(server, prefix, { limit: 3, ttl: 60_000 });
+    const b = await makeApp(server, prefix, { limit: 3, ttl: 60_000 });
+    try {
+      expect((await request(a.getHttpServer()).get('/ping')).status).toBe(200);
+      expect((await request(b.getHttpServer()).get('/ping')).status).toBe(200);
+      const third = await request(a.getHttpServer()).get('/ping');
+      expect(third.status).toBe(200);
+      expect(third.headers['x-ratelimit-remaining']).toBe('0');
+      const fourth = await request(b.getHttpServer()).get('/ping');
+      expect(fourth.status).toBe(429);
+      expect(Number(fourth.headers['retry-after'])).toBeGreaterThan(0);
+      const admin = server.client();
+      const keys = await admin.keys(`${prefix}*`);
+      admin.disconnect();
+      expect(keys.length).toBeGreaterThan(0);
+      for (const k of keys) expect(k.startsWith(`${prefix}throttle:{default:`)).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('lets the tracker in again once the block has expired', async () => {
+    const prefix = uniquePrefix('thr');
+    const app = await makeApp(server, prefix, { limit: 1, ttl: 500, blockDuration: 500 });
+    try {
+      expect((await request(app.getHttpServer()).get('/ping')).status).toBe(200);
+      expect((await request(app.getHttpServer()).get('/ping')).status).toBe(429);
+      await new Promise((r) => setTimeout(r, 700));
+      expect((await request(app.getHttpServer()).get('/ping')).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('fails open when Redis is frozen: the request waits at most timeoutMs for the counter', async () => {
+    const own = await startRedis();
+    const app = await makeApp(own, uniquePrefix('thr'), { limit: 1, ttl: 60_000 }, { timeoutMs: 200 });
+    try {
+      expect((await request(app.getHttpServer()).get('/ping')).status).toBe(200);
+      own.pause();
+      const started = Date.now();
+      const res = await request(app.getHttpServer()).get('/ping');
+      const waitedMs = Date.now() - started;
+      own.resume();
+      expect(res.status).toBe(200);
+      expect(waitedMs).toBeLessThan(1_000);
+      expect(lastStorage?.failedOpen).toBe(1);
+    } finally {
+      own.resume();
+      await app.close();
+      await own.stop();
+    }
+  });
+
+  it('fails open when Redis is down, and counts again once it is back', async () => {
+    const own = await startRedis();
+    const app = await makeApp(own, uniquePrefix('thr'), { limit: 2, ttl: 60_000 });
+    try {
+      await own.kill();
+      for (let i = 0; i < 4; i++) expect((await request(app.getHttpServer()).get('/ping')).status).toBe(200);
+      expect(lastStorage?.failedOpen).toBe(4);
+      await own.start();
+      const redis = app.get(RedisService).getClient();
+      for (let i = 0; i < 50 && redis.status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 100));
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await request(app.getHttpServer()).get('/ping')).status);
+      expect(statuses).toEqual([200, 200, 429]);
+    } finally {
+      await app.close();
+      await own.stop();
+    }
+  });
+
+  it('with failOpen: false, a Redis outage is an error (the app maps it to 503)', async () => {
+    const own = await startRedis();
+    const app = await makeApp(own, uniquePrefix('thr'), { limit: 2, ttl: 60_000 }, { failOpen: false });
+    try {
+      await own.kill();
+      const res = await request(app.getHttpServer()).get('/ping');
+      expect(res.status).toBeGreaterThanOrEqual(500);
+      expect(lastStorage?.failedOpen).toBe(0);
+    } finally {
+      await app.close();
+      await own.stop();
+    }
+  });
+
+  it('rejects a non-positive timeoutMs with a RedisConfigError', () => {
+    expect(() => new RedisThrottlerStorage({} as RedisService, { timeoutMs: 0 })).toThrow(
+      /Invalid option "throttler.timeoutMs"/,
+    );
+  });
+});
