@@ -7,3 +7,4 @@ export * from './lock';
 export * from './messaging';
 export * from './cache';
 export * from './throttler';
+export * from './cache';

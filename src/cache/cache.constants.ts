@@ -1,0 +1,14 @@
+/** Injection token of the validated RedisCacheModule options. */
+export const CACHE_MODULE_OPTIONS = 'nest-redis-kit:cache:options';
+
+/** Injection token of the Keyv instance (backed by {@link RedisKeyvStore}) given to @nestjs/cache-manager. */
+export const CACHE_KEYV = 'nest-redis-kit:cache:keyv';
+
+/** Metadata key of `@Cacheable`. */
+export const CACHEABLE_METADATA = 'nest-redis-kit:cache:cacheable';
+
+/** Metadata key of `@CacheEvict`. */
+export const CACHE_EVICT_METADATA = 'nest-redis-kit:cache:evict';
+
+/** Key parts reserved for the module's own keys (`<prefix>cache:lock:<key>`, `<prefix>cache:tag:{<tag>}`). */
+export const RESERVED_KEY_PARTS = ['lock:', 'tag:'] as const;

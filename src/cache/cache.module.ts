@@ -1,0 +1,102 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { CacheModule } from '@nestjs/cache-manager';
+import { DiscoveryModule } from '@nestjs/core';
+import type { Keyv } from 'keyv';
+import { CACHE_KEYV, CACHE_MODULE_OPTIONS } from './cache.constants';
+import { CacheDecoratorsExplorer } from './cache.explorer';
+import {
+  CACHE_ASYNC_OPTIONS_TYPE,
+  CACHE_OPTIONS_TYPE,
+  CacheConfigurableModule,
+  type RedisCacheModuleExtras,
+} from './cache.module-definition';
+import { resolveCacheOptions, type RedisCacheModuleOptions } from './cache.options';
+import { CacheRuntime } from './cache.runtime';
+import { CacheService } from './cache.service';
+import { createRedisKeyv, RedisKeyvStore } from './redis-keyv.store';
+import { UserAwareCacheInterceptor } from './user-aware-cache.interceptor';
+
+/** Raw options token of the builder; the validated options live under CACHE_MODULE_OPTIONS. */
+const RAW_OPTIONS = 'nest-redis-kit:cache:raw-options';
+
+const coreProviders: Provider[] = [
+  {
+    provide: CACHE_MODULE_OPTIONS,
+    inject: [RAW_OPTIONS],
+    useFactory: (raw: RedisCacheModuleOptions) => resolveCacheOptions(raw),
+  },
+  CacheRuntime,
+  RedisKeyvStore,
+  {
+    provide: CACHE_KEYV,
+    inject: [RedisKeyvStore, CACHE_MODULE_OPTIONS],
+    useFactory: (store: RedisKeyvStore, o: ReturnType<typeof resolveCacheOptions>): Keyv =>
+      createRedisKeyv(store, o.defaultTtlMs),
+  },
+  CacheService,
+  CacheDecoratorsExplorer,
+  UserAwareCacheInterceptor,
+];
+
+const coreExports = [
+  CACHE_MODULE_OPTIONS,
+  CACHE_KEYV,
+  CacheRuntime,
+  RedisKeyvStore,
+  CacheService,
+  UserAwareCacheInterceptor,
+];
+
+/** Internal: the store, CacheService and the decorator explorer, built from the options. */
+@Module({})
+class RedisCacheCoreModule {}
+
+function rename(definition: DynamicModule): DynamicModule {
+  // The builder provides the raw options under CACHE_MODULE_OPTIONS; move them to RAW_OPTIONS.
+  const providers = (definition.providers ?? []).map((p) =>
+    typeof p === 'object' && 'provide' in p && p.provide === CACHE_MODULE_OPTIONS ? { ...p, provide: RAW_OPTIONS } : p,
+  );
+  return {
+    module: RedisCacheCoreModule,
+    imports: [...(definition.imports ?? []), DiscoveryModule],
+    providers: [...providers, ...coreProviders],
+    exports: coreExports,
+  };
+}
+
+function compose(core: DynamicModule, isGlobal: boolean): DynamicModule {
+  const cacheManager = CacheModule.registerAsync({
+    isGlobal,
+    imports: [core],
+    inject: [CACHE_KEYV, CACHE_MODULE_OPTIONS],
+    useFactory: (keyv: Keyv, o: ReturnType<typeof resolveCacheOptions>) => ({ stores: [keyv], ttl: o.defaultTtlMs }),
+  });
+  return {
+    module: RedisCacheModule,
+    global: isGlobal,
+    imports: [core, cacheManager],
+    exports: [core, cacheManager],
+  };
+}
+
+/**
+ * Caching on the shared RedisModule client (no connection of its own). Registers @nestjs/cache-manager with
+ * a Keyv store on Redis, so `CACHE_MANAGER`, `CacheInterceptor`, `@CacheKey` and `@CacheTTL` work as usual,
+ * and provides {@link CacheService} (getOrSet, tags, stats), `@Cacheable` / `@CacheEvict` and
+ * {@link UserAwareCacheInterceptor}. Global by default.
+ */
+@Module({})
+export class RedisCacheModule extends CacheConfigurableModule {
+  /** Configures the cache from static options. */
+  static override forRoot(options: typeof CACHE_OPTIONS_TYPE = {}): DynamicModule {
+    const { isGlobal = true } = options as RedisCacheModuleExtras;
+    resolveCacheOptions(options); // fail at startup (RedisConfigError) rather than at first use
+    return compose(rename(super.forRoot(options)), isGlobal);
+  }
+
+  /** Configures the cache from a factory (e.g. ConfigService); the options are validated when resolved. */
+  static override forRootAsync(options: typeof CACHE_ASYNC_OPTIONS_TYPE): DynamicModule {
+    const { isGlobal = true } = options as RedisCacheModuleExtras;
+    return compose(rename(super.forRootAsync(options)), isGlobal);
+  }
+}

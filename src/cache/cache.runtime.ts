@@ -1,0 +1,206 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Cluster, Redis } from 'ioredis';
+import { RedisService } from '../redis/redis.service';
+import { CACHE_MODULE_OPTIONS, RESERVED_KEY_PARTS } from './cache.constants';
+import { CacheKeyError, CacheSerializationError } from './cache.errors';
+import type { ResolvedCacheOptions } from './cache.options';
+import { emptyStats, type CacheStats } from './cache.stats';
+
+/** Returned by {@link CacheRuntime.read} / {@link CacheRuntime.write} when Redis was not used or did not answer. */
+export const UNAVAILABLE: unique symbol = Symbol('nest-redis-kit:cache:unavailable');
+
+/** Longest key accepted, in characters. */
+export const MAX_KEY_LENGTH = 1024;
+
+/** ioredis client with the cache's Lua commands (defined once on the shared client by `defineCommand`). */
+export interface CacheCommands {
+  /** Creates the tag version key when missing (value from Redis TIME, µs) and extends its TTL; returns the version. */
+  nrkCacheTouchTag(tagKey: string, ttlMs: number): Promise<string>;
+  /** Increments an existing tag version (0 when the tag has no key: nothing carries it). */
+  nrkCacheBumpTag(tagKey: string): Promise<number>;
+  /** Deletes a lock key only when it still holds our token. */
+  nrkCacheReleaseLock(lockKey: string, token: string): Promise<number>;
+}
+
+/** The shared client as the cache sees it. */
+export type CacheClient = (Redis | Cluster) & CacheCommands;
+
+const SCRIPTS: Record<keyof CacheCommands, { numberOfKeys: number; lua: string }> = {
+  nrkCacheTouchTag: {
+    numberOfKeys: 1,
+    lua: `
+local v = redis.call('GET', KEYS[1])
+local ttl = tonumber(ARGV[1])
+if not v then
+  local t = redis.call('TIME')
+  v = t[1] .. string.format('%06d', tonumber(t[2]))
+  redis.call('SET', KEYS[1], v, 'PX', ttl)
+  return v
+end
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl >= 0 and pttl < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return v`,
+  },
+  nrkCacheBumpTag: {
+    numberOfKeys: 1,
+    lua: `if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCR', KEYS[1]) end return 0`,
+  },
+  nrkCacheReleaseLock: {
+    numberOfKeys: 1,
+    lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
+  },
+};
+
+/**
+ * What the store and CacheService share: the client, the key layout, the counters and the fail-open
+ * policy (timeouts, one log line per outage, probing while Redis fails). Internal.
+ */
+@Injectable()
+export class CacheRuntime {
+  /** Counters (see {@link CacheStats}). */
+  readonly counters: CacheStats = emptyStats();
+  /** `<prefix>cache:`. */
+  readonly prefix: string;
+  /** The shared client with the cache's Lua commands. */
+  readonly client: CacheClient;
+  private readonly logger = new Logger('Cache');
+  private failingSince: number | undefined;
+  private lastProbe = 0;
+
+  constructor(
+    @Inject(CACHE_MODULE_OPTIONS) readonly options: ResolvedCacheOptions,
+    readonly redis: RedisService,
+  ) {
+    this.prefix = redis.prefixFor('cache');
+    const client = redis.getClient(options.clientName) as CacheClient;
+    for (const [name, script] of Object.entries(SCRIPTS)) {
+      if (typeof (client as unknown as Record<string, unknown>)[name] !== 'function') {
+        client.defineCommand(name, script);
+      }
+    }
+    this.client = client;
+  }
+
+  /** The Redis key of a cache entry: `<prefix>cache:<key>`. */
+  entryKey(key: string): string {
+    return this.prefix + key;
+  }
+
+  /** The Redis key of the cross-process loader lock of `key`. */
+  lockKey(key: string): string {
+    return `${this.prefix}lock:${key}`;
+  }
+
+  /** The Redis key of a tag's version counter: `<prefix>cache:tag:{<tag>}`. */
+  tagKey(tag: string): string {
+    return `${this.prefix}tag:{${tag}}`;
+  }
+
+  /** Throws {@link CacheKeyError} unless `key` is a usable cache key. */
+  checkKey(key: unknown): asserts key is string {
+    if (typeof key !== 'string') throw new CacheKeyError(key, 'must be a string');
+    if (key.length === 0) throw new CacheKeyError(key, 'must not be empty');
+    if (key.length > MAX_KEY_LENGTH) throw new CacheKeyError(key, `must be at most ${MAX_KEY_LENGTH} characters`);
+    for (const reserved of RESERVED_KEY_PARTS) {
+      if (key.startsWith(reserved)) throw new CacheKeyError(key, `keys starting with "${reserved}" are reserved`);
+    }
+  }
+
+  /** Throws {@link CacheKeyError} unless `tag` is a usable tag (non-empty, no braces, at most 256 characters). */
+  checkTag(tag: unknown): asserts tag is string {
+    if (typeof tag !== 'string' || tag.length === 0) throw new CacheKeyError(tag, 'a tag must be a non-empty string');
+    if (tag.length > 256) throw new CacheKeyError(tag, 'a tag must be at most 256 characters');
+    if (/[{}]/.test(tag)) throw new CacheKeyError(tag, 'a tag must not contain braces');
+  }
+
+  /** JSON text of a value, or {@link CacheSerializationError} (BigInt, circular, undefined, function...). */
+  encode(key: string, value: unknown): string {
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch (err) {
+      throw new CacheSerializationError(key, err instanceof Error ? err.message : String(err), { cause: err });
+    }
+    if (text === undefined) throw new CacheSerializationError(key, `a value of type ${typeof value} has no JSON form`);
+    return text;
+  }
+
+  /** True while Redis is considered failing (between the first error and the next success). */
+  get failing(): boolean {
+    return this.failingSince !== undefined;
+  }
+
+  /**
+   * Runs a Redis read bounded by `readTimeoutMs`. Resolves to {@link UNAVAILABLE} (never throws for a
+   * connection problem) when Redis is down, slow or failing: the caller falls through to its source.
+   */
+  read<T>(op: () => Promise<T>): Promise<T | typeof UNAVAILABLE> {
+    return this.run(op, this.options.readTimeoutMs);
+  }
+
+  /** Runs a Redis write bounded by `writeTimeoutMs`; {@link UNAVAILABLE} when skipped or failed. */
+  write<T>(op: () => Promise<T>): Promise<T | typeof UNAVAILABLE> {
+    return this.run(op, this.options.writeTimeoutMs);
+  }
+
+  private async run<T>(op: () => Promise<T>, timeoutMs: number): Promise<T | typeof UNAVAILABLE> {
+    if (!this.usable()) {
+      this.counters.skipped++;
+      return UNAVAILABLE;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const pending = op();
+    try {
+      const result = await Promise.race([
+        pending,
+        new Promise<typeof UNAVAILABLE>((resolve) => {
+          timer = setTimeout(() => resolve(UNAVAILABLE), timeoutMs);
+        }),
+      ]);
+      if (result === UNAVAILABLE) {
+        pending.catch(() => undefined);
+        this.failed(new Error(`no answer within ${timeoutMs} ms`));
+        return UNAVAILABLE;
+      }
+      this.succeeded();
+      return result;
+    } catch (err) {
+      if (err instanceof CacheKeyError || err instanceof CacheSerializationError) throw err;
+      this.failed(err);
+      return UNAVAILABLE;
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  /** Whether to try Redis now: not while the client is disconnected; while failing, one probe per interval. */
+  private usable(): boolean {
+    if (this.client.status !== 'ready') {
+      if (!this.failing) this.failed(new Error(`connection is ${this.client.status}`));
+      return false;
+    }
+    if (!this.failing) return true;
+    const now = Date.now();
+    if (now - this.lastProbe < this.options.probeIntervalMs) return false;
+    this.lastProbe = now;
+    return true;
+  }
+
+  private failed(err: unknown): void {
+    this.counters.errors++;
+    if (this.failingSince !== undefined) return;
+    this.failingSince = Date.now();
+    this.lastProbe = this.failingSince;
+    this.counters.outages++;
+    this.logger.warn(
+      `Redis unavailable for the cache (${err instanceof Error ? err.message : String(err)}): ` +
+        'reads fall through to the source, writes are skipped until it recovers',
+    );
+  }
+
+  private succeeded(): void {
+    if (this.failingSince === undefined) return;
+    this.logger.log(`Redis is back for the cache after ${Date.now() - this.failingSince} ms`);
+    this.failingSince = undefined;
+  }
+}

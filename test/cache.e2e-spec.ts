@@ -1,0 +1,366 @@
+import { CACHE_MANAGER, type Cache } from '@nestjs/cache-manager';
+import { Controller, Get, Injectable, Req, UseInterceptors, type INestApplication } from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
+import request from 'supertest';
+import {
+  CacheEvict,
+  CacheKeyError,
+  CacheSerializationError,
+  CacheService,
+  Cacheable,
+  RedisCacheModule,
+  RedisConfigError,
+  RedisModule,
+  UserAwareCacheInterceptor,
+  type RedisCacheModuleOptions,
+} from '../src';
+import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(20);
+  }
+}
+
+@Injectable()
+class UserRepo {
+  calls = 0;
+  names = new Map<number, string>([[1, 'Ada']]);
+
+  @Cacheable({ key: (id: number) => `repo:user:${id}`, ttlMs: 10_000, tags: (id: number) => [`user-${id}`] })
+  async find(id: number): Promise<{ id: number; name: string } | null> {
+    this.calls++;
+    const name = this.names.get(id);
+    return name ? { id, name } : null;
+  }
+
+  @CacheEvict({ keys: (id: number) => [`repo:user:${id}`] })
+  async rename(id: number, name: string): Promise<void> {
+    if (!this.names.has(id)) throw new Error('no such user');
+    this.names.set(id, name);
+  }
+
+  @CacheEvict({ tags: (id: number) => [`user-${id}`] })
+  async touch(_id: number): Promise<void> {}
+}
+
+@Controller('who')
+@UseInterceptors(UserAwareCacheInterceptor)
+class WhoController {
+  calls = 0;
+  @Get()
+  who(@Req() req: { headers: Record<string, string | undefined> }): { user: string; n: number } {
+    this.calls++;
+    return { user: req.headers.authorization ?? req.headers.cookie ?? 'anonymous', n: this.calls };
+  }
+}
+
+describe('RedisCacheModule (standalone)', () => {
+  let server: RedisServer;
+  const modules: TestingModule[] = [];
+
+  async function build(
+    prefix: string,
+    options: RedisCacheModuleOptions = {},
+    extra: { providers?: any[]; controllers?: any[] } = {},
+  ): Promise<TestingModule> {
+    const ref = await Test.createTestingModule({
+      imports: [RedisModule.forRoot({ url: server.url, keyPrefix: prefix }), RedisCacheModule.forRoot(options)],
+      providers: extra.providers ?? [],
+      controllers: extra.controllers ?? [],
+    }).compile();
+    ref.useLogger(false);
+    await ref.init();
+    modules.push(ref);
+    return ref;
+  }
+
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterEach(async () => {
+    while (modules.length) await modules.pop()!.close();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('CACHE_MANAGER stores plain JSON once, with TTLs in milliseconds', async () => {
+    const prefix = uniquePrefix('cm');
+    const ref = await build(prefix);
+    const cm = ref.get<Cache>(CACHE_MANAGER);
+    await cm.set('a', { x: 1, s: 'é' }, 5_000);
+    expect(await cm.get('a')).toEqual({ x: 1, s: 'é' });
+    const direct = server.client();
+    expect(await direct.get(`${prefix}cache:a`)).toBe('{"x":1,"s":"é"}');
+    const pttl = await direct.pttl(`${prefix}cache:a`);
+    expect(pttl).toBeGreaterThan(4_000);
+    expect(pttl).toBeLessThanOrEqual(5_000);
+    await cm.mset<unknown>([
+      { key: 'b', value: [1, 2] },
+      { key: 'c', value: 'str', ttl: 100 },
+    ]);
+    expect(await cm.mget(['a', 'b', 'c', 'nope'])).toEqual([{ x: 1, s: 'é' }, [1, 2], 'str', undefined]);
+    expect(await direct.pttl(`${prefix}cache:b`)).toBeGreaterThan(59_000); // module default 60 s
+    await sleep(200);
+    expect(await cm.get('c')).toBeUndefined();
+    await cm.mdel(['a', 'b']);
+    expect(await direct.exists(`${prefix}cache:a`, `${prefix}cache:b`)).toBe(0);
+    direct.disconnect();
+  });
+
+  it('clear() removes only <prefix>cache:* keys (sessions and locks survive)', async () => {
+    const prefix = uniquePrefix('clear');
+    const other = uniquePrefix('other');
+    const ref = await build(prefix);
+    const cm = ref.get<Cache>(CACHE_MANAGER);
+    const direct = server.client();
+    for (let i = 0; i < 2500; i++) await direct.set(`${prefix}cache:k${i}`, '1');
+    await direct.set(`${prefix}sess:x`, 's');
+    await direct.set(`${prefix}lock:y`, 'l');
+    await direct.set(`${other}cache:z`, 'z');
+    await ref.get(CacheService).getOrSet('t', () => 1, { tags: ['tg'] });
+    await cm.clear();
+    expect(await direct.get(`${prefix}sess:x`)).toBe('s');
+    expect(await direct.get(`${prefix}lock:y`)).toBe('l');
+    expect(await direct.get(`${other}cache:z`)).toBe('z');
+    const [, left] = await direct.scan('0', 'MATCH', `${prefix}cache:*`, 'COUNT', 10_000);
+    expect(left).toEqual([]);
+    direct.disconnect();
+  });
+
+  it('getOrSet: miss then hit, TTL expiry, negative caching', async () => {
+    const ref = await build(uniquePrefix('gos'), { negativeTtlMs: 150 });
+    const cache = ref.get(CacheService);
+    let calls = 0;
+    const loader = async () => ({ n: ++calls });
+    expect(await cache.getOrSetEntry('k', loader, { ttlMs: 150 })).toEqual({ value: { n: 1 }, status: 'miss' });
+    expect(await cache.getOrSetEntry('k', loader, { ttlMs: 150 })).toEqual({ value: { n: 1 }, status: 'hit' });
+    await sleep(250);
+    expect(await cache.getOrSet('k', loader, { ttlMs: 150 })).toEqual({ n: 2 });
+    let nf = 0;
+    const notFound = async () => {
+      nf++;
+      return null;
+    };
+    expect(await cache.getOrSet('missing', notFound)).toBeNull();
+    expect(await cache.getOrSetEntry('missing', notFound)).toEqual({ value: null, status: 'hit' });
+    expect(nf).toBe(1);
+    await sleep(250);
+    await cache.getOrSet('missing', notFound);
+    expect(nf).toBe(2);
+    const s = cache.stats;
+    expect(s.negativeHits).toBe(1);
+    expect(s.loads).toBe(4);
+    expect(s.hits).toBeGreaterThanOrEqual(2);
+  });
+
+  it('single-flight in process: 50 concurrent callers, one loader call', async () => {
+    const ref = await build(uniquePrefix('sf'));
+    const cache = ref.get(CacheService);
+    let calls = 0;
+    const loader = async () => {
+      calls++;
+      await sleep(50);
+      return 'v';
+    };
+    const results = await Promise.all(Array.from({ length: 50 }, () => cache.getOrSet('cold', loader)));
+    expect(results.every((r) => r === 'v')).toBe(true);
+    expect(calls).toBe(1);
+    expect(cache.stats.coalesced).toBe(49);
+  });
+
+  it('stampede across two instances: 100 concurrent callers on a cold key, loader called at most twice', async () => {
+    const prefix = uniquePrefix('stampede');
+    const [a, b] = [await build(prefix), await build(prefix)];
+    let calls = 0;
+    const loader = async () => {
+      calls++;
+      await sleep(30);
+      return { v: 42 };
+    };
+    const ca = a.get(CacheService);
+    const cb = b.get(CacheService);
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => (i % 2 ? ca : cb).getOrSet('hot', loader, { ttlMs: 5_000 })),
+    );
+    expect(results.every((r) => r.v === 42)).toBe(true);
+    expect(calls).toBeLessThanOrEqual(2);
+    expect(ca.stats.lockWaits + cb.stats.lockWaits).toBeGreaterThanOrEqual(1);
+  });
+
+  it('tags: invalidateTags makes every carrier a miss; tag keys expire instead of growing', async () => {
+    const prefix = uniquePrefix('tags');
+    const ref = await build(prefix);
+    const cache = ref.get(CacheService);
+    let n = 0;
+    const load = async () => ++n;
+    await cache.getOrSet('p1', load, { tags: ['products'], ttlMs: 2_000 });
+    await cache.getOrSet('p2', load, { tags: ['products', 'featured'], ttlMs: 2_000 });
+    await cache.getOrSet('u1', load, { tags: ['users'], ttlMs: 2_000 });
+    expect(await cache.getOrSet('p1', load, { tags: ['products'] })).toBe(1);
+    expect(await cache.invalidateTags(['featured'])).toBe(1);
+    expect(await cache.getOrSet('p1', load, { tags: ['products'] })).toBe(1); // only p2 carried "featured"
+    expect(await cache.get('p2')).toBeUndefined();
+    await cache.invalidateTags(['products']);
+    expect(await cache.getOrSet('p1', load, { tags: ['products'] })).toBe(4);
+    expect(await cache.getOrSet('u1', load, { tags: ['users'] })).toBe(3);
+    const direct = server.client();
+    const pttl = await direct.pttl(`${prefix}cache:tag:{products}`);
+    expect(pttl).toBeGreaterThan(0);
+    expect(await direct.get(`${prefix}cache:p1`)).toContain('"v":4');
+    direct.disconnect();
+    expect(cache.stats.tagInvalidations).toBe(2);
+    await expect(cache.invalidateTags(['bad{tag}'])).rejects.toThrow(CacheKeyError);
+  });
+
+  it('stale-while-revalidate: serves the stale value at once and refreshes in the background', async () => {
+    const ref = await build(uniquePrefix('swr'));
+    const cache = ref.get(CacheService);
+    let n = 0;
+    const load = async () => {
+      await sleep(50);
+      return ++n;
+    };
+    const opts = { ttlMs: 100, staleWhileRevalidateMs: 5_000 };
+    expect(await cache.getOrSet('s', load, opts)).toBe(1);
+    await sleep(150);
+    expect(await cache.getOrSetEntry('s', load, opts)).toEqual({ value: 1, status: 'stale' });
+    await waitFor(async () => (await cache.getOrSetEntry('s', load, opts)).value === 2);
+    expect(cache.stats.staleServed).toBeGreaterThanOrEqual(1);
+  });
+
+  it('@Cacheable and @CacheEvict wrap provider methods at bootstrap', async () => {
+    const ref = await build(uniquePrefix('deco'), {}, { providers: [UserRepo] });
+    const repo = ref.get(UserRepo);
+    expect(await repo.find(1)).toEqual({ id: 1, name: 'Ada' });
+    expect(await repo.find(1)).toEqual({ id: 1, name: 'Ada' });
+    expect(repo.calls).toBe(1);
+    expect(await repo.find(2)).toBeNull();
+    expect(await repo.find(2)).toBeNull();
+    expect(repo.calls).toBe(2);
+    await repo.rename(1, 'Grace');
+    expect(await repo.find(1)).toEqual({ id: 1, name: 'Grace' });
+    expect(repo.calls).toBe(3);
+    await expect(repo.rename(9, 'x')).rejects.toThrow('no such user');
+    await repo.touch(1); // tag eviction
+    await repo.find(1);
+    expect(repo.calls).toBe(4);
+  });
+
+  it('UserAwareCacheInterceptor never caches a request with Authorization or a cookie', async () => {
+    const ref = await build(uniquePrefix('http'), {}, { controllers: [WhoController] });
+    const app: INestApplication = ref.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      const http = app.getHttpServer();
+      const first = await request(http).get('/who').expect(200);
+      expect(first.headers['x-cache']).toBe('MISS');
+      const second = await request(http).get('/who').expect(200);
+      expect(second.headers['x-cache']).toBe('HIT');
+      expect(second.body).toEqual(first.body);
+      const alice = await request(http).get('/who').set('Authorization', 'Bearer alice').expect(200);
+      const bob = await request(http).get('/who').set('Authorization', 'Bearer bob').expect(200);
+      expect(alice.body.user).toBe('Bearer alice');
+      expect(bob.body.user).toBe('Bearer bob');
+      expect(bob.headers['x-cache']).toBe('BYPASS');
+      const carol = await request(http).get('/who').set('Cookie', 'connect.sid=carol').expect(200);
+      expect(carol.body.user).toBe('connect.sid=carol');
+    } finally {
+      await app.close();
+      modules.splice(modules.indexOf(ref), 1);
+    }
+  });
+
+  it('bad input: empty or reserved key, values without a JSON form → typed errors', async () => {
+    const ref = await build(uniquePrefix('bad'));
+    const cache = ref.get(CacheService);
+    const cm = ref.get<Cache>(CACHE_MANAGER);
+    await expect(cache.getOrSet('', () => 1)).rejects.toThrow(CacheKeyError);
+    await expect(cache.set('lock:x', 1)).rejects.toThrow(/reserved/);
+    await expect(cm.set('', 1)).rejects.toThrow(CacheKeyError);
+    await expect(cm.set('big', 10n)).rejects.toThrow(CacheSerializationError);
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    await expect(cache.set('circ', circular)).rejects.toThrow(CacheSerializationError);
+    await expect(cache.getOrSet('big', async () => ({ n: 1n }))).rejects.toThrow(/Cannot cache the value of "big"/);
+    await expect(cm.set('fn', () => 1)).rejects.toThrow(CacheSerializationError);
+  });
+
+  it('rejects bad options at startup with RedisConfigError', () => {
+    expect(() => RedisCacheModule.forRoot({ readTimeoutMs: -1 })).toThrow(RedisConfigError);
+    expect(() => RedisCacheModule.forRoot({ nearCache: { maxEntries: 0 } })).toThrow(/nearCache.maxEntries/);
+  });
+
+  it('near cache: an update in A is seen in B on the next read', async () => {
+    const prefix = uniquePrefix('near');
+    const a = (await build(prefix, { nearCache: { maxEntries: 100 } })).get(CacheService);
+    const b = (await build(prefix, { nearCache: { maxEntries: 100 } })).get(CacheService);
+    await a.set('cfg', { v: 1 });
+    expect(await b.getOrSet('cfg', () => ({ v: -1 }))).toEqual({ v: 1 });
+    expect(await b.getOrSet('cfg', () => ({ v: -1 }))).toEqual({ v: 1 });
+    expect(b.stats.nearHits).toBe(1);
+    await a.set('cfg', { v: 2 });
+    await waitFor(() => b.stats.invalidationsReceived >= 2);
+    expect(await b.get('cfg')).toEqual({ v: 2 });
+    await a.delete('cfg');
+    await waitFor(() => b.stats.invalidationsReceived >= 3);
+    expect(await b.get('cfg')).toBeUndefined();
+    await b.getOrSet('tagged', () => 't', { tags: ['grp'] });
+    await a.invalidateTags(['grp']);
+    await waitFor(() => b.stats.invalidationsReceived >= 4);
+    expect(await b.getOrSet('tagged', () => 't2', { tags: ['grp'] })).toBe('t2');
+  });
+});
+
+describe('RedisCacheModule when Redis fails', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('reads time out and fall through to the loader, the outage is counted once, recovery is automatic', async () => {
+    const ref = await Test.createTestingModule({
+      imports: [
+        RedisModule.forRoot({ url: server.url, keyPrefix: uniquePrefix('down') }),
+        RedisCacheModule.forRoot({ readTimeoutMs: 100, probeIntervalMs: 200 }),
+      ],
+    }).compile();
+    ref.useLogger(false);
+    await ref.init();
+    const cache = ref.get(CacheService);
+    try {
+      let n = 0;
+      const load = async () => ++n;
+      expect(await cache.getOrSet('k', load)).toBe(1);
+      expect(await cache.getOrSet('k', load)).toBe(1);
+
+      server.pause(); // connection open, nothing answers: the slow case
+      const t0 = Date.now();
+      const results = [];
+      for (let i = 0; i < 10; i++) results.push(await cache.getOrSet('k', load));
+      expect(Date.now() - t0).toBeLessThan(1_000);
+      expect(results[results.length - 1]).toBeGreaterThan(1);
+      expect(cache.stats.outages).toBe(1);
+      server.resume();
+
+      await server.kill(); // the down case
+      const t1 = Date.now();
+      for (let i = 0; i < 10; i++) await cache.getOrSet('k2', load);
+      expect(Date.now() - t1).toBeLessThan(1_500);
+      await server.start();
+      await waitFor(async () => (await cache.getOrSetEntry('k3', load)).status === 'hit', 15_000);
+      expect(cache.stats.outages).toBeLessThanOrEqual(2);
+      expect(cache.stats.errors).toBeGreaterThan(0);
+    } finally {
+      await ref.close();
+    }
+  });
+});
