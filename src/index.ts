@@ -8,3 +8,4 @@ export * from './messaging';
 export * from './cache';
 export * from './throttler';
 export * from './cache';
+export * from './session';

@@ -5,6 +5,7 @@ import { validateConfig, type AppConfig } from './config/app.config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { UsersModule } from './users/users.module';
+import { AuthModule } from './auth/auth.module';
 
 /** The reference service: the library's four features composed on one shared Redis provider. */
 @Module({
@@ -20,6 +21,7 @@ import { UsersModule } from './users/users.module';
     DatabaseModule,
     HealthModule,
     UsersModule,
+    AuthModule,
     // feature modules (cache, session, messaging, lock) are added below by their issues
   ],
 })

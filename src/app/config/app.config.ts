@@ -1,5 +1,16 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 
@@ -43,6 +54,39 @@ export class AppConfig {
   @IsString()
   @MinLength(16, { message: 'SESSION_SECRET must be at least 16 characters' })
   SESSION_SECRET = 'dev-only-insecure-session-secret-change-me';
+
+  /** Session lifetime in milliseconds: cookie maxAge and Redis TTL (default 86400000 = 24 h). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  SESSION_TTL_MS = 86_400_000;
+
+  /** `Secure` session cookie (HTTPS only); default: on when NODE_ENV=production, off otherwise. */
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'SESSION_COOKIE_SECURE must be true or false' })
+  SESSION_COOKIE_SECURE?: boolean;
+
+  /** Session cookie name (default `nrk.sid`). */
+  @Matches(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, { message: 'SESSION_COOKIE_NAME must be a valid cookie name' })
+  SESSION_COOKIE_NAME = 'nrk.sid';
+
+  /** Sliding sessions: each request extends the session (default true). */
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'SESSION_ROLLING must be true or false' })
+  SESSION_ROLLING = true;
+
+  /** Failed logins per username + IP before 429 (default 5). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  LOGIN_MAX_ATTEMPTS = 5;
+
+  /** Window of the failed-login counter in milliseconds (default 900000 = 15 min). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  LOGIN_WINDOW_MS = 900_000;
 }
 
 /** @nestjs/config `validate` hook: parses and checks the environment; throws one message listing every problem. */

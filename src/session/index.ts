@@ -1,0 +1,28 @@
+export { SessionModule } from './session.module';
+export {
+  SessionAuthService,
+  INVALID_CREDENTIALS_MESSAGE,
+  type SessionStats,
+  type ListedSession,
+} from './session-auth.service';
+export { RedisSessionStore, type RedisSessionStoreOptions, type SessionStoreStats } from './redis-session.store';
+export { SessionIndex, type SessionMetadata, type UserSessionEntry } from './session.index';
+export { LoginThrottle } from './login.throttle';
+export { SessionUserLookup } from './session-user.lookup';
+export { SessionAuthGuard } from './session-auth.guard';
+export { LocalLoginGuard } from './local-login.guard';
+export { CurrentUser } from './current-user.decorator';
+export { LoginThrottledError } from './session.errors';
+export {
+  SESSION_MODULE_OPTIONS,
+  SESSION_RESOLVED_OPTIONS,
+  SESSION_STORE,
+  LOCAL_STRATEGY_NAME,
+} from './session.constants';
+export {
+  resolveSessionOptions,
+  type SessionModuleOptions,
+  type SessionModuleExtras,
+  type ResolvedSessionOptions,
+} from './session.options';
+export type { SESSION_OPTIONS_TYPE, SESSION_ASYNC_OPTIONS_TYPE } from './session.module-definition';

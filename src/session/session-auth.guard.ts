@@ -1,0 +1,15 @@
+import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { Request } from 'express';
+
+/**
+ * Lets a request through when its session holds a logged-in user; 401 otherwise. The session was read from Redis
+ * for this very request, so a revoked session is refused at once on every instance.
+ */
+@Injectable()
+export class SessionAuthGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const req = context.switchToHttp().getRequest<Request>();
+    if (typeof req.isAuthenticated === 'function' && req.isAuthenticated() && req.user) return true;
+    throw new UnauthorizedException('Not authenticated');
+  }
+}

@@ -1,0 +1,73 @@
+import { Module, RequestMethod, type MiddlewareConsumer, type NestModule, type Provider } from '@nestjs/common';
+import { RedisService } from '../redis/redis.service';
+import { LocalLoginGuard } from './local-login.guard';
+import { LoginThrottle } from './login.throttle';
+import { RedisSessionStore } from './redis-session.store';
+import { SESSION_MODULE_OPTIONS, SESSION_RESOLVED_OPTIONS, SESSION_STORE } from './session.constants';
+import { SessionIndex } from './session.index';
+import { SessionConfigurableModule } from './session.module-definition';
+import { resolveSessionOptions, type ResolvedSessionOptions, type SessionModuleOptions } from './session.options';
+import { SessionAuthGuard } from './session-auth.guard';
+import { SessionAuthService } from './session-auth.service';
+
+const providers: Provider[] = [
+  {
+    provide: SESSION_RESOLVED_OPTIONS,
+    inject: [SESSION_MODULE_OPTIONS],
+    useFactory: (options: SessionModuleOptions) => resolveSessionOptions(options),
+  },
+  {
+    provide: SessionIndex,
+    inject: [SESSION_RESOLVED_OPTIONS, RedisService],
+    useFactory: (o: ResolvedSessionOptions, redis: RedisService) =>
+      new SessionIndex(redis.getClient(o.clientName), redis.prefixFor('sess')),
+  },
+  {
+    provide: LoginThrottle,
+    inject: [SESSION_RESOLVED_OPTIONS, RedisService],
+    useFactory: (o: ResolvedSessionOptions, redis: RedisService) =>
+      new LoginThrottle(redis.getClient(o.clientName), redis.prefixFor('sess'), o.loginMaxAttempts, o.loginWindowMs),
+  },
+  {
+    provide: SESSION_STORE,
+    inject: [SESSION_RESOLVED_OPTIONS, RedisService, SessionIndex],
+    useFactory: (o: ResolvedSessionOptions, redis: RedisService, index: SessionIndex) =>
+      new RedisSessionStore({
+        client: redis.getClient(o.clientName),
+        prefix: redis.prefixFor('sess'),
+        defaultTtlMs: o.ttlMs,
+        rolling: o.rolling,
+        index,
+      }),
+  },
+  SessionAuthService,
+  SessionAuthGuard,
+  LocalLoginGuard,
+];
+
+/**
+ * Redis-backed sessions and login: express-session with {@link RedisSessionStore} on the shared client, passport
+ * (local strategy + session) with the application's {@link SessionUserLookup}, login throttling, and a per-user
+ * index of sessions that can be listed and revoked. Applies its middleware to every route.
+ */
+@Module({
+  providers,
+  exports: [
+    SESSION_RESOLVED_OPTIONS,
+    SESSION_STORE,
+    SessionIndex,
+    SessionAuthService,
+    SessionAuthGuard,
+    LocalLoginGuard,
+  ],
+})
+export class SessionModule extends SessionConfigurableModule implements NestModule {
+  constructor(private readonly auth: SessionAuthService) {
+    super();
+  }
+
+  /** Applies express-session, passport.initialize() and passport.session() to every route (Express 5 path syntax). */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(...this.auth.middleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  }
+}

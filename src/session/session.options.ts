@@ -1,0 +1,90 @@
+import type { Type } from '@nestjs/common';
+import { RedisConfigError } from '../redis/redis.errors';
+import type { SessionUserLookup } from './session-user.lookup';
+
+/** Options of `SessionModule.forRoot()` / `forRootAsync()`. Durations in milliseconds. */
+export interface SessionModuleOptions {
+  /**
+   * Secrets that sign the session cookie: the first signs, every one verifies, so a secret is rotated by putting
+   * the new one first and dropping the old one after a TTL. At least one, each at least 16 characters.
+   */
+  secrets: string[];
+  /** Cookie name (default `nrk.sid`). */
+  cookieName?: string;
+  /** Session lifetime in ms: cookie `maxAge` and Redis TTL (default 86 400 000 = 24 h). */
+  ttlMs?: number;
+  /**
+   * Sliding expiry (default true): each request re-sends the cookie and extends the TTL in Redis (PEXPIRE only, no
+   * rewrite). When false the session ends `ttlMs` after its last write.
+   */
+  rolling?: boolean;
+  /** `Secure` cookie attribute (default true): the cookie is only sent over HTTPS. Turn off for plain-HTTP development. */
+  secure?: boolean | 'auto';
+  /** `SameSite` cookie attribute (default `lax`). */
+  sameSite?: 'lax' | 'strict' | 'none';
+  /** Cookie `Domain` (default: none, host-only). */
+  domain?: string;
+  /** Cookie `Path` (default `/`). */
+  path?: string;
+  /** Redis client name in RedisModule (default `default`). */
+  clientName?: string;
+  /** Failed logins per username + IP before 429 (default 5). */
+  loginMaxAttempts?: number;
+  /** Window of the failed-login counter in ms, counted from the first failure (default 900 000 = 15 min). */
+  loginWindowMs?: number;
+  /** Longest accepted username, in characters (default 128); longer → 400. */
+  maxUsernameLength?: number;
+  /** Longest accepted password, in characters (default 1024); longer → 400 (bounds the hashing cost). */
+  maxPasswordLength?: number;
+}
+
+/** Options after validation with every default applied. */
+export type ResolvedSessionOptions = Required<Omit<SessionModuleOptions, 'domain'>> & { domain?: string };
+
+/** Extra options of `SessionModule.forRoot/forRootAsync` that shape the module itself. */
+export interface SessionModuleExtras {
+  /** Register globally (default true) so guards and services are injectable everywhere. */
+  isGlobal?: boolean;
+  /** The application's implementation of {@link SessionUserLookup} (required). */
+  userLookup?: Type<SessionUserLookup>;
+  /** Modules the user lookup depends on (e.g. the users module). */
+  lookupImports?: NonNullable<import('@nestjs/common').ModuleMetadata['imports']>;
+}
+
+const positiveInt = (name: string, value: number): number => {
+  if (!Number.isInteger(value) || value <= 0)
+    throw new RedisConfigError(`session.${name}`, 'must be a positive integer');
+  return value;
+};
+
+/** Validates the options and applies defaults; throws {@link RedisConfigError} naming the bad option. */
+export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSessionOptions {
+  if (!options || !Array.isArray(options.secrets) || options.secrets.length === 0)
+    throw new RedisConfigError('session.secrets', 'give at least one secret');
+  options.secrets.forEach((s, i) => {
+    if (typeof s !== 'string' || s.length < 16)
+      throw new RedisConfigError(`session.secrets[${i}]`, 'must be a string of at least 16 characters');
+  });
+  const cookieName = options.cookieName ?? 'nrk.sid';
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName))
+    throw new RedisConfigError('session.cookieName', 'must be a valid cookie name token');
+  const sameSite = options.sameSite ?? 'lax';
+  const secure = options.secure ?? true;
+  if (sameSite === 'none' && secure === false)
+    throw new RedisConfigError('session.sameSite', "'none' requires secure cookies");
+  return {
+    secrets: [...options.secrets],
+    cookieName,
+    ttlMs: positiveInt('ttlMs', options.ttlMs ?? 86_400_000),
+    rolling: options.rolling ?? true,
+    secure,
+    sameSite,
+    domain: options.domain,
+    path: options.path ?? '/',
+    clientName: options.clientName ?? 'default',
+    loginMaxAttempts: positiveInt('loginMaxAttempts', options.loginMaxAttempts ?? 5),
+    loginWindowMs: positiveInt('loginWindowMs', options.loginWindowMs ?? 900_000),
+    maxUsernameLength: positiveInt('maxUsernameLength', options.maxUsernameLength ?? 128),
+    maxPasswordLength: positiveInt('maxPasswordLength', options.maxPasswordLength ?? 1024),
+  };
+}
