@@ -4,6 +4,8 @@ import { RedisModule } from '../index';
 import { validateConfig, type AppConfig } from './config/app.config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { SecurityModule } from './security/security.module';
+import { redisConnectionFromConfig } from './config/redis-connection';
 import { UsersModule } from './users/users.module';
 import { AuthModule } from './auth/auth.module';
 
@@ -14,11 +16,12 @@ import { AuthModule } from './auth/auth.module';
     RedisModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) => ({
-        url: config.get('REDIS_URL', { infer: true }) ?? 'redis://127.0.0.1:6379',
+        ...redisConnectionFromConfig(config), // REDIS_URL, or REDIS_SENTINELS + REDIS_SENTINEL_NAME
         keyPrefix: config.get('REDIS_KEY_PREFIX', { infer: true }),
       }),
     }),
     DatabaseModule,
+    SecurityModule,
     HealthModule,
     UsersModule,
     AuthModule,

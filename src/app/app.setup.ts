@@ -1,11 +1,13 @@
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import { AppExceptionFilter } from './common/exception.filter';
+import { applyHttpHardening } from './security/http-hardening';
 
 /**
  * Everything main.ts applies to the HTTP application, shared with the e2e tests so that they test
  * the service as it runs: validation (400 with clear messages), the error filter, shutdown hooks.
  */
 export function configureApp(app: INestApplication): INestApplication {
+  applyHttpHardening(app); // helmet, body limit, CORS, trust proxy (security/http-hardening.ts)
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
   );

@@ -40,6 +40,48 @@ export class AppConfig {
   @Matches(/^[^\s{}]*$/, { message: 'REDIS_KEY_PREFIX must not contain whitespace or braces' })
   REDIS_KEY_PREFIX = 'nrk:';
 
+  /** Sentinels `host:port,host:port`: connect to the master of REDIS_SENTINEL_NAME through them (REDIS_URL's user, password, db, TLS still apply). */
+  @IsOptional()
+  @Matches(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, { message: 'REDIS_SENTINELS must look like host:port,host:port' })
+  REDIS_SENTINELS?: string;
+
+  /** Master group name monitored by the Sentinels (default `mymaster`). */
+  @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'REDIS_SENTINEL_NAME may use letters, digits, "_", "." and "-"' })
+  REDIS_SENTINEL_NAME = 'mymaster';
+
+  /** Origins allowed by CORS, comma-separated, or `*` (then without cookies); unset: no CORS headers. */
+  @IsOptional()
+  @Matches(/^(\*|https?:\/\/[^\s,/]+\/?(\s*,\s*https?:\/\/[^\s,/]+\/?)*)$/, {
+    message: 'CORS_ORIGINS must be * or a comma-separated list of origins like https://app.example.com',
+  })
+  CORS_ORIGINS?: string;
+
+  /** Largest accepted request body in kilobytes (default 100); a larger one is answered 413. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(102_400)
+  HTTP_BODY_LIMIT_KB = 100;
+
+  /** Requests per minute per client IP on every route, counted in Redis (default 1000; 0 = off; off by default when NODE_ENV=test). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_PER_MINUTE?: number;
+
+  /** POST /auth/login requests per minute per client IP (default 10; 0 = off; off by default when NODE_ENV=test). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  LOGIN_RATE_LIMIT_PER_MINUTE?: number;
+
+  /** Express `trust proxy` (e.g. `1`, `loopback`): set it behind a reverse proxy so rate limits see client IPs. */
+  @IsOptional()
+  @IsString()
+  TRUST_PROXY?: string;
+
   /** PostgreSQL connection string; when unset, the embedded PGlite database under DATA_DIR is used. */
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must look like postgres://user@host:port/db' })
