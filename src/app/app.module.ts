@@ -1,23 +1,27 @@
-import { Module } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
-import { RedisModule } from '../index';
-import { validateConfig, type AppConfig } from './config/app.config';
-import { DatabaseModule } from './database/database.module';
-import { HealthModule } from './health/health.module';
-import { SecurityModule } from './security/security.module';
-import { redisConnectionFromConfig } from './config/redis-connection';
-import { UsersModule } from './users/users.module';
-import { AuthModule } from './auth/auth.module';
+import { Module } from "@nestjs/common";
+import { ConfigModule, ConfigService } from "@nestjs/config";
+import { RedisCacheModule, RedisModule } from "../index";
+import { validateConfig, type AppConfig } from "./config/app.config";
+import { DatabaseModule } from "./database/database.module";
+import { HealthModule } from "./health/health.module";
+import { SecurityModule } from "./security/security.module";
+import { redisConnectionFromConfig } from "./config/redis-connection";
+import { UsersModule } from "./users/users.module";
+import { AuthModule } from "./auth/auth.module";
 
 /** The reference service: the library's four features composed on one shared Redis provider. */
 @Module({
   imports: [
-    ConfigModule.forRoot({ isGlobal: true, cache: true, validate: validateConfig }),
+    ConfigModule.forRoot({
+      isGlobal: true,
+      cache: true,
+      validate: validateConfig,
+    }),
     RedisModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) => ({
         ...redisConnectionFromConfig(config), // REDIS_URL, or REDIS_SENTINELS + REDIS_SENTINEL_NAME
-        keyPrefix: config.get('REDIS_KEY_PREFIX', { infer: true }),
+        keyPrefix: config.get("REDIS_KEY_PREFIX", { infer: true }),
       }),
     }),
     DatabaseModule,
@@ -26,6 +30,18 @@ import { AuthModule } from './auth/auth.module';
     UsersModule,
     AuthModule,
     // feature modules (cache, session, messaging, lock) are added below by their issues
+    RedisCacheModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>) => {
+        const nearEntries = Number(
+          config.get("CACHE_NEAR_MAX_ENTRIES", { infer: true }),
+        );
+        return {
+          defaultTtlMs: Number(config.get("CACHE_TTL_MS", { infer: true })),
+          nearCache: nearEntries > 0 ? { maxEntries: nearEntries } : false,
+        };
+      },
+    }),
   ],
 })
 export class AppModule {}

@@ -1,5 +1,6 @@
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import { AppExceptionFilter } from './common/exception.filter';
+import { setupDocs } from './docs/docs.setup';
 import { applyHttpHardening } from './security/http-hardening';
 
 /**
@@ -12,6 +13,7 @@ export function configureApp(app: INestApplication): INestApplication {
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
   );
   app.useGlobalFilters(new AppExceptionFilter());
+  setupDocs(app); // OpenAPI: Swagger UI at /docs, JSON at /docs-json (docs/docs.setup.ts)
   app.enableShutdownHooks();
   return app;
 }

@@ -92,6 +92,20 @@ export class AppConfig {
   @MinLength(1)
   DATA_DIR = './.data';
 
+  /** TTL of cached users (`GET /users/:id`), in milliseconds (default 60000). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86_400_000)
+  CACHE_TTL_MS = 60_000;
+
+  /** Near cache (in-process LRU in front of Redis) size in entries; 0 (default) turns it off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  CACHE_NEAR_MAX_ENTRIES = 0;
+
   /** Secret(s) that sign the session cookie, comma-separated: the first signs, all verify (rotation). */
   @IsString()
   @MinLength(16, { message: 'SESSION_SECRET must be at least 16 characters' })

@@ -1,6 +1,8 @@
 import { ConflictException, Injectable, Logger } from '@nestjs/common';
+import { CacheEvict } from '../../index';
 import { DatabaseService } from '../database/database.service';
 import type { CreateUserDto } from './dto/create-user.dto';
+import type { UpdateUserDto } from './dto/update-user.dto';
 import { hashPassword } from './password';
 import { toPublicUser, type PublicUser, type UserRow, type UserWithHash } from './user.entity';
 
@@ -35,6 +37,28 @@ export class UsersService {
   async findById(id: number): Promise<PublicUser | null> {
     const r = await this.db.query<UserRow>('SELECT * FROM users WHERE id = $1', [id]);
     return r.rows[0] ? toPublicUser(r.rows[0]) : null;
+  }
+
+  /**
+   * Changes display name and/or e-mail; the updated user, or null when there is none with this id.
+   * Evicts the cached `user:{id}` once the update succeeded (here and, through the near cache's
+   * invalidation messages, in every instance).
+   */
+  @CacheEvict({ keys: (id: number) => [`user:${id}`] })
+  async update(id: number, dto: UpdateUserDto): Promise<PublicUser | null> {
+    const r = await this.db.query<UserRow>(
+      `UPDATE users SET display_name = COALESCE($2, display_name), email = COALESCE($3, email)
+       WHERE id = $1 RETURNING *`,
+      [id, dto.displayName ?? null, dto.email ?? null],
+    );
+    return r.rows[0] ? toPublicUser(r.rows[0]) : null;
+  }
+
+  /** Deletes the user; false when there was none. Evicts the cached `user:{id}` once it succeeded. */
+  @CacheEvict({ keys: (id: number) => [`user:${id}`] })
+  async remove(id: number): Promise<boolean> {
+    const r = await this.db.query('DELETE FROM users WHERE id = $1', [id]);
+    return r.rowCount > 0;
   }
 
   /** The user with this username including the password hash (for login only), or null. */
