@@ -1,6 +1,6 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { METRICS_REGISTRY } from './metrics.constants';
-import { MetricsConfigurableModule } from './metrics.module-definition';
+import { MetricsConfigurableModule, type METRICS_OPTIONS_TYPE } from './metrics.module-definition';
 import { MetricsService } from './metrics.service';
 
 /**
@@ -15,4 +15,9 @@ import { MetricsService } from './metrics.service';
   ],
   exports: [MetricsService, METRICS_REGISTRY],
 })
-export class MetricsModule extends MetricsConfigurableModule {}
+export class MetricsModule extends MetricsConfigurableModule {
+  /** Metrics with static options (all optional): `MetricsModule.forRoot()`. */
+  static override forRoot(options: typeof METRICS_OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * OpenAPI of the reference service: the JSON document at /docs-json (routes, DTO schemas taken from
+ * class-validator, error answers) and the Swagger UI at /docs, opened in headless Chromium (Debian's
+ * `chromium`, installed by .ci/run) with a screenshot saved to test/artifacts/docs.png.
+ */
+import type { INestApplication } from '@nestjs/common';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { chromium } from 'playwright-core';
+import request from 'supertest';
+import { bootApp, type BootedApp } from './support/app-boot';
+import { startRedis, type RedisServer } from './support/redis-harness';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = join(__dirname, 'artifacts');
+
+interface Schema {
+  type?: string;
+  format?: string;
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  properties?: Record<string, Schema>;
+  required?: string[];
+}
+interface Operation {
+  tags?: string[];
+  responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>;
+}
+interface OpenApi {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema> };
+}
+
+describe('OpenAPI documentation', () => {
+  let server: RedisServer;
+  let booted: BootedApp;
+  let app: INestApplication;
+  let doc: OpenApi;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    booted = await bootApp({ REDIS_URL: server.url, REDIS_KEY_PREFIX: 'nrk-docs:' }, { listen: true });
+    app = booted.app;
+  });
+
+  afterAll(async () => {
+    await booted?.close();
+    await server?.stop();
+  });
+
+  it('serves the OpenAPI JSON at /docs-json with every route', async () => {
+    const res = await request(app.getHttpServer()).get('/docs-json').expect(200);
+    doc = res.body as OpenApi;
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/users', '/users/{id}', '/health', '/health/ready', '/metrics']),
+    );
+    expect(doc.paths['/users'].post.tags?.length).toBeGreaterThan(0);
+  });
+
+  it('documents DTOs from their validation rules', () => {
+    const dto = doc.components.schemas.CreateUserDto;
+    expect(dto.required).toEqual(expect.arrayContaining(['username', 'password', 'displayName', 'email']));
+    expect(dto.properties?.username).toMatchObject({ type: 'string', pattern: expect.any(String) });
+    expect(dto.properties?.password).toMatchObject({ type: 'string', minLength: 8, maxLength: 128 });
+    expect(dto.properties?.email).toMatchObject({ type: 'string', format: 'email' });
+    const body = doc.paths['/users'].post as Operation & { requestBody?: unknown };
+    expect(JSON.stringify(body.requestBody)).toContain('#/components/schemas/CreateUserDto');
+  });
+
+  it('documents error answers with the error schema', () => {
+    expect(doc.components.schemas.ErrorResponseDto.properties).toHaveProperty('statusCode');
+    const post = doc.paths['/users'].post.responses;
+    for (const code of ['400', '500', '503']) {
+      expect(post[code]?.content?.['application/json'].schema.$ref).toBe('#/components/schemas/ErrorResponseDto');
+    }
+    expect(doc.paths['/health'].get.responses).toHaveProperty('503');
+    expect(doc.paths['/metrics'].get.responses['200'].content).toHaveProperty('text/plain');
+  });
+
+  it('shows the operations in Swagger UI in headless Chromium (screenshot in test/artifacts)', async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+    }
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    const profile = mkdtempSync(join(tmpdir(), 'nrk-chromium-'));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      await page.goto(`http://127.0.0.1:${port}/docs`, { waitUntil: 'load' });
+      await page.waitForSelector('.opblock', { timeout: 20_000 });
+      const operations = await page.$$eval('.opblock-summary-path', (els) =>
+        els.map((e) => e.getAttribute('data-path') ?? e.textContent ?? ''),
+      );
+      expect(operations).toEqual(expect.arrayContaining(['/users', '/users/{id}', '/health', '/health/ready']));
+      expect(await page.textContent('.title')).toContain('nest-redis-kit');
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'docs.png'), fullPage: true });
+      expect(existsSync(join(ARTIFACTS, 'docs.png'))).toBe(true);
+    } finally {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
