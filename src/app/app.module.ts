@@ -7,7 +7,6 @@ import { HealthModule } from './health/health.module';
 import { SecurityModule } from './security/security.module';
 import { redisConnectionFromConfig } from './config/redis-connection';
 import { UsersModule } from './users/users.module';
-import { shopMessagingModules } from './orders/orders.setup';
 import { AuthModule } from './auth/auth.module';
 
 /** The reference service: the library's four features composed on one shared Redis provider. */
@@ -29,7 +28,6 @@ import { AuthModule } from './auth/auth.module';
     UsersModule,
     AuthModule,
     // feature modules (cache, session, messaging, lock) are added below by their issues
-    ...shopMessagingModules(), // messaging: MessagingModule, orders API, notifications consumer
     RedisCacheModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) => {
