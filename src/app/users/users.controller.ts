@@ -12,19 +12,19 @@ import {
   Patch,
   Post,
   Res,
-} from "@nestjs/common";
-import type { Response } from "express";
-import { CacheService } from "../../index";
-import { CreateUserDto } from "./dto/create-user.dto";
-import { UpdateUserDto } from "./dto/update-user.dto";
-import type { PublicUser } from "./user.entity";
-import { UsersService } from "./users.service";
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { CacheService } from '../../index';
+import { CreateUserDto } from './dto/create-user.dto';
+import { UpdateUserDto } from './dto/update-user.dto';
+import type { PublicUser } from './user.entity';
+import { UsersService } from './users.service';
 
 /** Cache key of one user (its TTL is `CACHE_TTL_MS`; a missing user is cached as "not found"). */
 export const userCacheKey = (id: number): string => `user:${id}`;
 
 /** `POST /users`, `GET /users/:id` (cached), `PATCH /users/:id`, `DELETE /users/:id` (both evict). */
-@Controller("users")
+@Controller('users')
 export class UsersController {
   constructor(
     private readonly users: UsersService,
@@ -42,28 +42,25 @@ export class UsersController {
   }
 
   /** One user through the cache (`X-Cache: HIT|MISS`): 200, 404 (cached too), 400 on a non-integer id. */
-  @Get(":id")
+  @Get(':id')
   async findOne(
-    @Param("id", new ParseIntPipe({ errorHttpStatusCode: 400 })) id: number,
+    @Param('id', new ParseIntPipe({ errorHttpStatusCode: 400 })) id: number,
     @Res({ passthrough: true }) res: Response,
   ): Promise<PublicUser> {
-    const { value: user, status } = await this.cache.getOrSetEntry(
-      userCacheKey(id),
-      () => this.users.findById(id),
-    );
-    res.setHeader("X-Cache", status === "miss" ? "MISS" : "HIT");
+    const { value: user, status } = await this.cache.getOrSetEntry(userCacheKey(id), () => this.users.findById(id));
+    res.setHeader('X-Cache', status === 'miss' ? 'MISS' : 'HIT');
     if (!user) throw new NotFoundException(`user ${id} not found`);
     return user;
   }
 
   /** Changes displayName and/or email: 200, 400 on bad or no fields, 404. Evicts the cached user. */
-  @Patch(":id")
+  @Patch(':id')
   async update(
-    @Param("id", new ParseIntPipe({ errorHttpStatusCode: 400 })) id: number,
+    @Param('id', new ParseIntPipe({ errorHttpStatusCode: 400 })) id: number,
     @Body() dto: UpdateUserDto,
   ): Promise<PublicUser> {
     if (dto.displayName === undefined && dto.email === undefined) {
-      throw new BadRequestException("give at least one of displayName, email");
+      throw new BadRequestException('give at least one of displayName, email');
     }
     const user = await this.users.update(id, dto);
     if (!user) throw new NotFoundException(`user ${id} not found`);
@@ -71,19 +68,15 @@ export class UsersController {
   }
 
   /** Deletes a user: 204, 404, 409 when other records still refer to it. Evicts the cached user. */
-  @Delete(":id")
+  @Delete(':id')
   @HttpCode(204)
-  async remove(
-    @Param("id", new ParseIntPipe({ errorHttpStatusCode: 400 })) id: number,
-  ): Promise<void> {
+  async remove(@Param('id', new ParseIntPipe({ errorHttpStatusCode: 400 })) id: number): Promise<void> {
     let removed: boolean;
     try {
       removed = await this.users.remove(id);
     } catch (err) {
-      if ((err as { code?: string }).code === "23503") {
-        throw new ConflictException(
-          `user ${id} is still referenced by other records`,
-        );
+      if ((err as { code?: string }).code === '23503') {
+        throw new ConflictException(`user ${id} is still referenced by other records`);
       }
       throw err;
     }
