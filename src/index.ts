@@ -9,3 +9,4 @@ export * from './cache';
 export * from './throttler';
 export * from './cache';
 export * from './session';
+export * from './session';

@@ -8,6 +8,7 @@ import { SecurityModule } from './security/security.module';
 import { redisConnectionFromConfig } from './config/redis-connection';
 import { UsersModule } from './users/users.module';
 import { AuthModule } from './auth/auth.module';
+import { AuthModule } from './auth/auth.module';
 
 /** The reference service: the library's four features composed on one shared Redis provider. */
 @Module({
@@ -26,6 +27,7 @@ import { AuthModule } from './auth/auth.module';
     HealthModule,
     MetricsModule.forRoot(), // GET /metrics (Prometheus): Redis connections and command latency, feature counters
     UsersModule,
+    AuthModule,
     AuthModule,
     // feature modules (cache, session, messaging, lock) are added below by their issues
     RedisCacheModule.forRootAsync({

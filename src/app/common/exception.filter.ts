@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
-import { LoginThrottledError, RedisUnavailableError, isRedisConnectionError } from '../../index';
+import { RedisUnavailableError, isRedisConnectionError } from '../../index';
 
 /** One mapping from a library error to an HTTP answer. Features add theirs to {@link ERROR_MAPPINGS}. */
 export interface ErrorMapping {
@@ -16,12 +16,6 @@ export interface ErrorMapping {
 
 /** Typed library errors and what the reference service answers for them. */
 export const ERROR_MAPPINGS: ErrorMapping[] = [
-  {
-    matches: (err) => err instanceof LoginThrottledError,
-    status: HttpStatus.TOO_MANY_REQUESTS,
-    headers: (err) => ({ 'Retry-After': String(Math.ceil((err as LoginThrottledError).retryAfterMs / 1000)) }),
-    message: (err) => (err as LoginThrottledError).message,
-  },
   {
     matches: (err) => err instanceof RedisUnavailableError || isRedisConnectionError(err),
     status: HttpStatus.SERVICE_UNAVAILABLE,
