@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { LockExplorer } from './lock.explorer';
+import { LockConfigurableModule } from './lock.module-definition';
+import { LockService } from './lock.service';
+
+/**
+ * Distributed locks on the shared Redis provider (or on independent nodes): `LockService` and `@WithLock`.
+ * Needs RedisModule. `LockModule.forRoot({ nodes: [...] })` for a Redlock quorum of independent servers.
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [LockService, LockExplorer],
+  exports: [LockService],
+})
+export class LockModule extends LockConfigurableModule {}

@@ -1,0 +1,453 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { ExecutionError, Redlock, ResourceLockedError, type ExecutionStats, type Lock } from '@sesamecare-oss/redlock';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import { RedisService, RedisUnavailableError, type RedisClient } from '../redis';
+import { LOCK_MODULE_OPTIONS } from './lock.constants';
+import { LockLostError, LockNotAcquiredError, LockOptionsError } from './lock.errors';
+import { LockHandle, type LockHandleOwner } from './lock.handle';
+import { checkDuration, checkResources, checkSameSlot, taggedResource } from './lock.keys';
+import {
+  resolveLockOptions,
+  type AcquireOptions,
+  type LockModuleOptions,
+  type ResolvedLockOptions,
+  type UsingOptions,
+} from './lock.options';
+
+/** Counters of one LockService since startup, for a metrics module. */
+export interface LockStats {
+  /** Locks acquired. */
+  acquired: number;
+  /** Acquisitions given up because the lock stayed busy (LockNotAcquiredError). */
+  failed: number;
+  /** Acquisitions that failed because the nodes could not be reached (RedisUnavailableError). */
+  unavailable: number;
+  /** Total milliseconds spent in `acquire()` (waiting included), successful or not. */
+  waitMs: number;
+  /** Successful lease extensions (watchdog and explicit). */
+  extensions: number;
+  /** Locks lost while `using()` work ran (LockLostError). */
+  lost: number;
+  /** Locks released on a quorum. */
+  released: number;
+}
+
+/** Fence script: INCR the fence keys only while every lock key holds our value (keys: N lock keys, N fence keys). */
+const FENCE_GATED_LUA = `
+local n = #KEYS / 2
+for i = 1, n do
+  if redis.call('get', KEYS[i]) ~= ARGV[1] then return false end
+end
+local out = {}
+for i = 1, n do out[i] = redis.call('incr', KEYS[n + i]) end
+return out`;
+
+/** Fence script for independent nodes: INCR every fence key on the shared client. */
+const FENCE_INCR_LUA = `
+local out = {}
+for i = 1, #KEYS do out[i] = redis.call('incr', KEYS[i]) end
+return out`;
+
+interface FenceCommands {
+  nrkLockFenceGated(numKeys: number, ...args: string[]): Promise<number[] | null>;
+  nrkLockFenceIncr(numKeys: number, ...args: string[]): Promise<number[]>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function statsError(stats: ExecutionStats): { locked: boolean; firstError?: Error } {
+  let firstError: Error | undefined;
+  for (const err of stats.votesAgainst.values()) {
+    if (err instanceof ResourceLockedError) return { locked: true };
+    firstError ??= err;
+  }
+  return { locked: stats.votesAgainst.size === 0, firstError };
+}
+
+/**
+ * Distributed locks (Redlock) on the shared Redis client or on N independent nodes: `acquire()` returns a
+ * {@link LockHandle} with fencing tokens; `using()` holds a lock while work runs, extends it, and aborts the
+ * work with {@link LockLostError} if it is lost anyway.
+ */
+@Injectable()
+export class LockService implements OnModuleInit, BeforeApplicationShutdown, LockHandleOwner {
+  private readonly logger = new Logger('LockService');
+  private readonly options: ResolvedLockOptions;
+  private redlock!: Redlock;
+  private clients: RedisClient[] = [];
+  private fenceClient!: RedisClient & FenceCommands;
+  private cluster = false;
+  private prefix = '';
+  private pendingValue: string | undefined;
+  private closing = false;
+  private readonly active = new Set<LockHandle>();
+  private readonly watchdogs = new Set<() => void>();
+  private readonly storage = new AsyncLocalStorage<LockHandle>();
+  private readonly counters: LockStats = {
+    acquired: 0,
+    failed: 0,
+    unavailable: 0,
+    waitMs: 0,
+    extensions: 0,
+    lost: 0,
+    released: 0,
+  };
+
+  constructor(
+    private readonly redis: RedisService,
+    @Inject(LOCK_MODULE_OPTIONS) options: LockModuleOptions,
+  ) {
+    this.options = resolveLockOptions(options);
+  }
+
+  /** Counters since startup (a copy): acquired, failed, unavailable, waitMs, extensions, lost, released. */
+  get stats(): LockStats {
+    return { ...this.counters };
+  }
+
+  /** Number of votes a lock needs: 1 on one client, a majority with independent nodes. */
+  get quorum(): number {
+    return Math.floor(this.clients.length / 2) + 1;
+  }
+
+  /** The lock held by the current `using()` / `@WithLock` call (AsyncLocalStorage), if any. */
+  current(): LockHandle | undefined {
+    return this.storage.getStore();
+  }
+
+  /** Startup: creates the clients of independent nodes (waits for a quorum of them) and the Redlock instance. */
+  async onModuleInit(): Promise<void> {
+    this.prefix = this.redis.prefixFor('lock');
+    const shared = this.redis.getClient(this.options.client);
+    if (this.options.nodes.length > 0) {
+      this.clients = await Promise.all(
+        this.options.nodes.map((node, i) => this.redis.createClient(`lock:${i}`, node, false)),
+      );
+      await this.waitForQuorum(10_000);
+    } else {
+      this.clients = [shared];
+    }
+    this.cluster = this.clients.some((c) => c.isCluster) || shared.isCluster;
+    for (const c of this.clients) {
+      c.defineCommand('nrkLockFenceGated', { lua: FENCE_GATED_LUA });
+    }
+    shared.defineCommand('nrkLockFenceIncr', { lua: FENCE_INCR_LUA });
+    this.fenceClient = shared as RedisClient & FenceCommands;
+    this.redlock = new Redlock(this.clients, {
+      driftFactor: this.options.driftFactor,
+      retryCount: 0,
+      retryDelay: this.options.retryDelayMs,
+      retryJitter: this.options.jitterMs,
+    });
+    // We choose each lock's random value ourselves, so that the fencing script can be pipelined right behind
+    // the acquisition on the same connection and check that value (redlock 1.4 draws it synchronously here).
+    (this.redlock as unknown as { _random(): string })._random = () =>
+      this.pendingValue ?? randomBytes(16).toString('hex');
+  }
+
+  /** Shutdown: stops the watchdogs and releases every lock still held (before RedisModule closes the clients). */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    for (const stop of this.watchdogs) stop();
+    await Promise.all([...this.active].map((h) => h.release()));
+  }
+
+  /**
+   * Acquires a lock on one or more resources, retrying while it is busy.
+   * @throws LockOptionsError on bad arguments, LockNotAcquiredError when busy beyond the budget,
+   *   RedisUnavailableError when a quorum of nodes cannot be reached.
+   */
+  async acquire(resources: string | readonly string[], options: AcquireOptions = {}): Promise<LockHandle> {
+    const list = checkResources(resources);
+    const o = this.resolveCall(options);
+    if (this.cluster) checkSameSlot(list);
+    const keys = list.map((r) => `${this.prefix}${taggedResource(r)}`);
+    const fenceKeys = list.map((r) => `${this.prefix}fence:${taggedResource(r)}`);
+    const started = Date.now();
+    let attempts = 0;
+    try {
+      for (;;) {
+        attempts++;
+        const result = await this.attempt(list, keys, fenceKeys, o.ttlMs);
+        if (result instanceof LockHandle) {
+          this.counters.acquired++;
+          return result;
+        }
+        // Busy, or the nodes failed: the last attempt's votes tell which (they are in by the time we would retry).
+        const delay = Math.max(0, o.retryDelayMs + Math.round((Math.random() * 2 - 1) * o.jitterMs));
+        const pauseStart = Date.now();
+        const verdict = result
+          ? await Promise.race([result.votes.then(statsError), sleep(Math.max(delay, 1)).then(() => undefined)])
+          : { locked: true };
+        if (verdict && !verdict.locked) {
+          this.counters.unavailable++;
+          throw new RedisUnavailableError(
+            `Lock on ${list.join(', ')}: no quorum of Redis nodes reachable` +
+              (verdict.firstError ? ` (${verdict.firstError.message})` : ''),
+            { cause: verdict.firstError },
+          );
+        }
+        const elapsed = Date.now() - started;
+        if (attempts > o.retryCount || elapsed + delay > o.waitMs) {
+          this.counters.failed++;
+          throw new LockNotAcquiredError(list, await this.retryAfter(keys[0], o.retryDelayMs), attempts);
+        }
+        const left = delay - (Date.now() - pauseStart);
+        if (left > 0) await sleep(left);
+      }
+    } finally {
+      this.counters.waitMs += Date.now() - started;
+    }
+  }
+
+  /**
+   * Runs `work` while holding the lock: extends it every ttlMs/3 (unless `autoExtend: false`), aborts `signal`
+   * and rejects with {@link LockLostError} if the lock is lost before the work ends, and always releases it.
+   * The work's own error is passed through unchanged.
+   */
+  async using<T>(
+    resources: string | readonly string[],
+    work: (signal: AbortSignal, lock: LockHandle) => Promise<T> | T,
+    options: UsingOptions = {},
+  ): Promise<T> {
+    const o = this.resolveCall(options);
+    const handle = await this.acquire(resources, options);
+    const controller = new AbortController();
+    let lostError: LockLostError | undefined;
+    let rejectLost: (err: Error) => void = () => undefined;
+    const lost = new Promise<never>((_, reject) => (rejectLost = reject));
+    lost.catch(() => undefined);
+    let stopped = false;
+    let extendTimer: NodeJS.Timeout | undefined;
+    let expiryTimer: NodeJS.Timeout | undefined;
+    const interval = Math.max(1, Math.floor(o.ttlMs / 3));
+
+    const markLost = (reason: string, cause?: unknown) => {
+      if (lostError || stopped) return;
+      lostError = cause instanceof LockLostError ? cause : new LockLostError(handle.resources, reason, { cause });
+      this.counters.lost++;
+      controller.abort(lostError);
+      rejectLost(lostError);
+    };
+    const armExpiry = () => {
+      clearTimeout(expiryTimer);
+      expiryTimer = setTimeout(
+        () => {
+          if (stopped) return;
+          if (handle.expiresAt <= Date.now()) markLost('its lease expired before it could be extended');
+          else armExpiry();
+        },
+        Math.max(1, handle.expiresAt - Date.now()),
+      );
+    };
+    const scheduleExtend = (delayMs: number) => {
+      extendTimer = setTimeout(() => {
+        void handle.extend(o.ttlMs).then(
+          () => {
+            if (stopped) return;
+            armExpiry();
+            scheduleExtend(interval);
+          },
+          (err: unknown) => {
+            if (stopped) return;
+            if (err instanceof LockLostError || !handle.held) return markLost('it could not be extended', err);
+            // Nodes unreachable for now: try again while the lease still runs.
+            scheduleExtend(Math.max(1, Math.min(interval, Math.floor((handle.expiresAt - Date.now()) / 3))));
+          },
+        );
+      }, delayMs);
+    };
+    const stop = () => {
+      stopped = true;
+      clearTimeout(extendTimer);
+      clearTimeout(expiryTimer);
+    };
+    this.watchdogs.add(stop);
+    armExpiry();
+    if (o.autoExtend) scheduleExtend(interval);
+
+    try {
+      const running = this.storage.run(handle, () => Promise.resolve().then(() => work(controller.signal, handle)));
+      running.catch(() => undefined);
+      const result = await Promise.race([running, lost]);
+      if (lostError) throw lostError;
+      if (!handle.held) {
+        markLost('its lease expired while the work ran');
+        throw lostError as unknown as LockLostError;
+      }
+      return result;
+    } catch (err) {
+      throw lostError ?? err;
+    } finally {
+      const wasLost = lostError !== undefined;
+      stop();
+      this.watchdogs.delete(stop);
+      if (wasLost) void handle.release();
+      else await handle.release();
+    }
+  }
+
+  /** @internal LockHandle.extend() */
+  async extendLock(handle: LockHandle, lock: Lock, ttlMs: number): Promise<Lock> {
+    checkDuration('ttlMs', ttlMs, false);
+    if (handle.released) throw new LockLostError(handle.resources, 'it was released');
+    try {
+      const extended = await this.redlock.extend(lock, ttlMs, { retryCount: 0 });
+      this.counters.extensions++;
+      return extended;
+    } catch (err) {
+      if (err instanceof ExecutionError) {
+        if (err.attempts.length === 0)
+          throw new LockLostError(handle.resources, 'its lease had expired', { cause: err });
+        const last = err.attempts[err.attempts.length - 1];
+        const verdict = await Promise.race([last.then(statsError), sleep(this.options.nodeCommandTimeoutMs)]);
+        if (verdict && !verdict.locked && lock.expiration > Date.now()) {
+          throw new RedisUnavailableError(
+            `Could not extend the lock on ${handle.resources.join(', ')}: no quorum of Redis nodes reachable`,
+            { cause: verdict.firstError },
+          );
+        }
+        throw new LockLostError(handle.resources, 'it expired or was taken by another holder', { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** @internal LockHandle.release() */
+  async releaseLock(_handle: LockHandle, lock: Lock): Promise<boolean> {
+    this.active.delete(_handle);
+    if (lock.expiration <= Date.now()) {
+      // Expired (or lost): remove our value if it is still there, but report false.
+      await this.redlock.release(lock, { retryCount: 0 }).catch(() => undefined);
+      return false;
+    }
+    try {
+      await this.redlock.release(lock, { retryCount: 0 });
+      this.counters.released++;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private resolveCall(options: UsingOptions) {
+    if (options === null || typeof options !== 'object') throw new LockOptionsError('options', 'must be an object');
+    checkDuration('ttlMs', options.ttlMs, false);
+    checkDuration('waitMs', options.waitMs, true);
+    checkDuration('retryDelayMs', options.retryDelayMs, true);
+    checkDuration('jitterMs', options.jitterMs, true);
+    if (
+      options.retryCount !== undefined &&
+      (typeof options.retryCount !== 'number' || !Number.isInteger(options.retryCount) || options.retryCount < 0)
+    ) {
+      throw new LockOptionsError('retryCount', `must be a non-negative integer, got ${String(options.retryCount)}`);
+    }
+    const ttlMs = options.ttlMs ?? this.options.defaultTtlMs;
+    if (ttlMs < 30) throw new LockOptionsError('ttlMs', `must be at least 30 ms, got ${ttlMs}`);
+    return {
+      ttlMs,
+      retryCount: options.retryCount ?? Number.POSITIVE_INFINITY,
+      waitMs:
+        options.waitMs ?? (options.retryCount !== undefined ? Number.POSITIVE_INFINITY : this.options.defaultWaitMs),
+      retryDelayMs: options.retryDelayMs ?? this.options.retryDelayMs,
+      jitterMs: options.jitterMs ?? this.options.jitterMs,
+      autoExtend: options.autoExtend ?? true,
+    };
+  }
+
+  /**
+   * One attempt. Resolves a LockHandle on success; otherwise the votes of the failed attempt (a promise that
+   * settles once every node answered), or undefined when the lock was had but lost before it was fenced.
+   */
+  private async attempt(
+    resources: string[],
+    keys: string[],
+    fenceKeys: string[],
+    ttlMs: number,
+  ): Promise<LockHandle | { votes: Promise<ExecutionStats> } | undefined> {
+    const value = randomBytes(16).toString('hex');
+    const single = this.clients.length === 1;
+    const fencing = this.options.fencing;
+    this.pendingValue = value;
+    const acquiring = this.redlock.acquire(keys, ttlMs, { retryCount: 0 });
+    this.pendingValue = undefined;
+    // Pipelined on the same connection right behind the acquisition: no extra round trip.
+    const gated =
+      fencing && single
+        ? (this.clients[0] as RedisClient & FenceCommands)
+            .nrkLockFenceGated(keys.length * 2, ...keys, ...fenceKeys, value)
+            .catch((err: unknown) => err as Error)
+        : undefined;
+    let lock: Lock;
+    try {
+      lock = await acquiring;
+    } catch (err) {
+      await gated;
+      if (err instanceof ExecutionError) return { votes: err.attempts[err.attempts.length - 1] };
+      throw err;
+    }
+    let tokens: number[] | null = null;
+    try {
+      if (fencing && single) {
+        let r = (await gated) ?? null;
+        // The scripts' first run on a connection may be reordered (EVALSHA -> NOSCRIPT -> EVAL): ask again, now in order.
+        if (r === null)
+          r = await (this.clients[0] as RedisClient & FenceCommands).nrkLockFenceGated(
+            keys.length * 2,
+            ...keys,
+            ...fenceKeys,
+            value,
+          );
+        if (r instanceof Error) throw r;
+        tokens = r;
+      } else if (fencing) {
+        tokens = await this.fenceClient.nrkLockFenceIncr(fenceKeys.length, ...fenceKeys);
+        // Tokens from the shared counter are valid only if they were drawn while we surely held the lock.
+        if (lock.expiration <= Date.now()) tokens = null;
+      }
+    } catch (err) {
+      await this.redlock.release(lock, { retryCount: 0 }).catch(() => undefined);
+      throw new RedisUnavailableError(`Could not draw the fencing token for ${resources.join(', ')}`, { cause: err });
+    }
+    if (fencing && tokens === null) {
+      await this.redlock.release(lock, { retryCount: 0 }).catch(() => undefined);
+      return undefined;
+    }
+    const fences: Record<string, number> = {};
+    resources.forEach((r, i) => {
+      if (tokens) fences[r] = Number(tokens[i]);
+    });
+    const handle = new LockHandle(this, resources, lock, fences);
+    this.active.add(handle);
+    if (this.closing) {
+      await handle.release();
+      throw new LockLostError(resources, 'the application is shutting down');
+    }
+    return handle;
+  }
+
+  private async retryAfter(key: string, fallbackMs: number): Promise<number> {
+    const client = this.clients.find((c) => c.status === 'ready') ?? this.clients[0];
+    try {
+      const pttl = await client.pttl(key);
+      return pttl > 0 ? pttl : Math.max(1, fallbackMs);
+    } catch {
+      return Math.max(1, fallbackMs);
+    }
+  }
+
+  private async waitForQuorum(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.clients.filter((c) => c.status === 'ready').length < this.quorum) {
+      if (Date.now() > deadline) {
+        throw new RedisUnavailableError(
+          `LockModule: fewer than ${this.quorum} of ${this.clients.length} lock nodes ready within ${timeoutMs} ms`,
+        );
+      }
+      await sleep(20);
+    }
+    const down = this.clients.length - this.clients.filter((c) => c.status === 'ready').length;
+    if (down > 0) this.logger.warn(`${down} of ${this.clients.length} lock nodes not ready at startup`);
+  }
+}
