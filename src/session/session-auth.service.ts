@@ -139,7 +139,17 @@ export class SessionAuthService<TUser extends object = object> {
    */
   async login(req: Request, res: Response): Promise<TUser> {
     this.assertCredentialsShape(req.body);
-    const user = await new Promise<TUser>((resolve, reject) => {
+    const user = await this.runLocalStrategy(req, res).catch((err: unknown) => {
+      if (err instanceof LoginThrottledError && !res.headersSent)
+        res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      throw err;
+    });
+    await this.establish(req, user);
+    return user;
+  }
+
+  private runLocalStrategy(req: Request, res: Response): Promise<TUser> {
+    return new Promise<TUser>((resolve, reject) => {
       const next: NextFunction = (err?: unknown) =>
         reject(err ?? new UnauthorizedException(INVALID_CREDENTIALS_MESSAGE));
       const handler = this.passport.authenticate(
@@ -153,8 +163,6 @@ export class SessionAuthService<TUser extends object = object> {
       ) as RequestHandler;
       void handler(req, res, next);
     });
-    await this.establish(req, user);
-    return user;
   }
 
   /** Logs an already verified user in: regenerates the session id, saves, indexes it. */
