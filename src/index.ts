@@ -10,3 +10,4 @@ export * from './throttler';
 export * from './cache';
 export * from './session';
 export * from './session';
+export * from './lock';
