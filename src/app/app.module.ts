@@ -7,6 +7,7 @@ import { HealthModule } from './health/health.module';
 import { SecurityModule } from './security/security.module';
 import { redisConnectionFromConfig } from './config/redis-connection';
 import { UsersModule } from './users/users.module';
+import { shopMessagingModules } from './orders/orders.setup';
 import { AuthModule } from './auth/auth.module';
 import { AuthModule } from './auth/auth.module';
 
@@ -30,6 +31,7 @@ import { AuthModule } from './auth/auth.module';
     AuthModule,
     AuthModule,
     // feature modules (cache, session, messaging, lock) are added below by their issues
+    ...shopMessagingModules(), // messaging: MessagingModule, orders API, notifications consumer
     RedisCacheModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) => {

@@ -19,4 +19,28 @@ export const MIGRATIONS: Migration[] = [
       created_at TIMESTAMPTZ NOT NULL DEFAULT now()
     )`,
   },
+  {
+    id: '010_orders',
+    sql: `CREATE TABLE IF NOT EXISTS orders (
+      id SERIAL PRIMARY KEY,
+      user_id INTEGER NULL REFERENCES users(id) ON DELETE SET NULL,
+      sku TEXT NOT NULL,
+      qty INTEGER NOT NULL CHECK (qty > 0),
+      status TEXT NOT NULL DEFAULT 'pending',
+      created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+      updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )`,
+  },
+  {
+    id: '011_notifications',
+    sql: `CREATE TABLE IF NOT EXISTS notifications (
+      id SERIAL PRIMARY KEY,
+      order_id INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+      user_id INTEGER NULL,
+      kind TEXT NOT NULL,
+      message TEXT NOT NULL,
+      created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+      UNIQUE (order_id, kind)
+    )`,
+  },
 ];

@@ -1,0 +1,57 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseIntPipe,
+  Post,
+  UseGuards,
+  type MessageEvent,
+  Sse,
+} from '@nestjs/common';
+import { filter, map, type Observable } from 'rxjs';
+import { CurrentUser, EventBus, SessionAuthGuard } from '../../index';
+import type { PublicUser } from '../users/user.entity';
+import { CreateOrderDto } from './dto/create-order.dto';
+import type { Order } from './order.entity';
+import type { OrderCreatedEvent } from './order.events';
+import { OrdersService } from './orders.service';
+
+/** Orders of the logged-in user, and their live events. */
+@Controller()
+@UseGuards(SessionAuthGuard)
+export class OrdersController {
+  constructor(
+    private readonly orders: OrdersService,
+    private readonly bus: EventBus,
+  ) {}
+
+  /** Places an order: 201 with the `pending` order; 400 on a bad body; 401 when not logged in; 503 when Redis is down. */
+  @Post('orders')
+  @HttpCode(201)
+  create(@Body() dto: CreateOrderDto, @CurrentUser() user: PublicUser): Promise<Order> {
+    return this.orders.create(dto, user.id);
+  }
+
+  /** One of my orders (`status` goes `pending` → `confirmed`): 200, 404, 400 on a bad id. */
+  @Get('orders/:id')
+  async get(
+    @Param('id', new ParseIntPipe({ errorHttpStatusCode: 400 })) id: number,
+    @CurrentUser() user: PublicUser,
+  ): Promise<Order> {
+    const order = id > 0 && id < 2 ** 31 ? await this.orders.findById(id) : undefined;
+    if (!order || order.userId !== user.id) throw new NotFoundException('order not found');
+    return order;
+  }
+
+  /** Server-Sent Events: my `order.*` events (`order.created`, `order.confirmed`) as they happen. */
+  @Sse('events')
+  events(@CurrentUser() user: PublicUser): Observable<MessageEvent> {
+    return this.bus.observe<Partial<OrderCreatedEvent>>('order.*', { pattern: true }).pipe(
+      filter((e) => e.payload?.userId === user.id),
+      map((e) => ({ id: e.id, type: e.type, data: e })),
+    );
+  }
+}

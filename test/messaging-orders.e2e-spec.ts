@@ -1,0 +1,182 @@
+/**
+ * The shop's order flow end to end: POST /orders (logged in) stores a pending order and adds `order.created`
+ * to the `orders` stream; the notifications consumer confirms it and broadcasts `order.confirmed`, which
+ * GET /events relays as Server-Sent Events. Then the same with the consumer in a separate worker process.
+ */
+import type { INestApplication } from '@nestjs/common';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { get, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import request from 'supertest';
+import { bootApp, createTestDatabase, type BootedApp } from './support/app-boot';
+import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
+import { eventually } from './messaging/messaging-test.helpers';
+
+function cookieOf(res: request.Response): string {
+  const raw = (res.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
+  const found = raw.find((h) => h.startsWith('nrk.sid='));
+  if (!found) throw new Error('no session cookie');
+  return found.split(';')[0];
+}
+
+async function signUpAndLogin(app: INestApplication, username: string): Promise<string> {
+  const server = app.getHttpServer();
+  const password = 'orders-password-1';
+  await request(server)
+    .post('/users')
+    .send({ username, password, displayName: username, email: `${username}@example.com` })
+    .expect(201);
+  return cookieOf(await request(server).post('/auth/login').send({ username, password }).expect(200));
+}
+
+/** Opens GET /events and collects the SSE `event:` names and data. */
+function followEvents(
+  app: INestApplication,
+  cookie: string,
+): Promise<{ events: Array<{ type: string; data: unknown }>; close(): void }> {
+  const { port } = (app.getHttpServer() as { address(): AddressInfo }).address();
+  return new Promise((resolve, reject) => {
+    const events: Array<{ type: string; data: unknown }> = [];
+    const req = get(
+      { host: '127.0.0.1', port, path: '/events', headers: { Cookie: cookie, Accept: 'text/event-stream' } },
+      (res: IncomingMessage) => {
+        if (res.statusCode !== 200) return reject(new Error(`GET /events: ${res.statusCode}`));
+        let buffer = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffer += chunk;
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const type = /^event: (.*)$/m.exec(block)?.[1];
+            const data = /^data: (.*)$/m.exec(block)?.[1];
+            if (type && data) events.push({ type, data: JSON.parse(data) as unknown });
+          }
+        });
+        resolve({ events, close: () => req.destroy() });
+      },
+    );
+    req.on('error', (err) => {
+      if (!req.destroyed) reject(err);
+    });
+  });
+}
+
+async function waitConfirmed(app: INestApplication, cookie: string, id: number): Promise<Record<string, unknown>> {
+  let last: Record<string, unknown> = {};
+  await eventually(
+    async () => {
+      const res = await request(app.getHttpServer()).get(`/orders/${id}`).set('Cookie', cookie).expect(200);
+      last = res.body as Record<string, unknown>;
+      return last.status === 'confirmed';
+    },
+    15_000,
+    `order ${id} confirmed`,
+  );
+  return last;
+}
+
+describe('Order flow (reference service)', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('POST /orders → pending → confirmed by the notifications consumer; SSE relays order.* events', async () => {
+    const booted: BootedApp = await bootApp(
+      { REDIS_URL: server.url, REDIS_KEY_PREFIX: uniquePrefix('shop') },
+      { listen: true },
+    );
+    const { app } = booted;
+    const http = app.getHttpServer();
+    try {
+      await request(http).post('/orders').send({ sku: 'ABC-1', qty: 2 }).expect(401);
+      const cookie = await signUpAndLogin(app, 'shopper1');
+      const bad = await request(http).post('/orders').set('Cookie', cookie).send({ sku: '', qty: 0 }).expect(400);
+      expect(JSON.stringify(bad.body.message)).toMatch(/sku/);
+      expect(JSON.stringify(bad.body.message)).toMatch(/qty/);
+      await request(http).post('/orders').set('Cookie', cookie).send({ sku: 'A', qty: '2' }).expect(400);
+      await request(http).get('/orders/abc').set('Cookie', cookie).expect(400);
+      await request(http).get('/orders/999999').set('Cookie', cookie).expect(404);
+
+      const sse = await followEvents(app, cookie);
+      const created = await request(http)
+        .post('/orders')
+        .set('Cookie', cookie)
+        .send({ sku: 'ABC-1', qty: 2 })
+        .expect(201);
+      expect(created.body).toMatchObject({ sku: 'ABC-1', qty: 2, status: 'pending' });
+      const id = created.body.id as number;
+      const order = await waitConfirmed(app, cookie, id);
+      expect(order).toMatchObject({ id, sku: 'ABC-1', qty: 2, status: 'confirmed', createdAt: expect.any(String) });
+
+      await eventually(() => sse.events.some((e) => e.type === 'order.confirmed'), 5_000, 'SSE order.confirmed');
+      sse.close();
+      expect(sse.events.map((e) => e.type)).toEqual(['order.created', 'order.confirmed']);
+      expect(sse.events[1].data).toMatchObject({ type: 'order.confirmed', payload: { orderId: id } });
+
+      // Another user neither sees the order nor its events.
+      const other = await signUpAndLogin(app, 'shopper2');
+      await request(http).get(`/orders/${id}`).set('Cookie', other).expect(404);
+    } finally {
+      await booted.close();
+    }
+  });
+
+  it('with MESSAGING_CONSUMERS=false the API only produces; a separate worker process (start:worker) confirms', async () => {
+    const database = await createTestDatabase('orders');
+    const keyPrefix = uniquePrefix('worker');
+    const env = { REDIS_URL: server.url, REDIS_KEY_PREFIX: keyPrefix, DATABASE_URL: database.url };
+    const booted = await bootApp({ ...env, MESSAGING_CONSUMERS: 'false' }, { listen: true });
+    let worker: ChildProcess | undefined;
+    try {
+      const { app } = booted;
+      const cookie = await signUpAndLogin(app, 'shopper3');
+      const created = await request(app.getHttpServer())
+        .post('/orders')
+        .set('Cookie', cookie)
+        .send({ sku: 'W-1', qty: 1 })
+        .expect(201);
+      await new Promise((r) => setTimeout(r, 500));
+      const pending = await request(app.getHttpServer())
+        .get(`/orders/${created.body.id}`)
+        .set('Cookie', cookie)
+        .expect(200);
+      expect(pending.body.status).toBe('pending'); // nobody consumes in the API
+
+      let output = '';
+      worker = spawn(
+        process.execPath,
+        ['-r', join(__dirname, 'messaging/swc-register.cjs'), join(__dirname, '../src/app/worker.ts')],
+        {
+          cwd: join(__dirname, '..'),
+          env: { ...process.env, ...env, NODE_ENV: 'test' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      worker.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+      worker.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+      const order = await waitConfirmed(app, cookie, created.body.id as number).catch((err: Error) => {
+        throw new Error(`${err.message}; worker output:\n${output}`);
+      });
+      expect(order.status).toBe('confirmed');
+      expect(output).toMatch(/worker consuming orders\/notifications/);
+
+      // The worker stops on SIGTERM through Nest's shutdown hooks (which re-raise the signal once closed).
+      const exited = new Promise<string>((resolve) =>
+        worker!.once('exit', (code, signal) => resolve(`${code}/${signal}`)),
+      );
+      worker.kill('SIGTERM');
+      expect(['0/null', 'null/SIGTERM']).toContain(await exited);
+    } finally {
+      if (worker && worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+      await booted.close();
+      await database.drop();
+    }
+  });
+});
