@@ -4,6 +4,7 @@ import { MetricsModule, RedisCacheModule, RedisModule } from '../index';
 import { validateConfig, type AppConfig } from './config/app.config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
 import { SecurityModule } from './security/security.module';
 import { redisConnectionFromConfig } from './config/redis-connection';
 import { UsersModule } from './users/users.module';
@@ -23,6 +24,7 @@ import { AuthModule } from './auth/auth.module';
         keyPrefix: config.get('REDIS_KEY_PREFIX', { infer: true }),
       }),
     }),
+    LoggingModule, // nestjs-pino: JSON lines, reqId, redaction, LOG_LEVEL
     DatabaseModule,
     SecurityModule,
     HealthModule,

@@ -1,6 +1,7 @@
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import { AppExceptionFilter } from './common/exception.filter';
 import { setupDocs } from './docs/docs.setup';
+import { useStructuredLogs } from './logging/logging.module';
 import { applyHttpHardening } from './security/http-hardening';
 
 /**
@@ -8,6 +9,7 @@ import { applyHttpHardening } from './security/http-hardening';
  * the service as it runs: validation (400 with clear messages), the error filter, shutdown hooks.
  */
 export function configureApp(app: INestApplication): INestApplication {
+  useStructuredLogs(app); // JSON logs with a request id on every line (logging/logging.module.ts)
   applyHttpHardening(app); // helmet, body limit, CORS, trust proxy (security/http-hardening.ts)
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),

@@ -30,6 +30,11 @@ export class AppConfig {
   @Max(65535)
   PORT = 3000;
 
+  /** Log level of the JSON logs: fatal, error, warn, info, debug, trace or silent (default `info`; `silent` when NODE_ENV=test). */
+  @IsOptional()
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
   /** Redis to use; when unset, `npm start` runs a private redis-server. */
   @IsOptional()
   @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must look like redis://host:port or rediss://host:port' })
