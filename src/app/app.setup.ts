@@ -16,6 +16,8 @@ export function configureApp(app: INestApplication): INestApplication {
   );
   app.useGlobalFilters(new AppExceptionFilter());
   setupDocs(app); // OpenAPI: Swagger UI at /docs, JSON at /docs-json (docs/docs.setup.ts)
-  app.enableShutdownHooks();
+  // useProcessExit: after a signal's graceful shutdown the process ends with exit(0), so 'exit' handlers run
+  // (the private redis-server of `npm start` is stopped there) and async loggers flush.
+  app.enableShutdownHooks([], { useProcessExit: true });
   return app;
 }

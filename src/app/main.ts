@@ -2,19 +2,43 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ConfigService } from '@nestjs/config';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
+import type { AppConfig } from './config/app.config';
+import { RedisServerNotFoundError, redactUrl, startEmbeddedRedis } from './embedded-redis';
 
-/** Starts the reference service on PORT (default 3000). */
+/**
+ * Starts the reference service on PORT (default 3000). Without REDIS_URL it first starts a private
+ * redis-server (free port, temp dir, no persistence) that lives and dies with this process (REDIS_SENTINELS
+ * also counts as "Redis given").
+ */
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: false });
+  if (!process.env.REDIS_URL && !process.env.REDIS_SENTINELS) {
+    const redis = await startEmbeddedRedis();
+    process.env.REDIS_URL = redis.url;
+    Logger.log(
+      `Redis: private redis-server ${redis.version} at ${redis.url} (pid ${redis.pid}, no persistence, stopped with the service)`,
+      'Bootstrap',
+    );
+  } else if (process.env.REDIS_SENTINELS) {
+    Logger.log(`Redis: Sentinel group via ${process.env.REDIS_SENTINELS} (from REDIS_SENTINELS)`, 'Bootstrap');
+  } else {
+    Logger.log(`Redis: ${redactUrl(process.env.REDIS_URL ?? '')} (from REDIS_URL)`, 'Bootstrap');
+  }
+  // abortOnError: false → a startup failure is an exception we report in one line, not process.abort().
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { abortOnError: false });
   configureApp(app);
-  const port = Number(process.env.PORT ?? 3000);
+  const port = app.get(ConfigService<AppConfig, true>).get('PORT', { infer: true });
   await app.listen(port);
   Logger.log(`nest-redis-kit reference service listening on http://localhost:${port}`, 'Bootstrap');
 }
 
 bootstrap().catch((err: unknown) => {
-  Logger.error(err instanceof Error ? err.message : String(err), 'Bootstrap');
+  if (err instanceof RedisServerNotFoundError) {
+    process.stderr.write(`${err.message}\n`);
+  } else {
+    Logger.error(`Startup failed: ${err instanceof Error ? err.message : String(err)}`, 'Bootstrap');
+  }
   process.exit(1);
 });

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { MIGRATIONS } from './migrations';
 
 /** Rows and count of one SQL statement. */
@@ -92,7 +93,7 @@ export class DatabaseService implements Queryable, OnApplicationShutdown {
         close: () => db.close(),
       };
       this.kind = 'pglite';
-      this.location = `pglite:${options.dataDir}`;
+      this.location = `pglite:${resolve(options.dataDir)}`;
     }
     await this.migrate();
     this.logger.log(`Database: ${this.kind} at ${this.location}`);

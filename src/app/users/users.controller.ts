@@ -8,13 +8,13 @@ import {
   HttpCode,
   NotFoundException,
   Param,
-  ParseIntPipe,
   Patch,
   Post,
   Res,
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { CacheService } from '../../index';
+import { ParseIdPipe } from '../common/parse-id.pipe';
 import { CreateUserDto } from './dto/create-user.dto';
 import { UpdateUserDto } from './dto/update-user.dto';
 import type { PublicUser } from './user.entity';
@@ -41,12 +41,9 @@ export class UsersController {
     return user;
   }
 
-  /** One user through the cache (`X-Cache: HIT|MISS`): 200, 404 (cached too), 400 on a non-integer id. */
+  /** One user through the cache (`X-Cache: HIT|MISS`): 200, 404 (cached too), 400 on a bad id. */
   @Get(':id')
-  async findOne(
-    @Param('id', new ParseIntPipe({ errorHttpStatusCode: 400 })) id: number,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<PublicUser> {
+  async findOne(@Param('id', ParseIdPipe) id: number, @Res({ passthrough: true }) res: Response): Promise<PublicUser> {
     const { value: user, status } = await this.cache.getOrSetEntry(userCacheKey(id), () => this.users.findById(id));
     res.setHeader('X-Cache', status === 'miss' ? 'MISS' : 'HIT');
     if (!user) throw new NotFoundException(`user ${id} not found`);
@@ -55,10 +52,7 @@ export class UsersController {
 
   /** Changes displayName and/or email: 200, 400 on bad or no fields, 404. Evicts the cached user. */
   @Patch(':id')
-  async update(
-    @Param('id', new ParseIntPipe({ errorHttpStatusCode: 400 })) id: number,
-    @Body() dto: UpdateUserDto,
-  ): Promise<PublicUser> {
+  async update(@Param('id', ParseIdPipe) id: number, @Body() dto: UpdateUserDto): Promise<PublicUser> {
     if (dto.displayName === undefined && dto.email === undefined) {
       throw new BadRequestException('give at least one of displayName, email');
     }
@@ -70,7 +64,7 @@ export class UsersController {
   /** Deletes a user: 204, 404, 409 when other records still refer to it. Evicts the cached user. */
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Param('id', new ParseIntPipe({ errorHttpStatusCode: 400 })) id: number): Promise<void> {
+  async remove(@Param('id', ParseIdPipe) id: number): Promise<void> {
     let removed: boolean;
     try {
       removed = await this.users.remove(id);
