@@ -156,6 +156,36 @@ describe('reference service operations: logs, metrics, readiness', () => {
       expect(cmdAfter).toBeGreaterThan(cmdBefore);
       expect(after).toContain('nrk_process_cpu_user_seconds_total');
     });
+
+    it('maps the stats of every feature to metrics: cache, sessions, messaging, locks', async () => {
+      const http = request(app.getHttpServer());
+      await http.get('/users/1').expect(200); // cached now, if it was not yet
+      const before = (await http.get('/metrics').expect(200)).text;
+      await http.get('/users/1').expect(200); // a hit
+      await http.post('/auth/login').send({ username: 'demo', password: 'wrong-password' }).expect(401);
+      await http.post('/auth/login').send({ username: 'demo', password: 'demo-password' }).expect(200);
+      const after = (await http.get('/metrics').expect(200)).text;
+      const grew = (name: string) => (sample(after, name) ?? 0) - (sample(before, name) ?? 0);
+      expect(grew('nrk_cache_hits_total')).toBeGreaterThanOrEqual(1);
+      expect(grew('nrk_session_logins_total')).toBe(1);
+      expect(grew('nrk_session_login_failures_total')).toBe(1);
+      expect(sample(after, 'nrk_session_active')).toBeGreaterThanOrEqual(1);
+      for (const name of [
+        'nrk_cache_misses_total',
+        'nrk_cache_errors_total',
+        'nrk_messaging_published_total',
+        'nrk_messaging_handled_total',
+        'nrk_messaging_failed_total',
+        'nrk_messaging_dead_lettered_total',
+        'nrk_messaging_consumer_group_lag',
+        'nrk_lock_acquisitions_total',
+        'nrk_lock_wait_seconds_total',
+        'nrk_lock_extensions_total',
+        'nrk_lock_losses_total',
+      ]) {
+        expect(after).toContain(`# TYPE ${name} `);
+      }
+    });
   });
 
   describe('/health and /health/ready', () => {

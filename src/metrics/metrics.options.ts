@@ -25,8 +25,14 @@ export interface FeatureMetricDefinition {
   labelNames?: string[];
   /** The provider to read (class or token), looked up anywhere in the application. */
   provider: InjectionToken;
-  /** Reads the value(s) from the resolved provider; `undefined` = no sample this time. */
-  collect(instance: unknown): number | MetricSample[] | undefined | Promise<number | MetricSample[] | undefined>;
+  /**
+   * Reads the value(s) from the resolved provider; `undefined` = no sample this time.
+   * @param get looks up another provider of the application (undefined when absent)
+   */
+  collect(
+    instance: unknown,
+    get: (token: InjectionToken) => unknown,
+  ): number | MetricSample[] | undefined | Promise<number | MetricSample[] | undefined>;
 }
 
 /** Options of `MetricsModule.forRoot`. */

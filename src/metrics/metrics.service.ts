@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type InjectionToken,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { RedisHealthIndicator, RedisService, type RedisClient } from '../redis';
@@ -141,11 +148,18 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   private registerFeatureMetric(def: FeatureMetricDefinition): void {
     const features = this.features;
     const logger = this.logger;
+    const lookup = (token: InjectionToken): unknown => {
+      try {
+        return this.moduleRef.get(token, { strict: false });
+      } catch {
+        return undefined;
+      }
+    };
     const read = async (): Promise<MetricSample[]> => {
       const samples: MetricSample[] = [];
       for (const { instance } of features.filter((f) => f.def === def)) {
         try {
-          const v = await def.collect(instance);
+          const v = await def.collect(instance, lookup);
           if (typeof v === 'number') samples.push({ value: v });
           else if (Array.isArray(v)) samples.push(...v);
         } catch (err) {
