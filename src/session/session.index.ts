@@ -22,7 +22,7 @@ const ADD_LUA = `
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-local at = math.floor(tonumber(top[2]))
+local at = math.floor(tonumber(top[2])) + tonumber(ARGV[4])
 redis.call('PEXPIREAT', KEYS[1], at)
 redis.call('PEXPIREAT', KEYS[2], at)
 return 1`;
@@ -30,7 +30,7 @@ return 1`;
 const TOUCH_LUA = `
 if redis.call('ZADD', KEYS[1], 'XX', 'CH', ARGV[2], ARGV[1]) == 0 then return 0 end
 local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-local at = math.floor(tonumber(top[2]))
+local at = math.floor(tonumber(top[2])) + tonumber(ARGV[3])
 redis.call('PEXPIREAT', KEYS[1], at)
 redis.call('PEXPIREAT', KEYS[2], at)
 return 1`;
@@ -44,8 +44,15 @@ end
 return n`;
 
 interface IndexCommands {
-  nrkSessIndexAdd(index: string, meta: string, sid: string, expiresAtMs: number, metaJson: string): Promise<number>;
-  nrkSessIndexTouch(index: string, meta: string, sid: string, expiresAtMs: number): Promise<number>;
+  nrkSessIndexAdd(
+    index: string,
+    meta: string,
+    sid: string,
+    expiresAtMs: number,
+    metaJson: string,
+    slackMs: number,
+  ): Promise<number>;
+  nrkSessIndexTouch(index: string, meta: string, sid: string, expiresAtMs: number, slackMs: number): Promise<number>;
   nrkSessIndexRemove(index: string, meta: string, ...sids: string[]): Promise<number>;
 }
 
@@ -62,6 +69,8 @@ export class SessionIndex {
     private readonly client: RedisClient,
     /** Feature prefix, e.g. `nrk:sess:`. */
     private readonly prefix: string,
+    /** The index keys outlive the user's last known session expiry by this much (entries are refreshed lazily). */
+    readonly slackMs = 60_000,
   ) {
     const c = client as RedisClient & Partial<IndexCommands>;
     if (!c.nrkSessIndexAdd) client.defineCommand('nrkSessIndexAdd', { numberOfKeys: 2, lua: ADD_LUA });
@@ -96,12 +105,22 @@ export class SessionIndex {
       sid,
       Math.round(expiresAtMs),
       JSON.stringify(meta),
+      this.slackMs,
     );
   }
 
-  /** Moves a known session's expiry (sliding sessions); unknown sessions are not added. */
+  /**
+   * Moves a known session's expiry (sliding sessions); unknown sessions are not added. The index keys expire
+   * {@link slackMs} after the last session, to cover entries refreshed less often than the sessions themselves.
+   */
   async touch(userId: string, sid: string, expiresAtMs: number): Promise<void> {
-    await this.commands.nrkSessIndexTouch(this.indexKey(userId), this.metaKey(userId), sid, Math.round(expiresAtMs));
+    await this.commands.nrkSessIndexTouch(
+      this.indexKey(userId),
+      this.metaKey(userId),
+      sid,
+      Math.round(expiresAtMs),
+      this.slackMs,
+    );
   }
 
   /** Removes sessions from the index; resolves how many were listed. */
