@@ -4,6 +4,8 @@ import { MetricsModule, RedisCacheModule, RedisModule } from '../index';
 import { validateConfig, type AppConfig } from './config/app.config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { LockModule } from '../index';
+import { InventoryModule } from './inventory/inventory.module';
 import { LoggingModule } from './logging/logging.module';
 import { SecurityModule } from './security/security.module';
 import { redisConnectionFromConfig } from './config/redis-connection';
@@ -33,6 +35,15 @@ import { AuthModule } from './auth/auth.module';
     AuthModule,
     AuthModule,
     // feature modules (cache, session, messaging, lock) are added below by their issues
+    LockModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>) => ({
+        defaultTtlMs: Number(config.get('LOCK_TTL_MS', { infer: true })),
+        defaultWaitMs: Number(config.get('LOCK_WAIT_MS', { infer: true })),
+        nodes: config.get('LOCK_NODES', { infer: true })?.split(','), // locks: quorum on independent nodes if set
+      }),
+    }),
+    InventoryModule, // locks: stock per SKU, reserved under `inventory:<sku>` with fencing tokens
     ...shopMessagingModules(), // messaging: MessagingModule, orders API, notifications consumer
     RedisCacheModule.forRootAsync({
       inject: [ConfigService],

@@ -54,6 +54,9 @@ interface FenceCommands {
   nrkLockFenceIncr(numKeys: number, ...args: string[]): Promise<number[]>;
 }
 
+/** ioredis client states in which no command can be answered now. */
+const DISCONNECTED = new Set(['reconnecting', 'close', 'end']);
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function statsError(stats: ExecutionStats): { locked: boolean; firstError?: Error } {
@@ -169,6 +172,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
     try {
       for (;;) {
         attempts++;
+        this.checkReachable(list);
         const result = await this.attempt(list, keys, fenceKeys, o.ttlMs);
         if (result instanceof LockHandle) {
           this.counters.acquired++;
@@ -425,6 +429,18 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
       throw new LockLostError(resources, 'the application is shutting down');
     }
     return handle;
+  }
+
+  /** Fails at once when fewer than a quorum of clients are connected (no command would be answered). */
+  private checkReachable(resources: string[]): void {
+    const live = this.clients.filter((c) => !DISCONNECTED.has(c.status)).length;
+    if (live < this.quorum) {
+      this.counters.unavailable++;
+      throw new RedisUnavailableError(
+        `Lock on ${resources.join(', ')}: only ${live} of ${this.clients.length} Redis lock node(s) connected, ` +
+          `${this.quorum} needed`,
+      );
+    }
   }
 
   private async retryAfter(key: string, fallbackMs: number): Promise<number> {

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import { RedisUnavailableError, isRedisConnectionError } from '../../index';
+import { LockLostError, LockNotAcquiredError, LockOptionsError } from '../../index';
 
 /** One mapping from a library error to an HTTP answer. Features add theirs to {@link ERROR_MAPPINGS}. */
 export interface ErrorMapping {
@@ -16,6 +17,25 @@ export interface ErrorMapping {
 
 /** Typed library errors and what the reference service answers for them. */
 export const ERROR_MAPPINGS: ErrorMapping[] = [
+  {
+    matches: (err) => err instanceof LockNotAcquiredError,
+    status: HttpStatus.LOCKED,
+    headers: (err) => ({
+      'Retry-After': String(Math.max(1, Math.ceil((err as LockNotAcquiredError).retryAfterMs / 1000))),
+    }),
+    message: () => 'The resource is locked by another request; retry later',
+  },
+  {
+    matches: (err) => err instanceof LockLostError,
+    status: HttpStatus.SERVICE_UNAVAILABLE,
+    headers: () => ({ 'Retry-After': '1' }),
+    message: () => 'The lock on the resource was lost before the operation finished; it was aborted, retry',
+  },
+  {
+    matches: (err) => err instanceof LockOptionsError,
+    status: HttpStatus.BAD_REQUEST,
+    message: (err) => (err as LockOptionsError).message,
+  },
   {
     matches: (err) => err instanceof RedisUnavailableError || isRedisConnectionError(err),
     status: HttpStatus.SERVICE_UNAVAILABLE,

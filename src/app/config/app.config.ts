@@ -111,6 +111,27 @@ export class AppConfig {
   @Max(1_000_000)
   CACHE_NEAR_MAX_ENTRIES = 0;
 
+  /** Lease of a distributed lock in milliseconds (default 10000); `using()` / `@WithLock` extend it every third. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  LOCK_TTL_MS = 10_000;
+
+  /** How long a request waits for a busy lock before answering 423 + Retry-After, in milliseconds (default 5000). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  LOCK_WAIT_MS = 5_000;
+
+  /** Independent Redis nodes for Redlock quorum locks, comma-separated URLs (default: lock on REDIS_URL). */
+  @IsOptional()
+  @Matches(/^rediss?:\/\/[^,\s]+(,rediss?:\/\/[^,\s]+)*$/, {
+    message: 'LOCK_NODES must be comma-separated redis://host:port URLs',
+  })
+  LOCK_NODES?: string;
+
   /** Secret(s) that sign the session cookie, comma-separated: the first signs, all verify (rotation). */
   @IsString()
   @MinLength(16, { message: 'SESSION_SECRET must be at least 16 characters' })

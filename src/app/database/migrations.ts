@@ -43,4 +43,13 @@ export const MIGRATIONS: Migration[] = [
       UNIQUE (order_id, kind)
     )`,
   },
+  {
+    id: '020_inventory',
+    sql: `CREATE TABLE IF NOT EXISTS inventory (
+      sku TEXT PRIMARY KEY,
+      stock INTEGER NOT NULL CHECK (stock >= 0),
+      fence BIGINT NOT NULL DEFAULT 0,
+      updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )`,
+  },
 ];

@@ -1,0 +1,3 @@
+export { InventoryModule } from './inventory.module';
+export { InventoryService, type InventoryItem } from './inventory.service';
+export { InsufficientStockError, InventoryNotFoundError, StaleFenceError } from './inventory.errors';
