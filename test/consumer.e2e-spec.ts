@@ -18,8 +18,17 @@ import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harn
 const execFileAsync = promisify(execFile);
 const ROOT = resolve(__dirname, '..');
 const PEERS = ['@nestjs/common', '@nestjs/core', 'ioredis', 'reflect-metadata', 'rxjs'];
+/** What a Nest HTTP application has anyway (sessions need an HTTP server). */
+const APP_DEPS = ['@nestjs/platform-express'];
 /** Feature modules the package must export; the consumer app uses each one it finds. */
-const FEATURE_MODULES = ['RedisModule'];
+const FEATURE_MODULES = [
+  'RedisModule',
+  'RedisCacheModule',
+  'SessionModule',
+  'MessagingModule',
+  'LockModule',
+  'MetricsModule',
+];
 
 interface PackResult {
   filename: string;
@@ -30,6 +39,7 @@ interface ConsumerResult {
   exports: string[];
   modules: string[];
   checks: Record<string, boolean>;
+  health?: unknown;
 }
 
 /** The version of a package installed in this repository, so that the consumer gets the same one. */
@@ -53,12 +63,63 @@ async function run(cmd: string, args: string[], cwd: string, env: NodeJS.Process
   }
 }
 
-const TYPES_CHECK = `import { Module } from '@nestjs/common';
-import { RedisModule, RedisService, RedisUnavailableError, type RedisModuleOptions } from 'nest-redis-kit';
+const TYPES_CHECK = `import { Injectable, Module } from '@nestjs/common';
+import {
+  CacheService,
+  LockModule,
+  LockService,
+  MessagingModule,
+  MetricsModule,
+  RedisCacheModule,
+  RedisModule,
+  RedisService,
+  RedisUnavailableError,
+  SessionModule,
+  SessionUserLookup,
+  StreamConsumer,
+  type RedisModuleOptions,
+} from 'nest-redis-kit';
 
 const options: RedisModuleOptions = { url: 'redis://127.0.0.1:6379', keyPrefix: 'app:' };
 
-@Module({ imports: [RedisModule.forRoot(options)] })
+interface User { id: number; name: string }
+
+@Injectable()
+class Users extends SessionUserLookup<User> {
+  async validateCredentials(name: string): Promise<User | null> { return { id: 1, name }; }
+  async findById(id: string): Promise<User | null> { return { id: Number(id), name: 'x' }; }
+  getId(user: User): number { return user.id; }
+}
+
+@Injectable()
+export class Orders {
+  constructor(private readonly cache: CacheService, private readonly locks: LockService) {}
+
+  price(sku: string): Promise<number> {
+    return this.cache.getOrSet(\`price:\${sku}\`, async () => 10, { ttlMs: 60_000 });
+  }
+
+  reserve(sku: string): Promise<boolean> {
+    return this.locks.using(\`stock:\${sku}\`, async () => true, { ttlMs: 5_000 });
+  }
+
+  @StreamConsumer({ stream: 'orders', group: 'billing' })
+  async bill(payload: { id: number }): Promise<void> {
+    void payload.id;
+  }
+}
+
+@Module({
+  imports: [
+    RedisModule.forRoot(options),
+    RedisCacheModule.forRoot({ defaultTtlMs: 30_000 }),
+    SessionModule.forRoot({ secrets: ['0123456789abcdef0123'], userLookup: Users }),
+    MessagingModule.forRoot({}),
+    LockModule.forRoot({}),
+    MetricsModule.forRoot(),
+  ],
+  providers: [Orders, Users],
+})
 export class AppModule {}
 
 export function prefix(redis: RedisService): string {
@@ -123,7 +184,7 @@ describe('nest-redis-kit as an installed package', () => {
       join(project, 'package.json'),
       JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }, null, 2),
     );
-    const peers = PEERS.map((p) => `${p}@${installedVersion(p)}`);
+    const peers = [...PEERS, ...APP_DEPS].map((p) => `${p}@${installedVersion(p)}`);
     await run(
       'npm',
       [
@@ -147,8 +208,22 @@ describe('nest-redis-kit as an installed package', () => {
 
     expect(result.exports).toEqual(expect.arrayContaining(FEATURE_MODULES));
     expect(result.modules).toEqual(expect.arrayContaining(FEATURE_MODULES));
-    expect(Object.entries(result.checks).filter(([, ok]) => !ok)).toEqual([]);
-    expect(result.checks).toMatchObject({ deepImportBlocked: true, redisRoundTrip: true, redisHealthy: true });
+    expect({ failed: Object.entries(result.checks).filter(([, ok]) => !ok), health: result.health }).toMatchObject({
+      failed: [],
+    });
+    expect(result.checks).toMatchObject({
+      deepImportBlocked: true,
+      redisRoundTrip: true,
+      redisHealthy: true,
+      cacheLoadsOnce: true,
+      sessionLogin: true,
+      sessionAuthenticates: true,
+      sessionRefusesAnonymous: true,
+      pubSub: true,
+      streamConsumed: true,
+      lockExclusive: true,
+      metrics: true,
+    });
 
     // What the app wrote is in the harness server, under its prefix.
     const direct = server.client();
