@@ -33,7 +33,13 @@ import {
   SessionUserLookup,
   resolveSessionOptions,
 } from '../src';
-import { startCluster, uniquePrefix, type RedisClusterHandle } from './support/redis-harness';
+import {
+  startCluster,
+  startRedis,
+  uniquePrefix,
+  type RedisClusterHandle,
+  type RedisServer,
+} from './support/redis-harness';
 
 interface DemoUser {
   id: string;
@@ -217,6 +223,50 @@ describe('SessionModule on a 3-master cluster', () => {
     const res = await http().post('/login').send({ username: 'bob', password: 'bob-password' }).expect(429);
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(800);
     expect(app.get(SessionAuthService).stats.throttled).toBe(1);
+  });
+});
+
+describe('SessionModule with rolling: false (standalone)', () => {
+  let server: RedisServer;
+  let app: INestApplication;
+  const prefix = uniquePrefix('sessr');
+
+  beforeAll(async () => {
+    server = await startRedis();
+    const ref = await Test.createTestingModule({
+      imports: [
+        RedisModule.forRoot({ url: server.url, keyPrefix: prefix }),
+        SessionModule.forRoot({
+          secrets: [SECRET],
+          secure: false,
+          ttlMs: 60_000,
+          rolling: false,
+          userLookup: MemoryUsers,
+        }),
+      ],
+      controllers: [DemoController],
+    }).compile();
+    app = ref.createNestApplication({ logger: ['error'] });
+    await app.init();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await server?.stop();
+  });
+
+  it('does not extend the TTL on reads and does not re-send the cookie (absolute expiry)', async () => {
+    const res = await request(app.getHttpServer())
+      .post('/login')
+      .send({ username: 'alice', password: 'alice-password' })
+      .expect(200);
+    const cookie = cookieOf(res);
+    const c = server.client();
+    const key = `${prefix}sess:${sidOf(cookie)}`;
+    await c.pexpire(key, 10_000);
+    const me = await request(app.getHttpServer()).get('/me').set('Cookie', cookie).expect(200);
+    expect(me.headers['set-cookie']).toBeUndefined();
+    expect(await c.pttl(key)).toBeLessThanOrEqual(10_000);
+    c.disconnect();
   });
 });
 
