@@ -9,6 +9,14 @@ import { emptyStats, type CacheStats } from './cache.stats';
 /** Returned by {@link CacheRuntime.read} / {@link CacheRuntime.write} when Redis was not used or did not answer. */
 export const UNAVAILABLE: unique symbol = Symbol('nest-redis-kit:cache:unavailable');
 
+/** Period of the timeout sweeper, in milliseconds. */
+const SWEEP_MS = 10;
+
+interface PendingOp {
+  deadline: number;
+  expire(): void;
+}
+
 /** Longest key accepted, in characters. */
 export const MAX_KEY_LENGTH = 1024;
 
@@ -66,6 +74,8 @@ export class CacheRuntime {
   private readonly logger = new Logger('Cache');
   private failingSince: number | undefined;
   private lastProbe = 0;
+  private readonly pending = new Set<PendingOp>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(CACHE_MODULE_OPTIONS) readonly options: ResolvedCacheOptions,
@@ -143,34 +153,71 @@ export class CacheRuntime {
     return this.run(op, this.options.writeTimeoutMs);
   }
 
-  private async run<T>(op: () => Promise<T>, timeoutMs: number): Promise<T | typeof UNAVAILABLE> {
+  private run<T>(op: () => Promise<T>, timeoutMs: number): Promise<T | typeof UNAVAILABLE> {
     if (!this.usable()) {
       this.counters.skipped++;
-      return UNAVAILABLE;
+      return Promise.resolve(UNAVAILABLE);
     }
-    let timer: NodeJS.Timeout | undefined;
-    const pending = op();
-    try {
-      const result = await Promise.race([
-        pending,
-        new Promise<typeof UNAVAILABLE>((resolve) => {
-          timer = setTimeout(() => resolve(UNAVAILABLE), timeoutMs);
-        }),
-      ]);
-      if (result === UNAVAILABLE) {
-        pending.catch(() => undefined);
-        this.failed(new Error(`no answer within ${timeoutMs} ms`));
-        return UNAVAILABLE;
+    return new Promise<T | typeof UNAVAILABLE>((resolve, reject) => {
+      const pending: PendingOp = {
+        deadline: Date.now() + timeoutMs,
+        expire: () => {
+          this.failed(new Error(`no answer within ${timeoutMs} ms`));
+          resolve(UNAVAILABLE);
+        },
+      };
+      this.track(pending);
+      let started: Promise<T>;
+      try {
+        started = op();
+      } catch (err) {
+        this.pending.delete(pending);
+        reject(err);
+        return;
       }
-      this.succeeded();
-      return result;
-    } catch (err) {
-      if (err instanceof CacheKeyError || err instanceof CacheSerializationError) throw err;
-      this.failed(err);
-      return UNAVAILABLE;
-    } finally {
-      if (timer) clearTimeout(timer);
-    }
+      started.then(
+        (value) => {
+          if (!this.pending.delete(pending)) return; // already given up
+          this.succeeded();
+          resolve(value);
+        },
+        (err: unknown) => {
+          if (!this.pending.delete(pending)) return;
+          if (err instanceof CacheKeyError || err instanceof CacheSerializationError) {
+            reject(err);
+            return;
+          }
+          this.failed(err);
+          resolve(UNAVAILABLE);
+        },
+      );
+    });
+  }
+
+  /**
+   * One sweeper timer for every pending operation (instead of a timer per command): cheaper on the hot path;
+   * an operation is given up at most {@link SWEEP_MS} after its deadline.
+   */
+  private track(op: PendingOp): void {
+    this.pending.add(op);
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      const late: PendingOp[] = [];
+      for (const p of this.pending) if (p.deadline <= now) late.push(p);
+      if (late.length > 0) {
+        // Decide after the I/O phase: when the event loop itself was late, answers already received are
+        // processed first, so a busy process does not mistake its own lag for a slow Redis.
+        setImmediate(() => {
+          for (const p of late) if (this.pending.delete(p)) p.expire();
+        });
+      }
+      if (this.pending.size === 0 && this.sweeper) {
+        clearInterval(this.sweeper);
+        this.sweeper = undefined;
+      }
+    }, SWEEP_MS);
+    this.sweeper.unref();
   }
 
   /** Whether to try Redis now: not while the client is disconnected; while failing, one probe per interval. */

@@ -337,13 +337,20 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
   /** Reads and decodes an entry, checking its tag versions; prefetches the versions of `hintTags` in parallel. */
   private async readEntry(key: string, hintTags: readonly string[]): Promise<Entry | null | typeof UNAVAILABLE> {
     const c = this.rt.client;
-    const raws = await this.rt.read(() =>
-      hintTags.length === 0
-        ? c.get(this.rt.entryKey(key)).then((r) => [r])
-        : Promise.all([c.get(this.rt.entryKey(key)), ...hintTags.map((t) => c.get(this.rt.tagKey(t)))]),
-    );
-    if (raws === UNAVAILABLE) return UNAVAILABLE;
-    const raw = raws[0];
+    let raw: string | null;
+    let raws: Array<string | null> = [];
+    if (hintTags.length === 0) {
+      const r = await this.rt.read(() => c.get(this.rt.entryKey(key)));
+      if (r === UNAVAILABLE) return UNAVAILABLE;
+      raw = r;
+    } else {
+      const r = await this.rt.read(() =>
+        Promise.all([c.get(this.rt.entryKey(key)), ...hintTags.map((t) => c.get(this.rt.tagKey(t)))]),
+      );
+      if (r === UNAVAILABLE) return UNAVAILABLE;
+      raws = r;
+      raw = r[0];
+    }
     if (raw === null) return null;
     let entry: unknown;
     try {

@@ -1,0 +1,422 @@
+/**
+ * Benchmark `cache` (`npm run bench -- cache`; standalone: `node -r ./test/messaging/swc-register.cjs bench/cache.bench.ts`).
+ *
+ * Every figure is a ratio against a raw baseline measured in the same run, on the same redis-server:
+ *  1. RedisKeyvStore get/set                vs raw ioredis GET/SET + JSON          (target >= 0.9)
+ *  2. CacheService.getOrSet hit             vs raw GET + JSON.parse                (target >= 0.85)
+ *  3. near-cache hit                        vs Redis hit (getOrSet without near)   (target >= 10x)
+ *  4. HTTP (autocannon, service in a child process, PostgreSQL at BENCH_DATABASE_URL):
+ *     GET /users/:id cached vs a constant route of the same service            (target >= 0.8)
+ *     cached vs uncached (straight to PostgreSQL): req/s, p99, and database queries counted (<= 1 per key per TTL)
+ * Short paired rounds alternate baseline and subject; the median of the per-round ratios is kept.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { Controller, Get, Module, NotFoundException, Param, ParseIntPipe, type INestApplication } from '@nestjs/common';
+import { CACHE_MANAGER, type Cache } from '@nestjs/cache-manager';
+import { NestFactory } from '@nestjs/core';
+import { Client } from 'pg';
+import type { Redis } from 'ioredis';
+import { CacheService, RedisCacheModule, RedisKeyvStore, RedisModule, RedisService } from '../src';
+import { startRedis, uniquePrefix } from '../test/support/redis-harness';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<any>;
+
+const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const QUICK = process.env.BENCH_QUICK === '1';
+const ROUNDS = QUICK ? 7 : 21;
+const HTTP_SECONDS = QUICK ? 3 : 6;
+const HTTP_CONNECTIONS = 32;
+const USERS = 100;
+
+const VALUE = {
+  id: 42,
+  username: 'ada.lovelace',
+  displayName: 'Ada Lovelace',
+  email: 'ada@example.com',
+  createdAt: '2026-11-25T16:00:00.000Z',
+};
+
+/** One figure of the report. */
+export interface BenchLine {
+  name: string;
+  value: number;
+  unit: string;
+  target?: string;
+  pass?: boolean;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Runs `ops` calls of `op` with `concurrency` in flight; returns operations per second. */
+async function opsPerSec(op: (i: number) => Promise<unknown>, ops: number, concurrency: number): Promise<number> {
+  let next = 0;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < ops) await op(next++);
+    }),
+  );
+  const ns = Number(process.hrtime.bigint() - t0);
+  return ops / (ns / 1e9);
+}
+
+/**
+ * Alternates baseline and subject in short paired rounds (order flipped every round) and keeps the median of the
+ * per-round ratios: robust against a machine shared with other work.
+ */
+async function compare(
+  baseline: (i: number) => Promise<unknown>,
+  subject: (i: number) => Promise<unknown>,
+  ops: number,
+  concurrency = 16,
+): Promise<{ base: number; subj: number; ratio: number }> {
+  await opsPerSec(baseline, ops, concurrency); // warm-up
+  await opsPerSec(subject, ops, concurrency);
+  const b: number[] = [];
+  const s: number[] = [];
+  const ratios: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    let x: number;
+    let y: number;
+    if (r % 2) {
+      y = await opsPerSec(subject, ops, concurrency);
+      x = await opsPerSec(baseline, ops, concurrency);
+    } else {
+      x = await opsPerSec(baseline, ops, concurrency);
+      y = await opsPerSec(subject, ops, concurrency);
+    }
+    b.push(x);
+    s.push(y);
+    ratios.push(y / x);
+  }
+  return { base: median(b), subj: median(s), ratio: median(ratios) };
+}
+
+async function microBenchmarks(lines: BenchLine[]): Promise<void> {
+  const server = await startRedis();
+  const prefix = uniquePrefix('bench');
+  const make = (near: boolean) => {
+    @Module({
+      imports: [
+        RedisModule.forRoot({ url: server.url, keyPrefix: prefix }),
+        RedisCacheModule.forRoot({ defaultTtlMs: 600_000, nearCache: near ? { maxEntries: 10_000 } : false }),
+      ],
+    })
+    class MicroModule {}
+    return NestFactory.createApplicationContext(MicroModule, { logger: ['error'] });
+  };
+  const plainCtx = await make(false);
+  const nearCtx = await make(true);
+  try {
+    const raw = plainCtx.get(RedisService).getClient() as Redis;
+    const store = plainCtx.get(RedisKeyvStore);
+    const cm = plainCtx.get<Cache>(CACHE_MANAGER);
+    const cache = plainCtx.get(CacheService);
+    const nearCache = nearCtx.get(CacheService);
+    const rawKey = `${prefix}raw:k`;
+    await raw.set(rawKey, JSON.stringify(VALUE), 'PX', 600_000);
+    await store.set('k', { value: VALUE }, 600_000);
+    const ops = 3_000;
+
+    const get = await compare(
+      async () => JSON.parse((await raw.get(rawKey)) as string),
+      () => store.get('k'),
+      ops,
+    );
+    lines.push({
+      name: 'store.get vs raw GET+JSON.parse',
+      value: get.ratio,
+      unit: 'ratio',
+      target: '>= 0.9',
+      pass: get.ratio >= 0.9,
+    });
+    lines.push({ name: '  raw GET+JSON.parse', value: get.base, unit: 'ops/s' });
+    lines.push({ name: '  RedisKeyvStore.get', value: get.subj, unit: 'ops/s' });
+
+    const set = await compare(
+      (i) => raw.set(`${prefix}raw:s${i % 100}`, JSON.stringify(VALUE), 'PX', 600_000),
+      (i) => store.set(`s${i % 100}`, { value: VALUE }, 600_000),
+      ops,
+    );
+    lines.push({
+      name: 'store.set vs raw SET PX+JSON.stringify',
+      value: set.ratio,
+      unit: 'ratio',
+      target: '>= 0.9',
+      pass: set.ratio >= 0.9,
+    });
+    lines.push({ name: '  raw SET', value: set.base, unit: 'ops/s' });
+    lines.push({ name: '  RedisKeyvStore.set', value: set.subj, unit: 'ops/s' });
+
+    const viaCm = await compare(
+      async () => JSON.parse((await raw.get(rawKey)) as string),
+      () => cm.get('k'),
+      ops,
+    );
+    lines.push({
+      name: 'CACHE_MANAGER.get (cache-manager+Keyv+store) vs raw GET (info)',
+      value: viaCm.ratio,
+      unit: 'ratio',
+    });
+
+    await cache.getOrSet('g', async () => VALUE);
+    const hit = await compare(
+      async () => JSON.parse((await raw.get(rawKey)) as string),
+      () => cache.getOrSet('g', async () => VALUE),
+      ops,
+    );
+    lines.push({
+      name: 'getOrSet hit vs raw GET+JSON.parse',
+      value: hit.ratio,
+      unit: 'ratio',
+      target: '>= 0.85',
+      pass: hit.ratio >= 0.85,
+    });
+    lines.push({ name: '  CacheService.getOrSet (Redis hit)', value: hit.subj, unit: 'ops/s' });
+
+    await nearCache.getOrSet('g', async () => VALUE);
+    const near = await compare(
+      () => cache.getOrSet('g', async () => VALUE),
+      () => nearCache.getOrSet('g', async () => VALUE),
+      ops,
+    );
+    lines.push({
+      name: 'near-cache hit vs Redis hit',
+      value: near.ratio,
+      unit: 'x',
+      target: '>= 10',
+      pass: near.ratio >= 10,
+    });
+    lines.push({ name: '  near-cache hit', value: near.subj, unit: 'ops/s' });
+  } finally {
+    await nearCtx.close();
+    await plainCtx.close();
+    await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------- HTTP: the service runs in a child process
+
+let dbQueries = 0;
+let benchCache: CacheService | undefined;
+
+@Controller('bench')
+class BenchController {
+  constructor(private readonly users: import('../src/app/users/users.service').UsersService) {}
+
+  /** The ceiling: the same service (middleware, filters, pipes) answering a constant. */
+  @Get('constant')
+  constant(): typeof VALUE {
+    return VALUE;
+  }
+
+  /** Uncached: straight to PostgreSQL. */
+  @Get('uncached/:id')
+  async uncached(@Param('id', ParseIntPipe) id: number): Promise<unknown> {
+    const user = await this.users.findById(id);
+    if (!user) throw new NotFoundException();
+    return user;
+  }
+
+  /** CacheService counters (fail-open timeouts would show as errors/outages). */
+  @Get('cache-stats')
+  cacheStats(): unknown {
+    return benchCache?.stats;
+  }
+
+  /** Database queries of findById since the last reset. */
+  @Get('db-queries')
+  queries(): { count: number } {
+    const count = dbQueries;
+    dbQueries = 0;
+    return { count };
+  }
+}
+
+async function serve(): Promise<void> {
+  const { AppModule } = await import('../src/app/app.module');
+  const { configureApp } = await import('../src/app/app.setup');
+  const { UsersService } = await import('../src/app/users/users.service');
+  const { UsersModule } = await import('../src/app/users/users.module');
+  Reflect.defineMetadata('design:paramtypes', [UsersService], BenchController);
+  @Module({ imports: [AppModule, UsersModule], controllers: [BenchController] })
+  class BenchAppModule {}
+  const app: INestApplication = await NestFactory.create(BenchAppModule, { logger: ['error'] });
+  configureApp(app);
+  await app.init();
+  const users = app.get(UsersService, { strict: false });
+  benchCache = app.get(CacheService, { strict: false });
+  const original = users.findById.bind(users);
+  users.findById = (id: number) => {
+    dbQueries++;
+    return original(id);
+  };
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  process.stdout.write(`READY ${address.port}\n`);
+  process.on('SIGTERM', () => {
+    void app.close().then(() => process.exit(0));
+  });
+}
+
+async function startService(env: Record<string, string>): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(
+    process.execPath,
+    ['-r', join(__dirname, '../test/messaging/swc-register.cjs'), __filename, '--serve'],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /READY (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`service exited with ${code}`)));
+    setTimeout(() => reject(new Error('service did not start in 60 s')), 60_000).unref();
+  });
+  return { port, child };
+}
+
+async function cannon(
+  port: number,
+  path: (i: number) => string,
+  seconds = HTTP_SECONDS,
+): Promise<{ rps: number; p99: number; errors: number }> {
+  let i = 0;
+  const r = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: HTTP_CONNECTIONS,
+    duration: seconds,
+    requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, path: path(i++) }) }],
+  });
+  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx };
+}
+
+async function httpBenchmarks(lines: BenchLine[]): Promise<void> {
+  const server = await startRedis();
+  const ttlMs = 60_000;
+  const { port, child } = await startService({
+    NODE_ENV: 'test',
+    REDIS_URL: server.url,
+    REDIS_KEY_PREFIX: uniquePrefix('bench-http'),
+    DATABASE_URL,
+    CACHE_TTL_MS: String(ttlMs),
+    RATE_LIMIT_PER_MINUTE: '0',
+    LOG_LEVEL: 'error',
+  });
+  const pg = new Client({ connectionString: DATABASE_URL });
+  await pg.connect();
+  const tag = `bench${Date.now().toString(36)}`;
+  try {
+    const ids: number[] = [];
+    for (let i = 0; i < USERS; i++) {
+      const r = await pg.query<{ id: number }>(
+        `INSERT INTO users (username, display_name, email, password_hash) VALUES ($1, $2, $3, 'x') RETURNING id`,
+        [`${tag}-${i}`, `Bench User ${i}`, `bench${i}@example.com`],
+      );
+      ids.push(r.rows[0].id);
+    }
+    const pick = (i: number) => ids[i % ids.length];
+    const base = `http://127.0.0.1:${port}`;
+    const queries = async () => ((await (await fetch(`${base}/bench/db-queries`)).json()) as { count: number }).count;
+    // warm-up of every route (JIT, connection pools, cache filled once per key), then measured runs
+    await cannon(port, () => '/bench/constant', 2);
+    await cannon(port, (i) => `/bench/uncached/${pick(i)}`, 2);
+    await queries();
+    await cannon(port, (i) => `/users/${pick(i)}`, 2);
+    const warmQueries = await queries();
+    const constant = await cannon(port, () => '/bench/constant');
+    const cached = await cannon(port, (i) => `/users/${pick(i)}`);
+    const cachedQueries = warmQueries + (await queries());
+    const uncached = await cannon(port, (i) => `/bench/uncached/${pick(i)}`);
+    const uncachedQueries = await queries();
+    const stats = (await (await fetch(`${base}/bench/cache-stats`)).json()) as Record<string, number>;
+    console.error(`service cache stats: ${JSON.stringify(stats)}`);
+    const ratio = cached.rps / constant.rps;
+    lines.push({
+      name: 'HTTP GET /users/:id cached vs constant route',
+      value: ratio,
+      unit: 'ratio',
+      target: '>= 0.8',
+      pass: ratio >= 0.8,
+    });
+    lines.push({ name: '  constant route', value: constant.rps, unit: 'req/s' });
+    lines.push({ name: '  cached GET /users/:id', value: cached.rps, unit: 'req/s' });
+    lines.push({ name: '  uncached (PostgreSQL)', value: uncached.rps, unit: 'req/s' });
+    lines.push({
+      name: 'cached vs uncached req/s',
+      value: cached.rps / uncached.rps,
+      unit: 'x',
+      target: '> 1',
+      pass: cached.rps > uncached.rps,
+    });
+    lines.push({ name: '  p99 constant', value: constant.p99, unit: 'ms' });
+    lines.push({
+      name: '  p99 cached',
+      value: cached.p99,
+      unit: 'ms',
+      target: '< uncached',
+      pass: cached.p99 < uncached.p99,
+    });
+    lines.push({ name: '  p99 uncached', value: uncached.p99, unit: 'ms' });
+    lines.push({
+      name: `DB queries, cached (warm-up + run: ${USERS} keys, TTL ${ttlMs / 1000} s, ${HTTP_SECONDS + 2} s)`,
+      value: cachedQueries,
+      unit: 'queries',
+      target: `<= ${USERS}`,
+      pass: cachedQueries <= USERS,
+    });
+    lines.push({ name: 'DB queries, uncached run', value: uncachedQueries, unit: 'queries' });
+    lines.push({
+      name: 'HTTP errors (non-2xx + socket)',
+      value: cached.errors + constant.errors + uncached.errors,
+      unit: 'count',
+      target: '0',
+      pass: cached.errors + constant.errors + uncached.errors === 0,
+    });
+  } finally {
+    await pg.query('DELETE FROM users WHERE username LIKE $1', [`${tag}-%`]).catch(() => undefined);
+    await pg.end();
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await server.stop();
+  }
+}
+
+/** Runs every case and returns the figures (used by the bench runner; printed when run directly). */
+export async function run(): Promise<BenchLine[]> {
+  const lines: BenchLine[] = [];
+  if (process.env.BENCH_SKIP_MICRO !== '1') await microBenchmarks(lines);
+  if (process.env.BENCH_SKIP_HTTP !== '1') await httpBenchmarks(lines);
+  return lines;
+}
+
+function print(lines: BenchLine[]): void {
+  for (const l of lines) {
+    const v = l.unit === 'ratio' || l.unit === 'x' ? l.value.toFixed(2) : Math.round(l.value).toString();
+    const verdict = l.pass === undefined ? '' : l.pass ? '  PASS' : '  FAIL';
+    console.log(`${l.name.padEnd(70)} ${v.padStart(9)} ${l.unit.padEnd(8)} ${l.target ?? ''}${verdict}`);
+  }
+}
+
+if (require.main === module) {
+  if (process.argv.includes('--serve')) {
+    serve().catch((err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    });
+  } else {
+    run()
+      .then((lines) => {
+        print(lines);
+        process.exit(lines.some((l) => l.pass === false) ? 1 : 0);
+      })
+      .catch((err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      });
+  }
+}
