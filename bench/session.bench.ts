@@ -4,7 +4,7 @@
  * requests/s (scrypt N=16384, r=8, p=1 dominates it). The server runs in this process, autocannon in a child
  * process (its own core). Rounds alternate between the two stores; the reported figure per store is the median.
  *
- *   npm run bench -- session          (env: BENCH_DURATION_S=5, BENCH_CONNECTIONS=16, BENCH_ROUNDS=3)
+ *   npm run bench -- session          (env: BENCH_DURATION_S=4, BENCH_CONNECTIONS=16, BENCH_ROUNDS=5)
  */
 import 'reflect-metadata';
 import { Controller, Get, HttpCode, Injectable, Post, UseGuards, type INestApplication } from '@nestjs/common';
@@ -26,9 +26,9 @@ import { DUMMY_HASH_PROMISE, SCRYPT_PARAMS, hashPassword, verifyPassword } from 
 import { startRedis, uniquePrefix } from '../test/support/redis-harness';
 
 const execFileAsync = promisify(execFile);
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 4);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 interface BenchUser {
   id: number;
@@ -186,6 +186,9 @@ export async function run(): Promise<Record<string, unknown>> {
       meOurs: ours,
       meConnectRedis: theirs,
       ratioReqPerSec: Number((ours.reqPerSec / theirs.reqPerSec).toFixed(3)),
+      ratioPerRound: results.ours.map((m, i) =>
+        Number((m.reqPerSec / results['connect-redis'][i].reqPerSec).toFixed(3)),
+      ),
       p99NoWorse: ours.p99Ms <= theirs.p99Ms,
       login: {
         reqPerSec: Math.round(login.reqPerSec),
