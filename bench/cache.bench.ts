@@ -18,6 +18,10 @@ import { NestFactory } from '@nestjs/core';
 import { Client } from 'pg';
 import type { Redis } from 'ioredis';
 import { CacheService, RedisCacheModule, RedisKeyvStore, RedisModule, RedisService } from '../src';
+import { AppModule } from '../src/app/app.module';
+import { configureApp } from '../src/app/app.setup';
+import { UsersModule } from '../src/app/users/users.module';
+import { UsersService } from '../src/app/users/users.service';
 import { startRedis, uniquePrefix } from '../test/support/redis-harness';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -204,7 +208,7 @@ let benchCache: CacheService | undefined;
 
 @Controller('bench')
 class BenchController {
-  constructor(private readonly users: import('../src/app/users/users.service').UsersService) {}
+  constructor(private readonly users: UsersService) {}
 
   /** The ceiling: the same service (middleware, filters, pipes) answering a constant. */
   @Get('constant')
@@ -236,11 +240,6 @@ class BenchController {
 }
 
 async function serve(): Promise<void> {
-  const { AppModule } = await import('../src/app/app.module');
-  const { configureApp } = await import('../src/app/app.setup');
-  const { UsersService } = await import('../src/app/users/users.service');
-  const { UsersModule } = await import('../src/app/users/users.module');
-  Reflect.defineMetadata('design:paramtypes', [UsersService], BenchController);
   @Module({ imports: [AppModule, UsersModule], controllers: [BenchController] })
   class BenchAppModule {}
   const app: INestApplication = await NestFactory.create(BenchAppModule, { logger: ['error'] });

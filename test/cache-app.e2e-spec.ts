@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
 import { CacheService } from '../src';
+import { AppModule } from '../src/app/app.module';
+import { configureApp } from '../src/app/app.setup';
 import { DatabaseService } from '../src/app/database/database.service';
 import { UsersService } from '../src/app/users/users.service';
 import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
@@ -43,8 +45,6 @@ describe('Reference service: cached users', () => {
   const saved = { ...process.env };
 
   async function boot(): Promise<Instance> {
-    const { AppModule } = await import('../src/app/app.module');
-    const { configureApp } = await import('../src/app/app.setup');
     const ref = await Test.createTestingModule({ imports: [AppModule] }).compile();
     const app = ref.createNestApplication({ logger: false });
     configureApp(app);
