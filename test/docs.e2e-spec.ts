@@ -79,6 +79,16 @@ describe('OpenAPI documentation', () => {
       expect(post[code]?.content?.['application/json'].schema.$ref).toBe('#/components/schemas/ErrorResponseDto');
     }
     expect(doc.paths['/health'].get.responses).toHaveProperty('503');
+    // Operation-specific answers: conflicts, not found, login failures and throttling.
+    expect(post['409']?.content?.['application/json'].schema.$ref).toBe('#/components/schemas/ErrorResponseDto');
+    expect(doc.paths['/users/{id}'].get.responses).toHaveProperty('404');
+    expect(doc.paths['/users/{id}'].get.responses['200'].content?.['application/json'].schema.$ref).toBe(
+      '#/components/schemas/UserDto',
+    );
+    const login = doc.paths['/auth/login'].post as Operation & { requestBody?: unknown };
+    expect(JSON.stringify(login.requestBody)).toContain('#/components/schemas/LoginDto');
+    expect(Object.keys(login.responses)).toEqual(expect.arrayContaining(['200', '401', '429']));
+    expect((doc.paths['/auth/me'].get as Operation & { security?: unknown }).security).toEqual([{ session: [] }]);
     expect(doc.paths['/metrics'].get.responses['200'].content).toHaveProperty('text/plain');
   });
 
@@ -111,6 +121,10 @@ describe('OpenAPI documentation', () => {
       );
       expect(operations).toEqual(expect.arrayContaining(['/users', '/users/{id}', '/health', '/health/ready']));
       expect(await page.textContent('.title')).toContain('nest-redis-kit');
+      // Open POST /auth/login: its body schema and error answers render.
+      await page.click('.opblock-post .opblock-summary-path[data-path="/auth/login"]');
+      await page.waitForSelector('.opblock.is-open .responses-table', { timeout: 10_000 });
+      expect(await page.textContent('.opblock.is-open')).toContain('429');
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'docs.png'), fullPage: true });
       expect(existsSync(join(ARTIFACTS, 'docs.png'))).toBe(true);
