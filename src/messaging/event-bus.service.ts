@@ -50,6 +50,7 @@ export class EventBus implements OnModuleDestroy {
   private subscriber: RedisClient | undefined;
   private readonly registrations = new Map<string, Set<Registration>>();
   private closed = false;
+  private isSharded: boolean | undefined;
 
   constructor(
     private readonly redis: RedisService,
@@ -59,7 +60,8 @@ export class EventBus implements OnModuleDestroy {
 
   /** True when pub/sub uses SSUBSCRIBE/SPUBLISH (Cluster with `clusterPubSub: 'sharded'`). */
   get sharded(): boolean {
-    return this.redis.isCluster(this.options.clientName) && this.options.clusterPubSub === 'sharded';
+    this.isSharded ??= this.redis.isCluster(this.options.clientName) && this.options.clusterPubSub === 'sharded';
+    return this.isSharded;
   }
 
   /** The Redis channel of an app-facing channel name: `<prefix>msg:<channel>`. */
@@ -222,32 +224,53 @@ export class EventBus implements OnModuleDestroy {
       this.logger.warn(`Dropped a message on ${id}: ${(err as Error).message}`);
       return;
     }
-    for (const reg of regs) void this.run(reg, envelope);
+    for (const reg of regs) {
+      if (reg.dto) {
+        void this.runValidated(reg, envelope);
+        continue;
+      }
+      // Fast path without a DTO: call the handler synchronously, catch sync throws and async rejections.
+      try {
+        const result = reg.handler(envelope.payload, envelope);
+        if (result instanceof Promise) {
+          result.then(
+            () => this.stats.inc('handled'),
+            (err: unknown) => this.handlerFailed(reg, envelope, err),
+          );
+        } else {
+          this.stats.inc('handled');
+        }
+      } catch (err) {
+        this.handlerFailed(reg, envelope, err);
+      }
+    }
   }
 
-  private async run(reg: Registration, envelope: MessageEnvelope): Promise<void> {
-    let payload: unknown = envelope.payload;
-    if (reg.dto) {
-      try {
-        payload = await validatePayload(envelope.type, reg.dto, envelope.payload);
-      } catch (err) {
-        this.stats.inc('invalid');
-        this.logger.warn(
-          `Invalid message ${envelope.id} for ${reg.label}: ${err instanceof MessageValidationError ? err.message : String(err)}`,
-        );
-        return;
-      }
+  private handlerFailed(reg: Registration, envelope: MessageEnvelope, err: unknown): void {
+    this.stats.inc('failed');
+    this.logger.error(
+      `Handler ${reg.label} failed on message ${envelope.id} (trace ${envelope.headers.traceId}): ${
+        err instanceof Error ? err.message : String(err)
+      }`,
+    );
+  }
+
+  private async runValidated(reg: Registration, envelope: MessageEnvelope): Promise<void> {
+    let payload: unknown;
+    try {
+      payload = await validatePayload(envelope.type, reg.dto as PayloadDto, envelope.payload);
+    } catch (err) {
+      this.stats.inc('invalid');
+      this.logger.warn(
+        `Invalid message ${envelope.id} for ${reg.label}: ${err instanceof MessageValidationError ? err.message : String(err)}`,
+      );
+      return;
     }
     try {
       await reg.handler(payload, envelope);
       this.stats.inc('handled');
     } catch (err) {
-      this.stats.inc('failed');
-      this.logger.error(
-        `Handler ${reg.label} failed on message ${envelope.id} (trace ${envelope.headers.traceId}): ${
-          err instanceof Error ? err.message : String(err)
-        }`,
-      );
+      this.handlerFailed(reg, envelope, err);
     }
   }
 }

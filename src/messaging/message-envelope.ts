@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
 /** Headers carried by every message; `traceId` is always present. */
 export interface MessageHeaders {
@@ -23,16 +23,27 @@ export interface MessageEnvelope<T = unknown> {
 }
 
 /** Builds an envelope, generating the id, timestamp and (when missing) a trace id. */
-export function createEnvelope<T>(type: string, payload: T, headers: Partial<MessageHeaders> = {}): MessageEnvelope<T> {
-  const clean: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') clean[k] = v;
+export function createEnvelope<T>(type: string, payload: T, headers?: Partial<MessageHeaders>): MessageEnvelope<T> {
+  let clean: MessageHeaders | undefined;
+  if (headers) {
+    const h: Record<string, string> = {};
+    for (const k of Object.keys(headers)) if (typeof headers[k] === 'string') h[k] = headers[k];
+    if (h.traceId) clean = h as MessageHeaders;
+    else clean = { ...h, traceId: newTraceId() };
+  }
   return {
     id: randomUUID(),
     type,
     occurredAt: new Date().toISOString(),
     payload,
-    headers: { ...clean, traceId: clean.traceId ?? randomBytes(16).toString('hex') },
+    headers: clean ?? { traceId: newTraceId() },
   };
+}
+
+/** A new trace id: 32 hex characters (W3C trace-context size), from Node's pooled UUID generator. */
+export function newTraceId(): string {
+  const u = randomUUID();
+  return u.slice(0, 8) + u.slice(9, 13) + u.slice(14, 18) + u.slice(19, 23) + u.slice(24);
 }
 
 /** Parses an envelope; throws a readable error when the text is not JSON or not an envelope. */
