@@ -58,6 +58,36 @@ describe('RedisCacheModule on a 3-master Redis Cluster', () => {
     expect((await cm.mget(keys)).every((v) => v === undefined)).toBe(true);
   });
 
+  it('near cache stays coherent on Cluster (invalidation messages through the dedicated subscriber)', async () => {
+    const make = async () => {
+      const m = await Test.createTestingModule({
+        imports: [
+          RedisModule.forRoot({ nodes: cluster.seeds, keyPrefix: prefix }),
+          RedisCacheModule.forRoot({ nearCache: { maxEntries: 100 } }),
+        ],
+      }).compile();
+      m.useLogger(false);
+      await m.init();
+      return m;
+    };
+    const [ma, mb] = [await make(), await make()];
+    try {
+      const a = ma.get(CacheService);
+      const b = mb.get(CacheService);
+      await a.set('near', 1);
+      expect(await b.getOrSet('near', () => -1)).toBe(1);
+      expect(await b.get('near')).toBe(1);
+      expect(b.stats.nearHits).toBe(1);
+      await a.set('near', 2);
+      const deadline = Date.now() + 5_000;
+      while (b.stats.invalidationsReceived < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(await b.get('near')).toBe(2);
+    } finally {
+      await ma.close();
+      await mb.close();
+    }
+  });
+
   it('getOrSet and tag invalidation work when keys and tags live in different slots', async () => {
     const cache = ref.get(CacheService);
     let n = 0;
