@@ -27,7 +27,8 @@ async function bootstrap(): Promise<void> {
     Logger.log(`Redis: ${redactUrl(process.env.REDIS_URL ?? '')} (from REDIS_URL)`, 'Bootstrap');
   }
   // abortOnError: false → a startup failure is an exception we report in one line, not process.abort().
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { abortOnError: false });
+  // bufferLogs: startup lines wait for the JSON logger configureApp installs (flushed on a startup error too).
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { abortOnError: false, bufferLogs: true });
   configureApp(app);
   const port = app.get(ConfigService<AppConfig, true>).get('PORT', { infer: true });
   await app.listen(port);

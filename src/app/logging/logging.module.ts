@@ -70,6 +70,8 @@ export function loggingParams(config: ConfigService<AppConfig, true>): Params {
           headers: req.headers,
           remoteAddress: req.remoteAddress,
         }),
+        // The status is what matters; response headers (CSP, HSTS...) repeat on every line.
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     },
   };
