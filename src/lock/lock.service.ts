@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { ExecutionError, Redlock, ResourceLockedError, type ExecutionStats, type Lock } from '@sesamecare-oss/redlock';
+import { ExecutionError, Lock, Redlock, ResourceLockedError, type ExecutionStats } from '@sesamecare-oss/redlock';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { RedisService, RedisUnavailableError, type RedisClient } from '../redis';
+import { RedisService, RedisUnavailableError, isRedisConnectionError, type RedisClient } from '../redis';
 import { LOCK_MODULE_OPTIONS } from './lock.constants';
 import { LockLostError, LockNotAcquiredError, LockOptionsError } from './lock.errors';
 import { LockHandle, type LockHandleOwner } from './lock.handle';
@@ -33,14 +33,22 @@ export interface LockStats {
   released: number;
 }
 
-/** Fence script: INCR the fence keys only while every lock key holds our value (keys: N lock keys, N fence keys). */
-const FENCE_GATED_LUA = `
-local n = #KEYS / 2
+/**
+ * Acquisition on one client, atomic: Redlock's acquire (refuse if any key exists, else SET each key to our value
+ * with PX ttl) plus, with fencing on, the INCR of each resource's fence key, in the same script (one round trip).
+ * KEYS: n lock keys [+ n fence keys]; ARGV: value, ttlMs, fencing (1/0). Returns nil when busy, else the tokens.
+ */
+const ACQUIRE_FENCED_LUA = `
+local fencing = ARGV[3] == '1'
+local n = fencing and (#KEYS / 2) or #KEYS
 for i = 1, n do
-  if redis.call('get', KEYS[i]) ~= ARGV[1] then return false end
+  if redis.call('exists', KEYS[i]) == 1 then return false end
 end
+for i = 1, n do redis.call('set', KEYS[i], ARGV[1], 'PX', ARGV[2]) end
 local out = {}
-for i = 1, n do out[i] = redis.call('incr', KEYS[n + i]) end
+if fencing then
+  for i = 1, n do out[i] = redis.call('incr', KEYS[n + i]) end
+end
 return out`;
 
 /** Fence script for independent nodes: INCR every fence key on the shared client. */
@@ -50,7 +58,7 @@ for i = 1, #KEYS do out[i] = redis.call('incr', KEYS[i]) end
 return out`;
 
 interface FenceCommands {
-  nrkLockFenceGated(numKeys: number, ...args: string[]): Promise<number[] | null>;
+  nrkLockAcquire(numKeys: number, ...args: Array<string | number>): Promise<number[] | null>;
   nrkLockFenceIncr(numKeys: number, ...args: string[]): Promise<number[]>;
 }
 
@@ -59,7 +67,13 @@ const DISCONNECTED = new Set(['reconnecting', 'close', 'end']);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function statsError(stats: ExecutionStats): { locked: boolean; firstError?: Error } {
+/** Outcome of a failed attempt: busy (another holder) or not (the nodes failed, firstError says how). */
+interface Verdict {
+  locked: boolean;
+  firstError?: Error;
+}
+
+function statsError(stats: ExecutionStats): Verdict {
   let firstError: Error | undefined;
   for (const err of stats.votesAgainst.values()) {
     if (err instanceof ResourceLockedError) return { locked: true };
@@ -82,7 +96,6 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
   private fenceClient!: RedisClient & FenceCommands;
   private cluster = false;
   private prefix = '';
-  private pendingValue: string | undefined;
   private closing = false;
   private readonly active = new Set<LockHandle>();
   private readonly watchdogs = new Set<() => void>();
@@ -133,7 +146,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
     }
     this.cluster = this.clients.some((c) => c.isCluster) || shared.isCluster;
     for (const c of this.clients) {
-      c.defineCommand('nrkLockFenceGated', { lua: FENCE_GATED_LUA });
+      c.defineCommand('nrkLockAcquire', { lua: ACQUIRE_FENCED_LUA });
     }
     shared.defineCommand('nrkLockFenceIncr', { lua: FENCE_INCR_LUA });
     this.fenceClient = shared as RedisClient & FenceCommands;
@@ -143,10 +156,6 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
       retryDelay: this.options.retryDelayMs,
       retryJitter: this.options.jitterMs,
     });
-    // We choose each lock's random value ourselves, so that the fencing script can be pipelined right behind
-    // the acquisition on the same connection and check that value (redlock 1.4 draws it synchronously here).
-    (this.redlock as unknown as { _random(): string })._random = () =>
-      this.pendingValue ?? randomBytes(16).toString('hex');
   }
 
   /** Shutdown: stops the watchdogs and releases every lock still held (before RedisModule closes the clients). */
@@ -181,9 +190,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
         // Busy, or the nodes failed: the last attempt's votes tell which (they are in by the time we would retry).
         const delay = Math.max(0, o.retryDelayMs + Math.round((Math.random() * 2 - 1) * o.jitterMs));
         const pauseStart = Date.now();
-        const verdict = result
-          ? await Promise.race([result.votes.then(statsError), sleep(Math.max(delay, 1)).then(() => undefined)])
-          : { locked: true };
+        const verdict = await Promise.race([result.verdict, sleep(Math.max(delay, 1)).then(() => undefined)]);
         if (verdict && !verdict.locked) {
           this.counters.unavailable++;
           throw new RedisUnavailableError(
@@ -361,66 +368,67 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
   }
 
   /**
-   * One attempt. Resolves a LockHandle on success; otherwise the votes of the failed attempt (a promise that
-   * settles once every node answered), or undefined when the lock was had but lost before it was fenced.
+   * One attempt. Resolves a LockHandle on success; otherwise the verdict of the failed attempt (a promise that
+   * settles once every node answered: busy, or nodes unreachable).
    */
   private async attempt(
     resources: string[],
     keys: string[],
     fenceKeys: string[],
     ttlMs: number,
-  ): Promise<LockHandle | { votes: Promise<ExecutionStats> } | undefined> {
-    const value = randomBytes(16).toString('hex');
-    const single = this.clients.length === 1;
+  ): Promise<LockHandle | { verdict: Promise<Verdict> }> {
     const fencing = this.options.fencing;
-    this.pendingValue = value;
-    const acquiring = this.redlock.acquire(keys, ttlMs, { retryCount: 0 });
-    this.pendingValue = undefined;
-    // Pipelined on the same connection right behind the acquisition: no extra round trip.
-    const gated =
-      fencing && single
-        ? (this.clients[0] as RedisClient & FenceCommands)
-            .nrkLockFenceGated(keys.length * 2, ...keys, ...fenceKeys, value)
-            .catch((err: unknown) => err as Error)
-        : undefined;
+    const drift = Math.round(this.options.driftFactor * ttlMs) + 2;
     let lock: Lock;
-    try {
-      lock = await acquiring;
-    } catch (err) {
-      await gated;
-      if (err instanceof ExecutionError) return { votes: err.attempts[err.attempts.length - 1] };
-      throw err;
-    }
-    let tokens: number[] | null = null;
-    try {
-      if (fencing && single) {
-        let r = (await gated) ?? null;
-        // The scripts' first run on a connection may be reordered (EVALSHA -> NOSCRIPT -> EVAL): ask again, now in order.
-        if (r === null)
-          r = await (this.clients[0] as RedisClient & FenceCommands).nrkLockFenceGated(
-            keys.length * 2,
-            ...keys,
-            ...fenceKeys,
-            value,
-          );
-        if (r instanceof Error) throw r;
-        tokens = r;
-      } else if (fencing) {
-        tokens = await this.fenceClient.nrkLockFenceIncr(fenceKeys.length, ...fenceKeys);
-        // Tokens from the shared counter are valid only if they were drawn while we surely held the lock.
-        if (lock.expiration <= Date.now()) tokens = null;
+    let tokens: number[] = [];
+    if (this.clients.length === 1) {
+      // One client: our own script, Redlock's acquisition and the fencing INCR in one atomic round trip.
+      const value = randomBytes(16).toString('hex');
+      const start = Date.now();
+      const all = fencing ? [...keys, ...fenceKeys] : keys;
+      let reply: number[] | null;
+      try {
+        reply = await (this.clients[0] as RedisClient & FenceCommands).nrkLockAcquire(
+          all.length,
+          ...all,
+          value,
+          ttlMs,
+          fencing ? 1 : 0,
+        );
+      } catch (err) {
+        if (!isRedisConnectionError(err)) throw err;
+        return { verdict: Promise.resolve({ locked: false, firstError: err as Error }) };
       }
-    } catch (err) {
-      await this.redlock.release(lock, { retryCount: 0 }).catch(() => undefined);
-      throw new RedisUnavailableError(`Could not draw the fencing token for ${resources.join(', ')}`, { cause: err });
-    }
-    if (fencing && tokens === null) {
-      await this.redlock.release(lock, { retryCount: 0 }).catch(() => undefined);
-      return undefined;
+      if (reply === null) return { verdict: Promise.resolve({ locked: true }) };
+      tokens = reply;
+      lock = new Lock(this.redlock, keys, value, [], start + ttlMs - drift, { retryCount: 0 });
+    } else {
+      // Independent nodes: Redlock's quorum acquisition, then tokens from the shared client's counter.
+      try {
+        lock = await this.redlock.acquire(keys, ttlMs, { retryCount: 0 });
+      } catch (err) {
+        if (err instanceof ExecutionError) return { verdict: err.attempts[err.attempts.length - 1].then(statsError) };
+        throw err;
+      }
+      if (fencing) {
+        try {
+          tokens = await this.fenceClient.nrkLockFenceIncr(fenceKeys.length, ...fenceKeys);
+        } catch (err) {
+          await this.redlock.release(lock, { retryCount: 0 }).catch(() => undefined);
+          throw new RedisUnavailableError(`Could not draw the fencing token for ${resources.join(', ')}`, {
+            cause: err,
+          });
+        }
+        // Tokens are valid only if drawn while we surely held the lock; otherwise count it as a failed attempt.
+        if (lock.expiration <= Date.now()) {
+          await this.redlock.release(lock, { retryCount: 0 }).catch(() => undefined);
+          return { verdict: Promise.resolve({ locked: true }) };
+        }
+      }
     }
     const fences: Record<string, number> = {};
     resources.forEach((r, i) => {
-      if (tokens) fences[r] = Number(tokens[i]);
+      if (tokens[i] !== undefined) fences[r] = Number(tokens[i]);
     });
     const handle = new LockHandle(this, resources, lock, fences);
     this.active.add(handle);
