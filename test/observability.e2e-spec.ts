@@ -15,6 +15,7 @@ import type { Options } from 'pino-http';
 import request from 'supertest';
 import { AppModule } from '../src/app/app.module';
 import { configureApp } from '../src/app/app.setup';
+import type { AppConfig } from '../src/app/config/app.config';
 import { loggingParams } from '../src/app/logging/logging.module';
 import { createTestDatabase } from './support/app-boot';
 import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
@@ -79,7 +80,7 @@ describe('reference service operations: logs, metrics, readiness', () => {
       .overrideProvider(PARAMS_PROVIDER_TOKEN)
       .useFactory({
         inject: [ConfigService],
-        factory: (config: ConfigService): Params => {
+        factory: (config: ConfigService<AppConfig, true>): Params => {
           const params = loggingParams(config);
           return { ...params, pinoHttp: [params.pinoHttp as Options, sink] };
         },
