@@ -165,11 +165,13 @@ describe('nest-redis-kit as an installed package', () => {
       }),
     );
     await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], ROOT);
-    for (const f of ['package.json', 'README.md']) copyFileSync(join(ROOT, f), join(stage, f));
+    for (const f of ['package.json', 'README.md', 'LICENSE']) copyFileSync(join(ROOT, f), join(stage, f));
     const out = await run('npm', ['pack', stage, '--json', '--ignore-scripts', '--pack-destination', work], work);
     pack = (JSON.parse(out) as PackResult[])[0];
     const paths = pack.files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']),
+    );
     expect(
       paths.filter((p) => /^(test|bench|src|scripts)\/|^dist\/app\/|\.spec\.|\.map$|\.ts$(?<!\.d\.ts)/.test(p)),
     ).toEqual([]);
