@@ -14,7 +14,8 @@ const SWEEP_MS = 10;
 
 interface PendingOp {
   deadline: number;
-  expire(): void;
+  timeoutMs: number;
+  settle: ((value: typeof UNAVAILABLE) => void) | undefined;
 }
 
 /** Longest key accepted, in characters. */
@@ -154,31 +155,25 @@ export class CacheRuntime {
   }
 
   private run<T>(op: () => Promise<T>, timeoutMs: number): Promise<T | typeof UNAVAILABLE> {
-    if (!this.usable()) {
-      this.counters.skipped++;
-      return Promise.resolve(UNAVAILABLE);
-    }
-    return new Promise<T | typeof UNAVAILABLE>((resolve, reject) => {
-      const pending: PendingOp = {
-        deadline: Date.now() + timeoutMs,
-        expire: () => {
-          this.failed(new Error(`no answer within ${timeoutMs} ms`));
-          resolve(UNAVAILABLE);
-        },
-      };
-      this.track(pending);
-      let started: Promise<T>;
-      try {
-        started = op();
-      } catch (err) {
-        this.pending.delete(pending);
-        reject(err);
-        return;
+    if (this.client.status !== 'ready' || this.failingSince !== undefined) {
+      if (!this.usable()) {
+        this.counters.skipped++;
+        return Promise.resolve(UNAVAILABLE);
       }
+    }
+    const started = op(); // may throw synchronously (bad input): the caller's async function turns it into a rejection
+    const pending: PendingOp = {
+      deadline: Date.now() + timeoutMs,
+      timeoutMs,
+      settle: undefined,
+    };
+    this.track(pending);
+    return new Promise<T | typeof UNAVAILABLE>((resolve, reject) => {
+      pending.settle = resolve as (v: typeof UNAVAILABLE) => void;
       started.then(
         (value) => {
           if (!this.pending.delete(pending)) return; // already given up
-          this.succeeded();
+          if (this.failingSince !== undefined) this.succeeded();
           resolve(value);
         },
         (err: unknown) => {
@@ -192,6 +187,12 @@ export class CacheRuntime {
         },
       );
     });
+  }
+
+  /** Gives up a pending operation (called by the sweeper): a miss / skipped write, counted as an error. */
+  private expire(p: PendingOp): void {
+    this.failed(new Error(`no answer within ${p.timeoutMs} ms`));
+    p.settle?.(UNAVAILABLE);
   }
 
   /**
@@ -209,7 +210,7 @@ export class CacheRuntime {
         // Decide after the I/O phase: when the event loop itself was late, answers already received are
         // processed first, so a busy process does not mistake its own lag for a slow Redis.
         setImmediate(() => {
-          for (const p of late) if (this.pending.delete(p)) p.expire();
+          for (const p of late) if (this.pending.delete(p)) this.expire(p);
         });
       }
       if (this.pending.size === 0 && this.sweeper) {

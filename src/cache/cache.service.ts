@@ -52,6 +52,9 @@ interface Entry {
   n?: 1;
 }
 
+const NO_OPTIONS: GetOrSetOptions = Object.freeze({});
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function isEntry(x: unknown): x is Entry {
@@ -132,42 +135,60 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
    * @throws CacheKeyError for an unusable key or tag; CacheSerializationError for a value without a JSON form;
    *         whatever the loader throws
    */
-  async getOrSet<T>(key: string, loader: () => Promise<T> | T, options: GetOrSetOptions = {}): Promise<T> {
-    return (await this.getOrSetEntry(key, loader, options)).value;
+  getOrSet<T>(key: string, loader: () => Promise<T> | T, options: GetOrSetOptions = NO_OPTIONS): Promise<T> {
+    return this.lookup(key, loader, options, false) as Promise<T>;
   }
 
   /** {@link getOrSet}, also telling whether the answer was a hit, a stale hit or a miss. */
-  async getOrSetEntry<T>(
+  getOrSetEntry<T>(
     key: string,
     loader: () => Promise<T> | T,
-    options: GetOrSetOptions = {},
+    options: GetOrSetOptions = NO_OPTIONS,
   ): Promise<CacheResult<T>> {
+    return this.lookup(key, loader, options, true) as Promise<CacheResult<T>>;
+  }
+
+  /** The hit path is kept flat (one async layer over the Redis call): it is the hot path. */
+  private async lookup<T>(
+    key: string,
+    loader: () => Promise<T> | T,
+    options: GetOrSetOptions,
+    withStatus: boolean,
+  ): Promise<T | CacheResult<T>> {
     this.rt.checkKey(key);
-    const tags = options.tags ?? [];
-    tags.forEach((t) => this.rt.checkTag(t));
-    const now = Date.now();
-    const near = this.near?.get(key);
-    if (near && near.entry.f > now) {
-      this.countHit(near.entry, true);
-      return { value: near.entry.v as T, status: 'hit' };
+    const tags = options.tags ?? NO_TAGS;
+    for (const t of tags) this.rt.checkTag(t);
+    if (this.near) {
+      const near = this.near.get(key);
+      if (near && near.entry.f > Date.now()) {
+        this.countHit(near.entry, true);
+        return withStatus ? { value: near.entry.v as T, status: 'hit' } : (near.entry.v as T);
+      }
     }
-    const read = await this.readEntry(key, tags);
+    let read: Entry | null | typeof UNAVAILABLE;
+    if (tags.length === 0) {
+      const raw = await this.rt.read(() => this.rt.client.get(this.rt.entryKey(key)));
+      read = raw === UNAVAILABLE ? UNAVAILABLE : this.decodeEntry(raw);
+      if (read !== UNAVAILABLE && read !== null && read.t) read = await this.verifyTags(read, NO_TAGS, []);
+    } else {
+      read = await this.readEntry(key, tags);
+    }
     if (read !== UNAVAILABLE && read !== null) {
+      this.countHit(read, false);
       if (read.f > Date.now()) {
-        this.countHit(read, false);
-        this.keepNear(key, read);
-        return { value: read.v as T, status: 'hit' };
+        if (this.near) this.keepNear(key, read);
+        return withStatus ? { value: read.v as T, status: 'hit' } : (read.v as T);
       }
       // Present but past its freshness: stale-while-revalidate window.
-      this.countHit(read, false);
       this.rt.counters.staleServed++;
       this.flight(key, () => this.load(key, loader, options, false)).catch((err: unknown) =>
         this.logger.warn(`Background refresh of "${key}" failed: ${err instanceof Error ? err.message : String(err)}`),
       );
-      return { value: read.v as T, status: 'stale' };
+      return withStatus ? { value: read.v as T, status: 'stale' } : (read.v as T);
     }
     this.rt.counters.misses++;
-    return this.flight(key, () => this.load(key, loader, options, read === UNAVAILABLE));
+    const result = await this.flight(key, () => this.load(key, loader, options, read === UNAVAILABLE));
+    return withStatus ? result : result.value;
   }
 
   /** The value of `key` (fresh or stale), or undefined when absent, invalidated, "not found", or Redis unavailable. */
@@ -197,7 +218,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     const tags = options.tags ?? [];
     tags.forEach((t) => this.rt.checkTag(t));
     const ttlMs = options.ttlMs ?? this.rt.options.defaultTtlMs;
-    const versions = tags.length ? await this.touchTags(tags, ttlMs) : undefined;
+    const versions = tags.length ? await this.touchTags(tags, ttlMs + this.rt.options.writeTimeoutMs) : undefined;
     if (versions === UNAVAILABLE) return false;
     return this.write(key, { v: value, f: Date.now() + ttlMs, ...(versions ? { t: versions } : {}) }, ttlMs, tags);
   }
@@ -337,20 +358,22 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
   /** Reads and decodes an entry, checking its tag versions; prefetches the versions of `hintTags` in parallel. */
   private async readEntry(key: string, hintTags: readonly string[]): Promise<Entry | null | typeof UNAVAILABLE> {
     const c = this.rt.client;
-    let raw: string | null;
-    let raws: Array<string | null> = [];
     if (hintTags.length === 0) {
-      const r = await this.rt.read(() => c.get(this.rt.entryKey(key)));
-      if (r === UNAVAILABLE) return UNAVAILABLE;
-      raw = r;
-    } else {
-      const r = await this.rt.read(() =>
-        Promise.all([c.get(this.rt.entryKey(key)), ...hintTags.map((t) => c.get(this.rt.tagKey(t)))]),
-      );
-      if (r === UNAVAILABLE) return UNAVAILABLE;
-      raws = r;
-      raw = r[0];
+      const raw = await this.rt.read(() => c.get(this.rt.entryKey(key)));
+      if (raw === UNAVAILABLE) return UNAVAILABLE;
+      const entry = this.decodeEntry(raw);
+      return entry?.t ? this.verifyTags(entry, NO_TAGS, []) : entry;
     }
+    const raws = await this.rt.read(() =>
+      Promise.all([c.get(this.rt.entryKey(key)), ...hintTags.map((t) => c.get(this.rt.tagKey(t)))]),
+    );
+    if (raws === UNAVAILABLE) return UNAVAILABLE;
+    const entry = this.decodeEntry(raws[0]);
+    return entry?.t ? this.verifyTags(entry, hintTags, raws.slice(1)) : entry;
+  }
+
+  /** Parses a stored entry; null when absent or not ours (counted as an error). */
+  private decodeEntry(raw: string | null): Entry | null {
     if (raw === null) return null;
     let entry: unknown;
     try {
@@ -362,15 +385,24 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
       this.rt.counters.errors++;
       return null;
     }
-    if (!entry.t) return entry;
-    const known = new Map<string, string | null>(hintTags.map((t, i) => [t, raws[i + 1]]));
-    const missing = Object.keys(entry.t).filter((t) => !known.has(t));
+    return entry;
+  }
+
+  /** The entry when every tag it carries still has the version it was loaded under; null when invalidated. */
+  private async verifyTags(
+    entry: Entry,
+    knownTags: readonly string[],
+    knownVersions: Array<string | null>,
+  ): Promise<Entry | null | typeof UNAVAILABLE> {
+    const c = this.rt.client;
+    const known = new Map<string, string | null>(knownTags.map((t, i) => [t, knownVersions[i]]));
+    const missing = Object.keys(entry.t ?? {}).filter((t) => !known.has(t));
     if (missing.length) {
       const more = await this.rt.read(() => Promise.all(missing.map((t) => c.get(this.rt.tagKey(t)))));
       if (more === UNAVAILABLE) return UNAVAILABLE;
       missing.forEach((t, i) => known.set(t, more[i]));
     }
-    for (const [tag, version] of Object.entries(entry.t)) {
+    for (const [tag, version] of Object.entries(entry.t ?? {})) {
       if (known.get(tag) !== version) return null; // invalidated (or its version key expired)
     }
     return entry;
