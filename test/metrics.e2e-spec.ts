@@ -98,6 +98,10 @@ describe('MetricsModule', () => {
     );
     expect(sample(after, 'nrk_redis_command_duration_seconds_count', { client: 'default', command: 'get' })).toBe(1);
     expect(sample(after, 'nrk_redis_command_errors_total', { command: 'nosuchcommand' })).toBe(1);
+    // The PINGs of the scrapes themselves are reported as nrk_redis_ping_seconds, not as command latency.
+    expect(
+      sample(after, 'nrk_redis_command_duration_seconds_count', { client: 'default', command: 'ping' }),
+    ).toBeUndefined();
   });
 
   it('reads feature stats at scrape time; a feature the app lacks is absent', async () => {

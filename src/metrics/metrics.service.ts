@@ -6,6 +6,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ModuleRef } from '@nestjs/core';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { RedisHealthIndicator, RedisService, type RedisClient } from '../redis';
@@ -28,6 +29,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly commandDuration: Histogram<'client' | 'command'> | undefined;
   private readonly commandErrors: Counter<'client' | 'command'> | undefined;
   private readonly instrumented = new Map<RedisClient, () => void>();
+  private readonly scraping = new AsyncLocalStorage<boolean>();
   private readonly features: { def: FeatureMetricDefinition; instance: unknown }[] = [];
 
   constructor(
@@ -97,9 +99,12 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
     return this.registry.contentType;
   }
 
-  /** Every metric in the Prometheus text format. */
+  /**
+   * Every metric in the Prometheus text format. Commands the scrape itself sends (PING, XINFO, SCAN)
+   * are not counted in the command latency histogram.
+   */
   scrape(): Promise<string> {
-    return this.registry.metrics();
+    return this.scraping.run(true, () => this.registry.metrics());
   }
 
   /**
@@ -131,16 +136,21 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
     if (!this.commandDuration || !this.commandErrors) return;
     const duration = this.commandDuration;
     const errors = this.commandErrors;
+    const scraping = this.scraping;
     for (const c of this.redis.listConnections()) {
       if (c.blocking || this.instrumented.has(c.client)) continue;
       const client = c.name;
       this.instrumented.set(
         c.client,
-        instrumentClient(c.client, (command, seconds, failed) => {
-          const name = command.toLowerCase();
-          duration.observe({ client, command: name }, seconds);
-          if (failed) errors.inc({ client, command: name });
-        }),
+        instrumentClient(
+          c.client,
+          (command, seconds, failed) => {
+            const name = command.toLowerCase();
+            duration.observe({ client, command: name }, seconds);
+            if (failed) errors.inc({ client, command: name });
+          },
+          () => scraping.getStore() === true,
+        ),
       );
     }
   }

@@ -15,16 +15,16 @@ const OBSERVED = Symbol('nest-redis-kit:metrics:observed');
 /**
  * Times every command sent on `client` by wrapping its `sendCommand` (the path every ioredis
  * command, pipelined or not, takes). A command that passes through several times (offline queue,
- * cluster redirection) is timed once, from its first send to its reply. Returns the function that
- * removes the wrapper.
+ * cluster redirection) is timed once, from its first send to its reply; `skip()` true at send time leaves
+ * it out. Returns the function that removes the wrapper.
  */
-export function instrumentClient(client: RedisClient, observe: CommandObserver): () => void {
+export function instrumentClient(client: RedisClient, observe: CommandObserver, skip?: () => boolean): () => void {
   const target = client as unknown as { sendCommand: SendCommand };
   const original = target.sendCommand;
   const hadOwn = Object.prototype.hasOwnProperty.call(target, 'sendCommand');
   const wrapped: SendCommand = function (this: unknown, command, ...rest) {
     const c = command as ObservableCommand & { [OBSERVED]?: true };
-    if (c && !c[OBSERVED] && c.promise) {
+    if (c && !c[OBSERVED] && c.promise && !skip?.()) {
       c[OBSERVED] = true;
       const started = process.hrtime.bigint();
       const done = (failed: boolean) => observe(c.name, Number(process.hrtime.bigint() - started) / 1e9, failed);
