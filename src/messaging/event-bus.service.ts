@@ -7,11 +7,18 @@ import type { RedisClient } from '../redis/redis.options';
 import { RedisConfigError } from '../redis/redis.errors';
 import { MESSAGING_FEATURE } from './messaging.constants';
 import { MessagingStats } from './messaging.stats';
-import { createEnvelope, parseEnvelope, type MessageEnvelope, type MessageHeaders } from './message-envelope';
+import {
+  createEnvelope,
+  encodeEnvelope,
+  parseEnvelope,
+  type MessageEnvelope,
+  type MessageHeaders,
+} from './message-envelope';
 import { MESSAGING_RESOLVED_OPTIONS } from './messaging.providers';
 import type { ResolvedMessagingOptions } from './messaging.options';
 import { validatePayload, type PayloadDto } from './payload-validation';
 import { MessageValidationError } from './messaging.errors';
+import { CommandBatcher } from './command-batcher';
 
 /** A pub/sub handler: gets the (validated) payload and the whole envelope. */
 export type MessageHandler<T = unknown> = (payload: T, envelope: MessageEnvelope<T>) => unknown;
@@ -51,6 +58,7 @@ export class EventBus implements OnModuleDestroy {
   private readonly registrations = new Map<string, Set<Registration>>();
   private closed = false;
   private isSharded: boolean | undefined;
+  private readonly batcher = new CommandBatcher(() => this.redis.getClient(this.options.clientName));
 
   constructor(
     private readonly redis: RedisService,
@@ -76,12 +84,14 @@ export class EventBus implements OnModuleDestroy {
    */
   async publish<T>(channel: string, payload: T, options: PublishOptions = {}): Promise<MessageEnvelope<T>> {
     const envelope = createEnvelope(channel, payload, options.headers);
-    const client = this.redis.getClient(this.options.clientName);
     const key = this.channelKey(channel);
-    const text = JSON.stringify(envelope);
+    const text = encodeEnvelope(envelope);
     try {
-      if (this.sharded) await client.spublish(key, text);
-      else await client.publish(key, text);
+      // Publishes issued in the same tick go out as one pipeline (per channel on Cluster: one slot each).
+      if (this.sharded) await this.batcher.send(channel, ['SPUBLISH', key, text]);
+      else if (this.redis.isCluster(this.options.clientName))
+        await this.redis.getClient(this.options.clientName).publish(key, text);
+      else await this.batcher.send('', ['PUBLISH', key, text]);
     } catch (err) {
       if (isRedisConnectionError(err)) {
         throw new RedisUnavailableError(`Could not publish on "${channel}": ${(err as Error).message}`, { cause: err });
@@ -151,15 +161,23 @@ export class EventBus implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.closed = true;
     const sub = this.subscriber;
+    const ids = [...this.registrations.keys()];
     this.registrations.clear();
     if (!sub || sub.status !== 'ready') return;
+    const channels = ids.filter((id) => id.startsWith('channel:')).map((id) => id.slice('channel:'.length));
+    const patterns = ids.filter((id) => id.startsWith('pattern:')).map((id) => id.slice('pattern:'.length));
+    const pending: Array<Promise<unknown>> = [];
+    if (patterns.length > 0) pending.push(sub.punsubscribe(...patterns));
+    if (channels.length > 0 && !this.sharded) pending.push(sub.unsubscribe(...channels));
+    else if (channels.length > 0) pending.push(...channels.map((c) => sub.sunsubscribe(c)));
+    let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all([
-        this.sharded ? Promise.resolve() : sub.unsubscribe(),
-        this.sharded ? Promise.resolve() : sub.punsubscribe(),
-      ]).catch(() => undefined),
-      new Promise((resolve) => setTimeout(resolve, 1_000).unref()),
+      Promise.all(pending).catch(() => undefined),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, 1_000);
+      }),
     ]);
+    if (timer) clearTimeout(timer);
   }
 
   private getSubscriber(): RedisClient {

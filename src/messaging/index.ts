@@ -13,7 +13,13 @@ export { MessagingExplorer, type StreamConsumerDescription } from './messaging.e
 export { OnMessage, type OnMessageOptions, type OnMessageMetadata } from './on-message.decorator';
 export { StreamConsumer, type StreamConsumerOptions } from './stream-consumer.decorator';
 export type { StreamMessage, StreamHandler } from './stream-consumer.runner';
-export { createEnvelope, parseEnvelope, type MessageEnvelope, type MessageHeaders } from './message-envelope';
+export {
+  createEnvelope,
+  encodeEnvelope,
+  parseEnvelope,
+  type MessageEnvelope,
+  type MessageHeaders,
+} from './message-envelope';
 export { MessageValidationError, IdempotencyInProgressError } from './messaging.errors';
 export type { MessagingModuleOptions, StreamConsumerSettings } from './messaging.options';
 export { DEFAULT_CONSUMER_SETTINGS } from './messaging.options';

@@ -22,28 +22,43 @@ export interface MessageEnvelope<T = unknown> {
   headers: MessageHeaders;
 }
 
-/** Builds an envelope, generating the id, timestamp and (when missing) a trace id. */
+let lastMs = 0;
+let lastIso = '';
+
+/** ISO-8601 time of now, computed once per millisecond. */
+function nowIso(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
+}
+
+/**
+ * Builds an envelope, generating the id and timestamp. Without a `traceId` header the message starts a
+ * new trace and its own id is the trace id.
+ */
 export function createEnvelope<T>(type: string, payload: T, headers?: Partial<MessageHeaders>): MessageEnvelope<T> {
+  const id = randomUUID();
   let clean: MessageHeaders | undefined;
   if (headers) {
     const h: Record<string, string> = {};
     for (const k of Object.keys(headers)) if (typeof headers[k] === 'string') h[k] = headers[k];
-    if (h.traceId) clean = h as MessageHeaders;
-    else clean = { ...h, traceId: newTraceId() };
+    clean = (h.traceId ? h : { ...h, traceId: id }) as MessageHeaders;
   }
-  return {
-    id: randomUUID(),
-    type,
-    occurredAt: new Date().toISOString(),
-    payload,
-    headers: clean ?? { traceId: newTraceId() },
-  };
+  return { id, type, occurredAt: nowIso(), payload, headers: clean ?? { traceId: id } };
 }
 
-/** A new trace id: 32 hex characters (W3C trace-context size), from Node's pooled UUID generator. */
-export function newTraceId(): string {
-  const u = randomUUID();
-  return u.slice(0, 8) + u.slice(9, 13) + u.slice(14, 18) + u.slice(19, 23) + u.slice(24);
+/** JSON text of an envelope made by {@link createEnvelope} (same result as JSON.stringify, a little faster). */
+export function encodeEnvelope(envelope: MessageEnvelope): string {
+  const headers =
+    Object.keys(envelope.headers).length === 1 && envelope.headers.traceId === envelope.id
+      ? `{"traceId":"${envelope.id}"}`
+      : JSON.stringify(envelope.headers);
+  return `{"id":"${envelope.id}","type":${JSON.stringify(envelope.type)},"occurredAt":"${envelope.occurredAt}","payload":${
+    JSON.stringify(envelope.payload) ?? 'null'
+  },"headers":${headers}}`;
 }
 
 /** Parses an envelope; throws a readable error when the text is not JSON or not an envelope. */

@@ -206,10 +206,13 @@ export class StreamConsumerRunner {
     const worker = async () => {
       while (next < entries.length) {
         const entry = entries[next++];
-        if (await this.processOne(entry)) acks.push(entry.id);
+        const done = this.processOne(entry);
+        if (done === true || (done !== false && (await done))) acks.push(entry.id);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.c.settings.concurrency, entries.length) }, worker));
+    const workers = Math.min(this.c.settings.concurrency, entries.length);
+    if (workers === 1) await worker();
+    else await Promise.all(Array.from({ length: workers }, worker));
     if (acks.length > 0) this.queueAck(acks);
   }
 
@@ -224,58 +227,109 @@ export class StreamConsumerRunner {
     });
   }
 
-  /** Handles one delivery; true when it should be acked. Never throws. */
-  private async processOne(entry: Delivery): Promise<boolean> {
-    const s = this.c.settings;
+  /**
+   * Handles one delivery; resolves true when it should be acked. Never throws. Synchronous (no promise)
+   * when the handler is, which keeps the per-message cost low.
+   */
+  private processOne(entry: Delivery): boolean | Promise<boolean> {
     if (!entry.fields) return true; // trimmed away while pending: nothing to do
     const raw = entry.fields.data ?? '';
     let envelope: MessageEnvelope;
-    let payload: unknown;
     try {
       envelope = parseEnvelope(raw);
-      payload = this.c.dto ? await validatePayload(envelope.type, this.c.dto, envelope.payload) : envelope.payload;
     } catch (err) {
-      this.c.stats.inc('invalid');
-      this.c.logger.warn(`${this.c.label}: message ${entry.id} is invalid (${errorText(err)}); moved to the DLQ`);
-      await this.deadLetter(entry, raw, errorText(err), entry.priorAttempts);
-      return false;
+      return this.invalid(entry, raw, err);
     }
-    let attempt = entry.priorAttempts;
-    if (attempt >= s.maxAttempts) {
-      await this.deadLetter(entry, raw, `delivered ${attempt} time(s) without an ack (consumer crashes?)`, attempt);
-      return false;
+    if (this.c.dto) return this.processValidated(entry, raw, envelope, this.c.dto);
+    return this.attempt(entry, raw, envelope, envelope.payload, entry.priorAttempts);
+  }
+
+  private async processValidated(
+    entry: Delivery,
+    raw: string,
+    envelope: MessageEnvelope,
+    dto: PayloadDto,
+  ): Promise<boolean> {
+    let payload: unknown;
+    try {
+      payload = await validatePayload(envelope.type, dto, envelope.payload);
+    } catch (err) {
+      return this.invalid(entry, raw, err);
     }
-    for (;;) {
-      attempt++;
-      try {
-        await this.c.handler(payload, {
-          stream: this.c.stream,
-          group: this.c.group,
-          streamId: entry.id,
-          envelope,
-          attempt,
-        });
+    return this.attempt(entry, raw, envelope, payload, entry.priorAttempts);
+  }
+
+  private async invalid(entry: Delivery, raw: string, err: unknown): Promise<boolean> {
+    this.c.stats.inc('invalid');
+    this.c.logger.warn(`${this.c.label}: message ${entry.id} is invalid (${errorText(err)}); moved to the DLQ`);
+    await this.deadLetter(entry, raw, errorText(err), entry.priorAttempts);
+    return false;
+  }
+
+  /** One attempt after `before` earlier ones; on failure, backoff and the next attempt, or the DLQ. */
+  private attempt(
+    entry: Delivery,
+    raw: string,
+    envelope: MessageEnvelope,
+    payload: unknown,
+    before: number,
+  ): boolean | Promise<boolean> {
+    if (before >= this.c.settings.maxAttempts) {
+      return this.deadLetter(entry, raw, `delivered ${before} time(s) without an ack (consumer crashes?)`, before).then(
+        () => false,
+      );
+    }
+    const attempt = before + 1;
+    try {
+      const result = this.c.handler(payload, {
+        stream: this.c.stream,
+        group: this.c.group,
+        streamId: entry.id,
+        envelope,
+        attempt,
+      });
+      if (!(result instanceof Promise)) {
         this.c.stats.inc('handled');
         return true;
-      } catch (err) {
-        this.c.stats.inc('failed');
-        if (attempt >= s.maxAttempts) {
-          this.c.logger.error(
-            `${this.c.label}: message ${entry.id} failed ${attempt} time(s), moved to the DLQ: ${errorText(err)}`,
-          );
-          await this.deadLetter(entry, raw, errorText(err), attempt);
-          return false;
-        }
-        this.c.logger.warn(`${this.c.label}: message ${entry.id} attempt ${attempt} failed: ${errorText(err)}`);
-        this.c.stats.inc('retried');
-        await sleep(Math.min(s.backoffMs * 2 ** (attempt - 1), 5_000));
-        if (!this.running) return false; // shutting down: leave it pending, another consumer reclaims it
-        // Keep ownership: reset the idle time so no other consumer reclaims it during our retries.
-        await this.shared
-          .call('XCLAIM', this.c.key, this.c.group, this.c.consumerName, '0', entry.id, 'JUSTID')
-          .catch(() => undefined);
       }
+      return result.then(
+        () => {
+          this.c.stats.inc('handled');
+          return true;
+        },
+        (err: unknown) => this.failed(entry, raw, envelope, payload, attempt, err),
+      );
+    } catch (err) {
+      return this.failed(entry, raw, envelope, payload, attempt, err);
     }
+  }
+
+  private async failed(
+    entry: Delivery,
+    raw: string,
+    envelope: MessageEnvelope,
+    payload: unknown,
+    attempt: number,
+    err: unknown,
+  ): Promise<boolean> {
+    const s = this.c.settings;
+    this.c.stats.inc('failed');
+    if (attempt >= s.maxAttempts) {
+      this.c.logger.error(
+        `${this.c.label}: message ${entry.id} failed ${attempt} time(s), moved to the DLQ: ${errorText(err)}`,
+      );
+      await this.deadLetter(entry, raw, errorText(err), attempt);
+      return false;
+    }
+    this.c.logger.warn(`${this.c.label}: message ${entry.id} attempt ${attempt} failed: ${errorText(err)}`);
+    this.c.stats.inc('retried');
+    await sleep(Math.min(s.backoffMs * 2 ** (attempt - 1), 5_000));
+    if (!this.running) return false; // shutting down: leave it pending, another consumer reclaims it
+    // Keep ownership: reset the idle time so no other consumer reclaims it during our retries.
+    await this.shared
+      .call('XCLAIM', this.c.key, this.c.group, this.c.consumerName, '0', entry.id, 'JUSTID')
+      .catch(() => undefined);
+    return this.attempt(entry, raw, envelope, payload, attempt);
   }
 
   /** XADD to `<stream>:dlq` and XACK on the main stream, in one MULTI (same slot thanks to the hash tag). */

@@ -5,7 +5,8 @@ import { MESSAGING_FEATURE } from './messaging.constants';
 import type { ResolvedMessagingOptions } from './messaging.options';
 import { MESSAGING_RESOLVED_OPTIONS } from './messaging.providers';
 import { MessagingStats, type MessagingCounters } from './messaging.stats';
-import { createEnvelope, type MessageEnvelope, type MessageHeaders } from './message-envelope';
+import { createEnvelope, encodeEnvelope, type MessageEnvelope, type MessageHeaders } from './message-envelope';
+import { CommandBatcher } from './command-batcher';
 import { deadLetterKey, parseEntries, parseFlatObject, streamKey } from './stream-keys';
 
 /** Options of {@link StreamProducer.add}. */
@@ -62,6 +63,8 @@ export interface DeadLetter {
  */
 @Injectable()
 export class StreamProducer {
+  private readonly batcher = new CommandBatcher(() => this.redis.getClient(this.options.clientName));
+
   constructor(
     private readonly redis: RedisService,
     private readonly counters: MessagingStats,
@@ -93,16 +96,19 @@ export class StreamProducer {
     options: StreamAddOptions = {},
   ): Promise<{ streamId: string; envelope: MessageEnvelope<T> }> {
     const envelope = createEnvelope(name, payload, options.headers);
-    const streamId = await this.addRaw(name, JSON.stringify(envelope), options.maxLen);
+    const streamId = await this.addRaw(name, encodeEnvelope(envelope), options.maxLen);
     return { streamId, envelope };
   }
 
   /** Appends an already encoded message text (advanced: replaying a dead letter, tests). */
   async addRaw(name: string, data: string, maxLen = this.options.streamMaxLen): Promise<string> {
-    const client = this.redis.getClient(this.options.clientName);
-    const trim = maxLen > 0 ? ['MAXLEN', '~', String(maxLen)] : [];
+    const args =
+      maxLen > 0
+        ? ['XADD', this.key(name), 'MAXLEN', '~', String(maxLen), '*', 'data', data]
+        : ['XADD', this.key(name), '*', 'data', data];
     try {
-      const id = (await client.call('XADD', this.key(name), ...trim, '*', 'data', data)) as string;
+      // Adds issued in the same tick go out as one pipeline per stream (one slot on Cluster).
+      const id = (await this.batcher.send(name, args)) as string;
       this.counters.inc('added');
       return id;
     } catch (err) {
