@@ -118,8 +118,14 @@ export class RedisSessionStore extends session.Store {
       : this.options.client.set(key, value, 'PX', ttlMs);
     write.then(
       (reply) => {
-        if (reply === null) this.counters.resurrectionsPrevented++;
-        else this.counters.writes++;
+        if (reply === null) {
+          this.counters.resurrectionsPrevented++;
+        } else {
+          this.counters.writes++;
+          const userId = (sess as SessionRecord).passport?.user;
+          if (loaded && this.options.index && (typeof userId === 'string' || typeof userId === 'number'))
+            this.touchIndex(String(userId), sid, ttlMs);
+        }
         done();
       },
       (err: unknown) => done(this.wrap('write', err)),
