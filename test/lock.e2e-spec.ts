@@ -221,6 +221,12 @@ describe('LockModule on one Redis', () => {
     expect(stored.value).toBe('from B');
     await b.release();
     await a.release();
+    // A store that saw a higher token (Redis restarted empty) raises the counter; it never goes down.
+    expect(await locks.advanceFence('fenced:1', 1_000)).toBe(1_000);
+    expect(await locks.advanceFence('fenced:1', 5)).toBe(1_000);
+    const c = await locks.acquire('fenced:1');
+    expect(c.fence).toBe(1_001);
+    await c.release();
   });
 
   it('@WithLock fills templates from arguments and exposes the handle', async () => {

@@ -51,6 +51,13 @@ if fencing then
 end
 return out`;
 
+/** Raises a fence counter to at least ARGV[1] (never lowers it). Returns the counter. */
+const FENCE_ADVANCE_LUA = `
+local current = tonumber(redis.call('get', KEYS[1]) or '0')
+local wanted = tonumber(ARGV[1])
+if current < wanted then redis.call('set', KEYS[1], ARGV[1]) return wanted end
+return current`;
+
 /** Fence script for independent nodes: INCR every fence key on the shared client. */
 const FENCE_INCR_LUA = `
 local out = {}
@@ -58,6 +65,7 @@ for i = 1, #KEYS do out[i] = redis.call('incr', KEYS[i]) end
 return out`;
 
 interface FenceCommands {
+  nrkLockFenceAdvance(numKeys: number, key: string, atLeast: number): Promise<number>;
   nrkLockAcquire(numKeys: number, ...args: Array<string | number>): Promise<number[] | null>;
   nrkLockFenceIncr(numKeys: number, ...args: string[]): Promise<number[]>;
 }
@@ -148,8 +156,10 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
     for (const c of this.clients) {
       c.defineCommand('nrkLockAcquire', { lua: ACQUIRE_FENCED_LUA });
     }
-    shared.defineCommand('nrkLockFenceIncr', { lua: FENCE_INCR_LUA });
-    this.fenceClient = shared as RedisClient & FenceCommands;
+    // Fencing counters live on the lock client (one client) or on the shared client (independent nodes).
+    this.fenceClient = (this.clients.length === 1 ? this.clients[0] : shared) as RedisClient & FenceCommands;
+    this.fenceClient.defineCommand('nrkLockFenceIncr', { lua: FENCE_INCR_LUA });
+    this.fenceClient.defineCommand('nrkLockFenceAdvance', { lua: FENCE_ADVANCE_LUA });
     this.redlock = new Redlock(this.clients, {
       driftFactor: this.options.driftFactor,
       retryCount: 0,
@@ -163,6 +173,24 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
     this.closing = true;
     for (const stop of this.watchdogs) stop();
     await Promise.all([...this.active].map((h) => h.release()));
+  }
+
+  /**
+   * Raises the fencing counter of `resource` to at least `atLeast` (never lowers it) and returns it. For a store
+   * that refused a write as stale because it saw a higher token than Redis now hands out (Redis restarted empty,
+   * counter lost): pass the store's highest token so the next holder's token beats it.
+   */
+  async advanceFence(resource: string, atLeast: number): Promise<number> {
+    const [r] = checkResources(resource);
+    if (!Number.isSafeInteger(atLeast) || atLeast < 0) {
+      throw new LockOptionsError('atLeast', `must be a non-negative safe integer, got ${String(atLeast)}`);
+    }
+    try {
+      return Number(await this.fenceClient.nrkLockFenceAdvance(1, `${this.prefix}fence:${taggedResource(r)}`, atLeast));
+    } catch (err) {
+      if (!isRedisConnectionError(err)) throw err;
+      throw new RedisUnavailableError(`Could not advance the fencing counter of ${r}`, { cause: err });
+    }
   }
 
   /**

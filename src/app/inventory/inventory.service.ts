@@ -47,7 +47,7 @@ export class InventoryService {
        RETURNING sku, stock`,
       [sku, stock, fence],
     );
-    if (r.rows.length === 0) throw new StaleFenceError(sku);
+    if (r.rows.length === 0) throw await this.stale(sku, this.db);
     return { sku: r.rows[0].sku, stock: Number(r.rows[0].stock) };
   }
 
@@ -75,8 +75,18 @@ export class InventoryService {
        RETURNING sku, stock`,
       [sku, stock - qty, fence],
     );
-    if (r.rows.length === 0) throw new StaleFenceError(sku);
+    if (r.rows.length === 0) throw await this.stale(sku, db);
     return { sku: r.rows[0].sku, stock: Number(r.rows[0].stock) };
+  }
+
+  /**
+   * A write refused by its fencing token: a newer holder wrote, or Redis lost its counter (restarted empty) and
+   * hands out tokens below the stored one. Raise the counter past the stored token so the next holder succeeds.
+   */
+  private async stale(sku: string, db: Queryable): Promise<StaleFenceError> {
+    const stored = await db.query<{ fence: string }>('SELECT fence FROM inventory WHERE sku = $1', [sku]);
+    if (stored.rows[0]) await this.locks.advanceFence(`inventory:${sku}`, Number(stored.rows[0].fence));
+    return new StaleFenceError(sku);
   }
 
   private fence(): number {
