@@ -18,6 +18,7 @@ import {
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Request, Response } from 'express';
+import { RedisStore } from 'connect-redis';
 import { Cluster } from 'ioredis';
 import request from 'supertest';
 import {
@@ -25,6 +26,7 @@ import {
   LocalLoginGuard,
   RedisConfigError,
   RedisModule,
+  RedisService,
   RedisSessionStore,
   SESSION_STORE,
   SessionAuthGuard,
@@ -267,6 +269,51 @@ describe('SessionModule with rolling: false (standalone)', () => {
     expect(me.headers['set-cookie']).toBeUndefined();
     expect(await c.pttl(key)).toBeLessThanOrEqual(10_000);
     c.disconnect();
+  });
+});
+
+describe('control: connect-redis 8.1 in the same module has the logout-resurrection race', () => {
+  it('writes back a session destroyed while a slow request ran (what RedisSessionStore prevents)', async () => {
+    const server = await startRedis();
+    const prefix = uniquePrefix('sesscr');
+    const ref = await Test.createTestingModule({
+      imports: [
+        RedisModule.forRoot({ url: server.url, keyPrefix: prefix }),
+        SessionModule.forRoot({ secrets: [SECRET], secure: false, userLookup: MemoryUsers }),
+      ],
+      controllers: [DemoController],
+    })
+      .overrideProvider(SESSION_STORE)
+      .useFactory({
+        inject: [RedisService],
+        factory: (redis: RedisService) =>
+          new RedisStore({ client: redis.getClient(), prefix: redis.prefixFor('sess') }),
+      })
+      .compile();
+    const app = ref.createNestApplication({ logger: ['error'] });
+    await app.init();
+    const c = server.client();
+    try {
+      const http = () => request(app.getHttpServer());
+      const cookie = cookieOf(
+        await http().post('/login').send({ username: 'alice', password: 'alice-password' }).expect(200),
+      );
+      const slow = http()
+        .get('/slow?ms=600')
+        .set('Cookie', cookie)
+        .then((r) => r.status);
+      await sleep(200);
+      await http().post('/logout').set('Cookie', cookie).expect(204);
+      expect(await c.exists(`${prefix}sess:${sidOf(cookie)}`)).toBe(0);
+      expect(await slow).toBe(200);
+      await sleep(50);
+      expect(await c.exists(`${prefix}sess:${sidOf(cookie)}`)).toBe(1); // resurrected
+      await http().get('/me').set('Cookie', cookie).expect(200); // the logged-out cookie works again
+    } finally {
+      c.disconnect();
+      await app.close();
+      await server.stop();
+    }
   });
 });
 
