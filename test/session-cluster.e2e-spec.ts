@@ -18,6 +18,7 @@ import {
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Request, Response } from 'express';
+import type { SessionData } from 'express-session';
 import { RedisStore } from 'connect-redis';
 import { Cluster } from 'ioredis';
 import request from 'supertest';
@@ -31,6 +32,7 @@ import {
   SESSION_STORE,
   SessionAuthGuard,
   SessionAuthService,
+  SessionIndex,
   SessionModule,
   SessionUserLookup,
   resolveSessionOptions,
@@ -217,6 +219,41 @@ describe('SessionModule on a 3-master cluster', () => {
     await http().get('/me').set('Cookie', cookie).expect(200);
     expect(await probe.pttl(key)).toBeGreaterThan(50_000);
     expect(await probe.get(key)).toBe(before);
+  });
+
+  it('moves the index entry with a sliding session (touch), at most once per refresh interval', async () => {
+    const p = `${prefix}direct:`;
+    const index = new SessionIndex(probe, p);
+    const store = new RedisSessionStore({ client: probe, prefix: p, defaultTtlMs: 10_000, rolling: true, index });
+    const sess = {
+      cookie: { originalMaxAge: 10_000, maxAge: 10_000 },
+      passport: { user: 'u9' },
+    } as unknown as SessionData;
+    await probe.set(`${p}s1`, JSON.stringify(sess), 'PX', 10_000);
+    await index.add('u9', 's1', Date.now() + 10_000, {
+      createdAt: new Date().toISOString(),
+      userAgent: 'x',
+      ip: '::1',
+    });
+    const touch = () =>
+      new Promise<void>((resolve, reject) => store.touch('s1', sess, (err) => (err ? reject(err) : resolve())));
+    await touch(); // first touch of this instance: moves the entry
+    await sleep(50);
+    const first = Number(await probe.zscore(index.indexKey('u9'), 's1'));
+    await sleep(300);
+    await touch(); // within the refresh interval (1 s = ttl/10): the entry stays
+    await sleep(50);
+    expect(Number(await probe.zscore(index.indexKey('u9'), 's1'))).toBe(first);
+    await sleep(800);
+    await touch();
+    await sleep(50);
+    const moved = Number(await probe.zscore(index.indexKey('u9'), 's1'));
+    expect(moved).toBeGreaterThan(first + 900);
+    expect(await probe.pttl(index.indexKey('u9'))).toBeGreaterThan(60_000); // outlives the session by the slack
+    expect((await index.list('u9')).map((e) => e.id)).toEqual(['s1']);
+    await probe.del(`${p}s1`);
+    expect(await index.list('u9')).toEqual([]);
+    expect(await probe.exists(index.indexKey('u9'))).toBe(0); // pruned, then empty → gone
   });
 
   it('throttles logins on the cluster too', async () => {
