@@ -11,3 +11,4 @@ export {
 export type { FeatureMetricDefinition, MetricSample, MetricsModuleOptions } from './metrics.options';
 export type { MetricsModuleExtras } from './metrics.module-definition';
 export { instrumentClient, type CommandObserver } from './redis-command.instrumentation';
+export { CommandLatencyAggregator, type CollectedMetric } from './command-latency.aggregator';

@@ -8,11 +8,12 @@ import {
 } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ModuleRef } from '@nestjs/core';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import { RedisHealthIndicator, RedisService, type RedisClient } from '../redis';
 import { DEFAULT_COMMAND_BUCKETS_SECONDS, DEFAULT_METRICS_PREFIX, METRICS_MODULE_OPTIONS } from './metrics.constants';
 import { DEFAULT_FEATURE_METRICS } from './feature-metrics';
 import type { FeatureMetricDefinition, MetricSample, MetricsModuleOptions } from './metrics.options';
+import { CommandLatencyAggregator } from './command-latency.aggregator';
 import { instrumentClient } from './redis-command.instrumentation';
 
 /**
@@ -26,8 +27,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   /** The registry holding every metric of this module. */
   readonly registry: Registry;
   private readonly prefix: string;
-  private readonly commandDuration: Histogram<'client' | 'command'> | undefined;
-  private readonly commandErrors: Counter<'client' | 'command'> | undefined;
+  private readonly latency: CommandLatencyAggregator | undefined;
   private readonly instrumented = new Map<RedisClient, () => void>();
   private readonly scraping = new AsyncLocalStorage<boolean>();
   private readonly features: { def: FeatureMetricDefinition; instance: unknown }[] = [];
@@ -77,20 +77,26 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
       });
     }
     if (options.commandLatency ?? true) {
-      this.commandDuration = new Histogram({
-        name: `${this.prefix}redis_command_duration_seconds`,
-        help: 'Redis command latency per client and command, from send to reply',
-        labelNames: ['client', 'command'],
-        buckets: options.commandBucketsSeconds ?? DEFAULT_COMMAND_BUCKETS_SECONDS,
-        registers: [this.registry],
-        collect: () => this.instrumentConnections(),
-      });
-      this.commandErrors = new Counter({
-        name: `${this.prefix}redis_command_errors_total`,
-        help: 'Redis commands that failed (error reply, timeout or connection loss) per client and command',
-        labelNames: ['client', 'command'],
-        registers: [this.registry],
-      });
+      const buckets = [...(options.commandBucketsSeconds ?? DEFAULT_COMMAND_BUCKETS_SECONDS)].sort((a, b) => a - b);
+      if (buckets.length === 0 || buckets.some((b) => !(b > 0) || !Number.isFinite(b))) {
+        throw new Error('MetricsModule: commandBucketsSeconds must be positive, finite numbers of seconds');
+      }
+      const latency = new CommandLatencyAggregator(
+        `${this.prefix}redis_command_duration_seconds`,
+        `${this.prefix}redis_command_errors_total`,
+        buckets,
+      );
+      this.latency = latency;
+      const histogram = latency.histogram;
+      // prom-client reads any object with name/help/get(): connections made since the last scrape are timed from now on.
+      this.registry.registerMetric({
+        ...histogram,
+        get: () => {
+          this.instrumentConnections();
+          return histogram.get();
+        },
+      } as unknown as Metric);
+      this.registry.registerMetric(latency.errors as unknown as Metric);
     }
   }
 
@@ -133,9 +139,8 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Wraps every tracked, non-blocking connection not yet timed (dedicated connections appear after startup). */
   private instrumentConnections(): void {
-    if (!this.commandDuration || !this.commandErrors) return;
-    const duration = this.commandDuration;
-    const errors = this.commandErrors;
+    const latency = this.latency;
+    if (!latency) return;
     const scraping = this.scraping;
     for (const c of this.redis.listConnections()) {
       if (c.blocking || this.instrumented.has(c.client)) continue;
@@ -144,11 +149,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
         c.client,
         instrumentClient(
           c.client,
-          (command, seconds, failed) => {
-            const name = command.toLowerCase();
-            duration.observe({ client, command: name }, seconds);
-            if (failed) errors.inc({ client, command: name });
-          },
+          (command, seconds, failed) => latency.record(client, command.toLowerCase(), seconds, failed),
           () => scraping.getStore() === true,
         ),
       );

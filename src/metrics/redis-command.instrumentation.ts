@@ -26,8 +26,8 @@ export function instrumentClient(client: RedisClient, observe: CommandObserver, 
     const c = command as ObservableCommand & { [OBSERVED]?: true };
     if (c && !c[OBSERVED] && c.promise && !skip?.()) {
       c[OBSERVED] = true;
-      const started = process.hrtime.bigint();
-      const done = (failed: boolean) => observe(c.name, Number(process.hrtime.bigint() - started) / 1e9, failed);
+      const started = performance.now();
+      const done = (failed: boolean) => observe(c.name, (performance.now() - started) / 1000, failed);
       c.promise.then(
         () => done(false),
         () => done(true),
