@@ -12,7 +12,6 @@ import { redisConnectionFromConfig } from './config/redis-connection';
 import { UsersModule } from './users/users.module';
 import { shopMessagingModules } from './orders/orders.setup';
 import { AuthModule } from './auth/auth.module';
-import { AuthModule } from './auth/auth.module';
 
 /** The reference service: the library's four features composed on one shared Redis provider. */
 @Module({
@@ -32,7 +31,6 @@ import { AuthModule } from './auth/auth.module';
     HealthModule,
     MetricsModule.forRoot(), // GET /metrics (Prometheus): Redis connections and command latency, feature counters
     UsersModule,
-    AuthModule,
     AuthModule,
     // feature modules (cache, session, messaging, lock) are added below by their issues
     LockModule.forRootAsync({
