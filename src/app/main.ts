@@ -28,7 +28,12 @@ async function bootstrap(): Promise<void> {
   }
   // abortOnError: false → a startup failure is an exception we report in one line, not process.abort().
   // bufferLogs: startup lines wait for the JSON logger configureApp installs (flushed on a startup error too).
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { abortOnError: false, bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+    abortOnError: false,
+    bufferLogs: true,
+    return503OnClosing: true, // once shutting down: 503 + `Connection: close`, so keep-alive clients let go
+    forceCloseConnections: true, // then sockets still open (SSE, busy keep-alive) are destroyed: no hanging shutdown
+  });
   configureApp(app);
   const port = app.get(ConfigService<AppConfig, true>).get('PORT', { infer: true });
   await app.listen(port);

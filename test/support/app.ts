@@ -1,0 +1,42 @@
+/**
+ * The reference service in the test process, for e2e tests of HTTP routes.
+ *
+ * ```ts
+ * const redis = await startRedis();
+ * const t = await createTestApp({ redisUrl: redis.url, env: { CACHE_TTL_MS: '500' } });
+ * await t.http.get('/health').expect(200);
+ * await t.close(); // closes the app, drops its database, restores process.env
+ * ```
+ * The app is AppModule + configureApp(), exactly as main.ts builds it; its environment is `env` plus REDIS_URL
+ * (set only while the app is created: configuration is validated then). Without DATABASE_URL in `env` each app
+ * gets a fresh PostgreSQL database (see app-boot.ts; PGlite cannot load under Jest). Create apps one at a time.
+ */
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { bootApp } from './app-boot';
+
+/** Options of {@link createTestApp}. */
+export interface TestAppOptions {
+  /** Redis the app uses (REDIS_URL), usually a harness server's `.url`. */
+  redisUrl: string;
+  /** More environment variables (undefined removes one for the time of creation). */
+  env?: Record<string, string | undefined>;
+  /** Also listen on a real 127.0.0.1 port (default false: supertest binds one per request). */
+  listen?: boolean;
+}
+
+/** A running test app. */
+export interface TestApp {
+  /** The initialised Nest application. */
+  app: INestApplication;
+  /** supertest bound to the app's HTTP server: `t.http.get('/users/1').expect(200)`. */
+  http: ReturnType<typeof request>;
+  /** Closes the app, drops its database, restores the environment. */
+  close(): Promise<void>;
+}
+
+/** Creates and initialises the reference service against `redisUrl`; rejects with the startup error. */
+export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
+  const booted = await bootApp({ ...options.env, REDIS_URL: options.redisUrl }, { listen: options.listen });
+  return { app: booted.app, http: request(booted.app.getHttpServer()), close: booted.close };
+}
