@@ -5,12 +5,15 @@
  *  - streams: StreamProducer.add → @StreamConsumer handler → XACK, messages/s, vs a raw XADD / XREADGROUP
  *    (COUNT 200, BLOCK) / XACK loop with the same batching (acks of a batch sent in one XACK, not awaited
  *    before the next read);
+ *  - the same raw loops sending the library's envelope instead of the bare payload ("same envelope"), which
+ *    separates the cost of carrying id/time/trace id from the cost of the library's machinery;
  *  - end-to-end latency p50/p99 of both (one message at a time: send, wait until handled).
  * Raw clients get the same ioredis options as RedisModule's (RESP2, 2 s command timeout...).
  * Producer and consumer run in this process (2-core machine: redis-server takes the other core).
- * Rounds alternate raw / ours; the figure per variant is the median of the rounds.
+ * Each round measures raw then ours back to back; the ratio is the median of the per-round ratios (robust to
+ * load from other processes), rates and latencies are medians over the rounds. CPU µs/msg is this process only.
  *
- *   npm run bench -- messaging        (env: BENCH_MESSAGES=50000, BENCH_ROUNDS=3, BENCH_LATENCY_SAMPLES=2000)
+ *   npm run bench -- messaging        (env: BENCH_MESSAGES=20000, BENCH_ROUNDS=7, BENCH_LATENCY_SAMPLES=2000)
  *   or: node -r ./test/messaging/swc-register.cjs bench/messaging.bench.ts
  */
 import 'reflect-metadata';
@@ -20,11 +23,19 @@ import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { buildRedisOptions } from '../src/redis/redis.connections';
 import { RedisModule } from '../src/redis';
-import { EventBus, MessagingModule, OnMessage, StreamConsumer, StreamProducer } from '../src/messaging';
+import {
+  EventBus,
+  MessagingModule,
+  OnMessage,
+  StreamConsumer,
+  StreamProducer,
+  createEnvelope,
+  encodeEnvelope,
+} from '../src/messaging';
 import { startRedis, uniquePrefix, type RedisServer } from '../test/support/redis-harness';
 
-const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 50_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 2_000);
 const WINDOW = 1_000; // sends in flight at once
 const COUNT = 200; // XREADGROUP COUNT, both variants
@@ -89,12 +100,15 @@ async function inWindows(n: number, send: (i: number) => Promise<unknown>): Prom
   }
 }
 
-async function throughput(n: number, send: (i: number) => Promise<unknown>): Promise<number> {
+/** Messages/s (wall clock) and this process's CPU time per message in µs (producer + consumer side). */
+async function throughput(n: number, send: (i: number) => Promise<unknown>): Promise<{ rate: number; cpuUs: number }> {
   const finished = resetSink(n);
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await inWindows(n, send);
   await finished;
-  return n / ((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  return { rate: n / ((performance.now() - t0) / 1000), cpuUs: (cpu.user + cpu.system) / n };
 }
 
 async function latencies(
@@ -116,6 +130,16 @@ async function latencies(
   return { p50: out[Math.floor(out.length * 0.5)], p99: out[Math.floor(out.length * 0.99)] };
 }
 
+/** Raw message text: the bare payload, or (for the "same bytes" baseline) the same envelope the library sends. */
+function encode(i: number, enveloped: boolean): string {
+  return enveloped ? encodeEnvelope(createEnvelope('bench', payload(i))) : JSON.stringify(payload(i));
+}
+
+function sentAtOf(text: string, enveloped: boolean): number {
+  const value = JSON.parse(text) as { sentAt: number } & { payload: { sentAt: number } };
+  return enveloped ? value.payload.sentAt : value.sentAt;
+}
+
 /**
  * A raw ioredis client with the same connection options RedisModule gives its clients (RESP2, command
  * timeout, retries), so that the ratio measures the library's own cost, not a difference in client settings.
@@ -131,32 +155,32 @@ function rawClient(server: RedisServer, blocking = false): Redis {
 }
 
 /** Raw pub/sub: one publisher, one subscriber connection; handler parses JSON. */
-async function rawPubSub(server: RedisServer): Promise<{ rate: number; p50: number; p99: number }> {
+async function rawPubSub(server: RedisServer, enveloped = false): Promise<Row> {
   const pub = rawClient(server);
   const sub = rawClient(server);
   const channel = `${uniquePrefix('rawps')}ch`;
-  sub.on('message', (_c: string, text: string) => hit((JSON.parse(text) as { sentAt: number }).sentAt));
+  sub.on('message', (_c: string, text: string) => hit(sentAtOf(text, enveloped)));
   await sub.subscribe(channel);
-  const send = (i: number) => pub.publish(channel, JSON.stringify(payload(i)));
-  const rate = await throughput(MESSAGES, send);
+  const send = (i: number) => pub.publish(channel, encode(i, enveloped));
+  const { rate, cpuUs } = await throughput(MESSAGES, send);
   const lat = await latencies(LATENCY_SAMPLES, send);
   pub.disconnect();
   sub.disconnect();
-  return { rate, ...lat };
+  return { rate, cpuUs, ...lat };
 }
 
-async function ourPubSub(server: RedisServer): Promise<{ rate: number; p50: number; p99: number }> {
+async function ourPubSub(server: RedisServer): Promise<Row> {
   const app = await ourApp(server);
   const bus = app.get(EventBus);
   const send = (i: number) => bus.publish('bench.event', payload(i));
-  const rate = await throughput(MESSAGES, send);
+  const { rate, cpuUs } = await throughput(MESSAGES, send);
   const lat = await latencies(LATENCY_SAMPLES, send);
   await app.close();
-  return { rate, ...lat };
+  return { rate, cpuUs, ...lat };
 }
 
 /** Raw streams: XADD (MAXLEN ~) pipelined by the window, a XREADGROUP COUNT/BLOCK loop, one XACK per batch. */
-async function rawStreams(server: RedisServer): Promise<{ rate: number; p50: number; p99: number }> {
+async function rawStreams(server: RedisServer, enveloped = false): Promise<Row> {
   const producer = rawClient(server);
   const reader = rawClient(server, true);
   const acker = rawClient(server);
@@ -181,40 +205,43 @@ async function rawStreams(server: RedisServer): Promise<{ rate: number; p50: num
       if (!reply) continue;
       const ids: string[] = [];
       for (const [id, fields] of reply[0][1]) {
-        hit((JSON.parse(fields[1]) as { sentAt: number }).sentAt);
+        hit(sentAtOf(fields[1], enveloped));
         ids.push(id);
       }
       void acker.xack(key, 'g', ...ids);
     }
   })();
-  const send = (i: number) =>
-    producer.call('XADD', key, 'MAXLEN', '~', '100000', '*', 'data', JSON.stringify(payload(i)));
-  const rate = await throughput(MESSAGES, send);
+  const send = (i: number) => producer.call('XADD', key, 'MAXLEN', '~', '100000', '*', 'data', encode(i, enveloped));
+  const { rate, cpuUs } = await throughput(MESSAGES, send);
   const lat = await latencies(LATENCY_SAMPLES, send);
   running = false;
   await loop;
   const pending = Number(((await acker.call('XPENDING', key, 'g')) as unknown[])[0]);
   if (pending !== 0) throw new Error(`raw loop left ${pending} pending`);
   for (const c of [producer, reader, acker]) c.disconnect();
-  return { rate, ...lat };
+  return { rate, cpuUs, ...lat };
 }
 
-async function ourStreams(server: RedisServer): Promise<{ rate: number; p50: number; p99: number }> {
+async function ourStreams(server: RedisServer): Promise<Row> {
   const app = await ourApp(server);
   const producer = app.get(StreamProducer);
   const send = (i: number) => producer.add('bench', payload(i));
-  const rate = await throughput(MESSAGES, send);
+  const { rate, cpuUs } = await throughput(MESSAGES, send);
   const lat = await latencies(LATENCY_SAMPLES, send);
   await app.close(); // graceful: acks flushed
   const info = await producer.info('bench').catch(() => undefined);
   if (info && info.groups[0]?.pending !== 0) throw new Error(`left ${info.groups[0]?.pending} pending`);
-  return { rate, ...lat };
+  return { rate, cpuUs, ...lat };
 }
 
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
 
 interface Row {
+  /** Messages/s, wall clock. */
   rate: number;
+  /** CPU time of this process per message, µs. */
+  cpuUs: number;
+  /** End-to-end latency percentiles, ms. */
   p50: number;
   p99: number;
 }
@@ -222,16 +249,29 @@ interface Row {
 function summarize(rows: Row[]): Row {
   return {
     rate: median(rows.map((r) => r.rate)),
+    cpuUs: median(rows.map((r) => r.cpuUs)),
     p50: median(rows.map((r) => r.p50)),
     p99: median(rows.map((r) => r.p99)),
   };
+}
+
+/** Median of the per-round ratios ours/raw (each round measures both back to back: robust to load drift). */
+function pairedRatio(ours: Row[], raw: Row[]): number {
+  return median(ours.map((r, i) => r.rate / raw[i].rate));
 }
 
 /** Runs the benchmark and prints a table plus one JSON line; exit code 1 when a target is missed. */
 export async function main(): Promise<void> {
   const server = await startRedis();
   try {
-    const results: Record<string, Row[]> = { rawPubSub: [], ourPubSub: [], rawStreams: [], ourStreams: [] };
+    const results: Record<string, Row[]> = {
+      rawPubSub: [],
+      envPubSub: [],
+      ourPubSub: [],
+      rawStreams: [],
+      envStreams: [],
+      ourStreams: [],
+    };
     // Warm-up (JIT, connections), not recorded.
     const warm = Number(process.env.BENCH_WARMUP ?? 1);
     for (let i = 0; i < warm; i++) {
@@ -244,29 +284,46 @@ export async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       if (only !== 'streams') {
         results.rawPubSub.push(await rawPubSub(server));
+        results.envPubSub.push(await rawPubSub(server, true));
         results.ourPubSub.push(await ourPubSub(server));
       }
       if (only !== 'pubsub') {
         results.rawStreams.push(await rawStreams(server));
+        results.envStreams.push(await rawStreams(server, true));
         results.ourStreams.push(await ourStreams(server));
       }
     }
     const s = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, summarize(v)])) as Record<string, Row>;
-    const pubsubRatio = s.ourPubSub.rate / s.rawPubSub.rate;
-    const streamRatio = s.ourStreams.rate / s.rawStreams.rate;
+    const pubsubRatio = pairedRatio(results.ourPubSub, results.rawPubSub);
+    const streamRatio = pairedRatio(results.ourStreams, results.rawStreams);
+    const pubsubSameBytes = pairedRatio(results.ourPubSub, results.envPubSub);
+    const streamSameBytes = pairedRatio(results.ourStreams, results.envStreams);
     const fmt = (r: Row) =>
-      `${Math.round(r.rate).toLocaleString('en-US').padStart(9)} msg/s   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms`;
+      `${Math.round(r.rate).toLocaleString('en-US').padStart(9)} msg/s   ${r.cpuUs.toFixed(1).padStart(5)} µs CPU/msg   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms`;
     console.log(
       `messaging benchmark: ${MESSAGES} messages per measurement, ${ROUNDS} rounds (median), latency ${LATENCY_SAMPLES} samples`,
     );
     console.log(`  pub/sub raw ioredis       ${fmt(s.rawPubSub)}`);
-    console.log(`  pub/sub EventBus          ${fmt(s.ourPubSub)}   ratio ${pubsubRatio.toFixed(2)} (target >= 0.8)`);
-    console.log(`  streams raw XADD/XREADGROUP/XACK ${fmt(s.rawStreams)}`);
+    console.log(`  pub/sub raw, same envelope ${fmt(s.envPubSub)}`);
     console.log(
-      `  streams StreamProducer/@StreamConsumer ${fmt(s.ourStreams)}   ratio ${streamRatio.toFixed(2)} (target >= 0.8, >= 20000 msg/s)`,
+      `  pub/sub EventBus          ${fmt(s.ourPubSub)}   ratio ${pubsubRatio.toFixed(2)} vs bare (target >= 0.8), ${pubsubSameBytes.toFixed(2)} vs same envelope`,
+    );
+    console.log(`  streams raw XADD/XREADGROUP/XACK ${fmt(s.rawStreams)}`);
+    console.log(`  streams raw, same envelope ${fmt(s.envStreams)}`);
+    console.log(
+      `  streams StreamProducer/@StreamConsumer ${fmt(s.ourStreams)}   ratio ${streamRatio.toFixed(2)} vs bare (target >= 0.8, >= 20000 msg/s), ${streamSameBytes.toFixed(2)} vs same envelope`,
     );
     console.log(
-      JSON.stringify({ bench: 'messaging', messages: MESSAGES, rounds: ROUNDS, ...s, pubsubRatio, streamRatio }),
+      JSON.stringify({
+        bench: 'messaging',
+        messages: MESSAGES,
+        rounds: ROUNDS,
+        ...s,
+        pubsubRatio,
+        streamRatio,
+        pubsubSameBytes,
+        streamSameBytes,
+      }),
     );
     const ok = !(pubsubRatio < 0.8) && !(streamRatio < 0.8) && !(s.ourStreams.rate < 20_000);
     if (!ok) process.exitCode = 1;

@@ -90,33 +90,42 @@ export class StreamProducer {
    * Appends `payload` (in an envelope) to stream `name`. Resolves with the stream id and envelope once stored;
    * rejects with {@link RedisUnavailableError} when Redis is unreachable (never drops silently).
    */
-  async add<T>(
+  add<T>(
     name: string,
     payload: T,
     options: StreamAddOptions = {},
   ): Promise<{ streamId: string; envelope: MessageEnvelope<T> }> {
     const envelope = createEnvelope(name, payload, options.headers);
-    const streamId = await this.addRaw(name, encodeEnvelope(envelope), options.maxLen);
-    return { streamId, envelope };
+    let text: string;
+    try {
+      text = encodeEnvelope(envelope);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err))); // e.g. a BigInt in the payload
+    }
+    return this.addRaw(name, text, options.maxLen).then((streamId) => ({ streamId, envelope }));
   }
 
   /** Appends an already encoded message text (advanced: replaying a dead letter, tests). */
-  async addRaw(name: string, data: string, maxLen = this.options.streamMaxLen): Promise<string> {
+  addRaw(name: string, data: string, maxLen = this.options.streamMaxLen): Promise<string> {
     const args =
       maxLen > 0
         ? ['XADD', this.key(name), 'MAXLEN', '~', String(maxLen), '*', 'data', data]
         : ['XADD', this.key(name), '*', 'data', data];
-    try {
-      // Adds issued in the same tick go out as one pipeline per stream (one slot on Cluster).
-      const id = (await this.batcher.send(name, args)) as string;
-      this.counters.inc('added');
-      return id;
-    } catch (err) {
-      if (isRedisConnectionError(err)) {
-        throw new RedisUnavailableError(`Could not add to stream "${name}": ${(err as Error).message}`, { cause: err });
-      }
-      throw err;
-    }
+    // Adds issued in the same tick go out as one pipeline per stream (one slot on Cluster).
+    return this.batcher.send(name, args).then(
+      (id) => {
+        this.counters.inc('added');
+        return id as string;
+      },
+      (err: unknown) => {
+        if (isRedisConnectionError(err)) {
+          throw new RedisUnavailableError(`Could not add to stream "${name}": ${(err as Error).message}`, {
+            cause: err,
+          });
+        }
+        throw err;
+      },
+    );
   }
 
   /** Stream length, DLQ length and every group's pending count and lag (XINFO GROUPS), for metrics. */
