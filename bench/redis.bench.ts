@@ -39,59 +39,63 @@ async function redisBenchmark(port: number, pipeline: number): Promise<BenchExtr
   return rows;
 }
 
-void runBench('redis', async () => {
-  const server = await startRedis();
-  const prefix = uniquePrefix('bench');
-  @Module({ imports: [RedisModule.forRoot({ url: server.url, keyPrefix: prefix })] })
-  class BenchModule {}
-  const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
-  const shared = app.get(RedisService).getClient();
-  // The baseline: a plain ioredis client with the same connection options the provider gives its client
-  // (RESP2, commandTimeout 2 s...), so the ratio isolates the provider. `rawDefaults` (ioredis' own defaults)
-  // shows, without a target, what those options cost.
-  const raw = new Redis(server.url, { ...buildRedisOptions({ url: server.url }), lazyConnect: false });
-  const rawDefaults = new Redis(server.url);
-  const key = `${prefix}k`;
-  await raw.set(key, VALUE);
-  const keys = Array.from({ length: 10 }, (_, i) => `${prefix}k${i}`);
-  const get = (c: typeof shared) => () => c.get(key);
-  const set = (c: typeof shared) => () => c.set(key, VALUE);
-  const pipeGet = (c: typeof shared) => () => {
-    const p = c.pipeline();
-    for (const k of keys) p.get(k);
-    return p.exec();
-  };
-  const pipeSet = (c: typeof shared) => () => {
-    const p = c.pipeline();
-    for (const k of keys) p.set(k, VALUE);
-    return p.exec();
-  };
-  return {
-    pairs: [
-      { case: 'GET via RedisService client', baseline: get(raw), subject: get(shared), target: TARGET },
-      { case: 'SET via RedisService client', baseline: set(raw), subject: set(shared), target: TARGET },
-      {
-        case: 'GET pipelined x10 via RedisService client',
-        baseline: pipeGet(raw),
-        subject: pipeGet(shared),
-        opsPerCall: 10,
-        target: TARGET,
+void runBench(
+  'redis',
+  async () => {
+    const server = await startRedis();
+    const prefix = uniquePrefix('bench');
+    @Module({ imports: [RedisModule.forRoot({ url: server.url, keyPrefix: prefix })] })
+    class BenchModule {}
+    const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
+    const shared = app.get(RedisService).getClient();
+    // The baseline: a plain ioredis client with the same connection options the provider gives its client
+    // (RESP2, commandTimeout 2 s...), so the ratio isolates the provider. `rawDefaults` (ioredis' own defaults)
+    // shows, without a target, what those options cost.
+    const raw = new Redis(server.url, { ...buildRedisOptions({ url: server.url }), lazyConnect: false });
+    const rawDefaults = new Redis(server.url);
+    const key = `${prefix}k`;
+    await raw.set(key, VALUE);
+    const keys = Array.from({ length: 10 }, (_, i) => `${prefix}k${i}`);
+    const get = (c: typeof shared) => () => c.get(key);
+    const set = (c: typeof shared) => () => c.set(key, VALUE);
+    const pipeGet = (c: typeof shared) => () => {
+      const p = c.pipeline();
+      for (const k of keys) p.get(k);
+      return p.exec();
+    };
+    const pipeSet = (c: typeof shared) => () => {
+      const p = c.pipeline();
+      for (const k of keys) p.set(k, VALUE);
+      return p.exec();
+    };
+    return {
+      pairs: [
+        { case: 'GET via RedisService client', baseline: get(raw), subject: get(shared), target: TARGET },
+        { case: 'SET via RedisService client', baseline: set(raw), subject: set(shared), target: TARGET },
+        {
+          case: 'GET pipelined x10 via RedisService client',
+          baseline: pipeGet(raw),
+          subject: pipeGet(shared),
+          opsPerCall: 10,
+          target: TARGET,
+        },
+        {
+          case: 'SET pipelined x10 via RedisService client',
+          baseline: pipeSet(raw),
+          subject: pipeSet(shared),
+          opsPerCall: 10,
+          target: TARGET,
+        },
+        { case: 'GET, provider options vs ioredis defaults (info)', baseline: get(rawDefaults), subject: get(shared) },
+      ],
+      extras: async () => [...(await redisBenchmark(server.port, 1)), ...(await redisBenchmark(server.port, 10))],
+      teardown: async () => {
+        raw.disconnect();
+        rawDefaults.disconnect();
+        await app.close();
+        await server.stop();
       },
-      {
-        case: 'SET pipelined x10 via RedisService client',
-        baseline: pipeSet(raw),
-        subject: pipeSet(shared),
-        opsPerCall: 10,
-        target: TARGET,
-      },
-      { case: 'GET, provider options vs ioredis defaults (info)', baseline: get(rawDefaults), subject: get(shared) },
-    ],
-    extras: async () => [...(await redisBenchmark(server.port, 1)), ...(await redisBenchmark(server.port, 10))],
-    teardown: async () => {
-      raw.disconnect();
-      rawDefaults.disconnect();
-      await app.close();
-      await server.stop();
-    },
-  };
-});
+    };
+  },
+  { rounds: 25 },
+); // short 200 ms slices (at 5 s per side): load bursts from other processes hit both sides alike
