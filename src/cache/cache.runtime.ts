@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Cluster, Redis } from 'ioredis';
+import { Command, type Cluster, type Redis } from 'ioredis';
 import { RedisService } from '../redis/redis.service';
 import { CACHE_MODULE_OPTIONS, RESERVED_KEY_PARTS } from './cache.constants';
 import { CacheKeyError, CacheSerializationError } from './cache.errors';
@@ -15,7 +15,10 @@ const SWEEP_MS = 10;
 interface PendingOp {
   deadline: number;
   timeoutMs: number;
+  /** Settles a wrapped operation (run()). */
   settle: ((value: typeof UNAVAILABLE) => void) | undefined;
+  /** Or the ioredis Command itself (command()): settled ones are dropped lazily by the sweeper. */
+  command?: Command;
 }
 
 /** Longest key accepted, in characters. */
@@ -142,6 +145,60 @@ export class CacheRuntime {
   }
 
   /**
+   * Hot path: one single-key command (`get`, `set`, `unlink`...) bounded by `timeoutMs`, without a wrapper
+   * promise: the sweeper rejects the ioredis Command itself when it is late. Resolves to {@link UNAVAILABLE}
+   * (never throws) when Redis is down, slow or failing.
+   */
+  command<T>(name: string, args: Array<string | number>, timeoutMs: number): Promise<T | typeof UNAVAILABLE>;
+  /** {@link command}, mapping the reply (or {@link UNAVAILABLE}) in the same step. */
+  command<T, R>(
+    name: string,
+    args: Array<string | number>,
+    timeoutMs: number,
+    map: (reply: T | typeof UNAVAILABLE) => R,
+  ): Promise<R>;
+  command<T, R>(
+    name: string,
+    args: Array<string | number>,
+    timeoutMs: number,
+    map?: (reply: T | typeof UNAVAILABLE) => R,
+  ): Promise<T | R | typeof UNAVAILABLE> {
+    if (this.client.status !== 'ready' || this.failingSince !== undefined) {
+      if (!this.usable()) {
+        this.counters.skipped++;
+        return Promise.resolve(map ? map(UNAVAILABLE) : UNAVAILABLE);
+      }
+    }
+    const cmd = new Command(name, args, { replyEncoding: 'utf8' });
+    this.trackCommand(cmd, timeoutMs);
+    void this.client.sendCommand(cmd);
+    if (!map) return cmd.promise.then(this.onCommandOk, this.onCommandError) as Promise<T | typeof UNAVAILABLE>;
+    return cmd.promise.then(
+      (value: T) => map(this.onCommandOk(value)),
+      (err: unknown) => map(this.onCommandError(err)),
+    );
+  }
+
+  private readonly onCommandOk = <T>(value: T): T => {
+    if (this.failingSince !== undefined) this.succeeded();
+    return value;
+  };
+
+  private readonly onCommandError = (err: unknown): typeof UNAVAILABLE => {
+    this.failed(err);
+    return UNAVAILABLE;
+  };
+
+  private trackCommand(cmd: Command, timeoutMs: number): void {
+    this.track({
+      deadline: Date.now() + timeoutMs,
+      timeoutMs,
+      settle: undefined,
+      command: cmd,
+    });
+  }
+
+  /**
    * Runs a Redis read bounded by `readTimeoutMs`. Resolves to {@link UNAVAILABLE} (never throws for a
    * connection problem) when Redis is down, slow or failing: the caller falls through to its source.
    */
@@ -205,12 +262,20 @@ export class CacheRuntime {
     this.sweeper = setInterval(() => {
       const now = Date.now();
       const late: PendingOp[] = [];
-      for (const p of this.pending) if (p.deadline <= now) late.push(p);
+      for (const p of this.pending) {
+        if (p.command?.isSettled) this.pending.delete(p);
+        else if (p.deadline <= now) late.push(p);
+      }
       if (late.length > 0) {
         // Decide after the I/O phase: when the event loop itself was late, answers already received are
         // processed first, so a busy process does not mistake its own lag for a slow Redis.
         setImmediate(() => {
-          for (const p of late) if (this.pending.delete(p)) this.expire(p);
+          for (const p of late) {
+            if (!this.pending.delete(p)) continue;
+            if (p.command) {
+              if (!p.command.isSettled) p.command.reject(new Error(`no answer within ${p.timeoutMs} ms`));
+            } else this.expire(p);
+          }
         });
       }
       if (this.pending.size === 0 && this.sweeper) {

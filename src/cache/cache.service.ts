@@ -167,7 +167,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     }
     let read: Entry | null | typeof UNAVAILABLE;
     if (tags.length === 0) {
-      const raw = await this.rt.read(() => this.rt.client.get(this.rt.entryKey(key)));
+      const raw = await this.rt.command<string | null>('get', [this.rt.entryKey(key)], this.rt.options.readTimeoutMs);
       read = raw === UNAVAILABLE ? UNAVAILABLE : this.decodeEntry(raw);
       if (read !== UNAVAILABLE && read !== null && read.t) read = await this.verifyTags(read, NO_TAGS, []);
     } else {

@@ -39,10 +39,19 @@ export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
   }
 
   /** The value of `key` (`{ value }`, no expiry field: Redis expires it), or undefined (absent, or Redis unavailable). */
-  async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
-    this.rt.checkKey(key);
-    const raw = await this.rt.read(() => this.rt.client.get(this.rt.entryKey(key)));
-    return this.decode<Value>(key, raw);
+  get<Value>(key: string): Promise<StoredData<Value> | undefined> {
+    try {
+      this.rt.checkKey(key);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // Hot path: a single step over the GET (no async wrapper), see the benchmark.
+    return this.rt.command(
+      'get',
+      [this.rt.entryKey(key)],
+      this.rt.options.readTimeoutMs,
+      (raw: string | null | typeof UNAVAILABLE) => this.decode<Value>(key, raw),
+    );
   }
 
   /** Values of several keys in one round trip (MGET; concurrent GETs on Cluster, where keys span slots). */
@@ -63,16 +72,25 @@ export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
    * Stores a value as JSON with a TTL in milliseconds (none: no expiry). Throws CacheSerializationError for a
    * value without a JSON form; returns false when the write was skipped because Redis is unavailable.
    */
-  async set(key: string, data: unknown, ttlMs?: number): Promise<boolean> {
-    this.rt.checkKey(key);
-    const text = this.rt.encode(key, isEnvelope(data) ? data.value : data);
+  set(key: string, data: unknown, ttlMs?: number): Promise<boolean> {
+    let text: string;
+    try {
+      this.rt.checkKey(key);
+      text = this.rt.encode(key, isEnvelope(data) ? data.value : data);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const full = this.rt.entryKey(key);
-    const ok = await this.rt.write(() =>
-      ttlMs && ttlMs > 0 ? this.rt.client.set(full, text, 'PX', Math.ceil(ttlMs)) : this.rt.client.set(full, text),
+    return this.rt.command(
+      'set',
+      ttlMs && ttlMs > 0 ? [full, text, 'PX', Math.ceil(ttlMs)] : [full, text],
+      this.rt.options.writeTimeoutMs,
+      (ok: string | typeof UNAVAILABLE) => {
+        if (ok === UNAVAILABLE) return false;
+        this.rt.counters.sets++;
+        return true;
+      },
     );
-    if (ok === UNAVAILABLE) return false;
-    this.rt.counters.sets++;
-    return true;
   }
 
   /** Stores several values in one pipeline (concurrent SETs on Cluster). */
