@@ -19,6 +19,8 @@ export const ACL_RULE = [
   `>${PASSWORD}`,
   `~${PREFIX}*`,
   `&${PREFIX}*`,
+  // Redis compares PSUBSCRIBE patterns literally with the allowed ones: the SSE route's pattern is listed as is.
+  `&${PREFIX}msg:order.*`,
   '-@all',
   '+@connection',
   '+@keyspace',
@@ -35,6 +37,7 @@ export const ACL_RULE = [
   '+@transaction',
   '-@dangerous',
   '+client|setname',
+  '+time', // read by the cache's stale-while-revalidate script
   // ioredis's ready check (waits until a restarted server has loaded its data); INFO reads no keys.
   '+info',
 ];
@@ -47,6 +50,42 @@ function missingRoute(res: request.Response): boolean {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Opens GET /events, runs `trigger`, returns the first event text (or `missing` when the route does not exist). */
+async function liveOrderEvent(
+  booted: BootedApp,
+  cookie: string[],
+  trigger: () => PromiseLike<unknown>,
+): Promise<string> {
+  const server = booted.app.getHttpServer() as { address(): { port: number } | string | null; listening: boolean };
+  if (!server.listening) await booted.app.listen(0, '127.0.0.1');
+  const address = server.address() as { port: number };
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 5_000);
+  try {
+    const res = await fetch(`http://127.0.0.1:${address.port}/events`, {
+      headers: { cookie: cookie.map((c) => c.split(';')[0]).join('; ') },
+      signal: abort.signal,
+    });
+    if (res.status === 404) return 'missing';
+    if (res.status !== 200 || !res.body) return `status ${res.status}: ${await res.text()}`;
+    const reader = res.body.getReader();
+    await sleep(200); // the pattern subscription is made when the stream opens
+    await trigger();
+    let text = '';
+    while (!/order\.created/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    return text;
+  } catch (err) {
+    return `error: ${(err as Error).message}`;
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+  }
+}
 
 describe('ACL: the reference service on a Redis user restricted to its key prefix', () => {
   let server: RedisServer;
@@ -138,6 +177,12 @@ describe('ACL: the reference service on a Redis user restricted to its key prefi
       if (missingRoute(reserve)) continue;
       expect(reserve.status).toBeLessThan(500);
     }
+
+    // Live order events (SSE over a pub/sub pattern subscription: PSUBSCRIBE <prefix>msg:order.*).
+    const sse = await liveOrderEvent(booted, cookie, () =>
+      request(http).post('/orders').set('Cookie', cookie).send({ sku: 'acl-sse', qty: 1 }),
+    );
+    if (sse !== 'missing') expect(sse).toMatch(/order\.created/);
 
     expect((await request(http).post('/auth/logout').set('Cookie', cookie)).status).toBe(204);
     expect((await request(http).get('/auth/me').set('Cookie', cookie)).status).toBe(401);

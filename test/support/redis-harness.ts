@@ -57,6 +57,43 @@ export interface RedisServerTlsFiles {
   caFile: string;
 }
 
+/** ACL user that REDIS_TEST_ACL=1 puts in every plain server's `url`. */
+export const TEST_ACL_USER = 'nrk-test';
+/** Its password. */
+export const TEST_ACL_PASSWORD = 'nrk-test-acl-password';
+/**
+ * Its rule: only keys and channels under `test:` (every {@link uniquePrefix}) and the command categories the
+ * library needs, nothing dangerous. `REDIS_TEST_ACL=1 npx jest test/<suite>` runs a suite on it (cache, session
+ * and lock suites pass). Redis compares PSUBSCRIBE patterns literally with the allowed ones, so tests that
+ * subscribe to a pattern under a unique prefix are refused (NOPERM) in this mode; test/acl.e2e-spec.ts shows
+ * the production rule, which lists the app's pattern.
+ */
+export const TEST_ACL_RULE = [
+  'reset',
+  'on',
+  `>${TEST_ACL_PASSWORD}`,
+  '~test:*',
+  '&test:*',
+  '-@all',
+  '+@connection',
+  '+@keyspace',
+  '+@read',
+  '+@write',
+  '+@string',
+  '+@hash',
+  '+@list',
+  '+@set',
+  '+@sortedset',
+  '+@stream',
+  '+@pubsub',
+  '+@scripting',
+  '+@transaction',
+  '-@dangerous',
+  '+client|setname',
+  '+info',
+  '+time',
+];
+
 /** Options of one server. */
 export interface RedisServerOptions {
   /** Extra redis-server arguments, e.g. `['--requirepass', 'x']`. */
@@ -89,10 +126,21 @@ export class RedisServer {
   /** `127.0.0.1`. */
   readonly host = '127.0.0.1';
 
-  /** `redis://127.0.0.1:<port>` (`rediss://` for a server started with TLS certificate files). */
+  /**
+   * `redis://127.0.0.1:<port>` (`rediss://` for a server started with TLS certificate files). With
+   * REDIS_TEST_ACL=1 it carries the restricted ACL user (see {@link TEST_ACL_RULE}); `client()` stays admin.
+   */
   get url(): string {
-    return `${this.tlsFiles ? 'rediss' : 'redis'}://127.0.0.1:${this.port}`;
+    const auth = this.aclUser ? `${TEST_ACL_USER}:${TEST_ACL_PASSWORD}@` : '';
+    return `${this.tlsFiles ? 'rediss' : 'redis'}://${auth}127.0.0.1:${this.port}`;
   }
+
+  /** True when the server has the restricted test user and `url` uses it (REDIS_TEST_ACL=1). */
+  get aclUser(): boolean {
+    return this.aclReady;
+  }
+
+  private aclReady = false;
 
   /** The TLS certificate files, when the server was started with them. */
   get tlsFiles(): RedisServerTlsFiles | undefined {
@@ -163,10 +211,29 @@ export class RedisServer {
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
       if (!this.running) throw new Error(`redis-server on port ${this.port} exited: ${stderr}`);
-      if (await this.ping()) return;
+      if (await this.ping()) {
+        await this.setupTestAcl();
+        return;
+      }
       await sleep(20);
     }
     throw new Error(`redis-server on port ${this.port} did not answer within 10 s`);
+  }
+
+  /** REDIS_TEST_ACL=1: adds the restricted user to a plain standalone server (not cluster, sentinel, TLS). */
+  private async setupTestAcl(): Promise<void> {
+    const plain =
+      this.options.sentinelConfig === undefined &&
+      !this.options.tls &&
+      !(this.options.args ?? []).some((a) => a === '--cluster-enabled' || a === '--replicaof');
+    if (process.env.REDIS_TEST_ACL !== '1' || !plain) return;
+    const admin = this.client();
+    try {
+      await admin.call('ACL', 'SETUSER', TEST_ACL_USER, ...TEST_ACL_RULE);
+      this.aclReady = true;
+    } finally {
+      admin.disconnect();
+    }
   }
 
   /** One PING with a fresh connection; true when answered. */
