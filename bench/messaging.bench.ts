@@ -33,6 +33,7 @@ import {
   encodeEnvelope,
 } from '../src/messaging';
 import { startRedis, uniquePrefix, type RedisServer } from '../test/support/redis-harness';
+import { writeReport, type BenchRow } from './support/bench-runner';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -326,6 +327,27 @@ export async function main(): Promise<void> {
       }),
     );
     const ok = !(pubsubRatio < 0.8) && !(streamRatio < 0.8) && !(s.ourStreams.rate < 20_000);
+    const row = (name: string, r: Row | undefined, base?: Row, ratio?: number, target?: number): BenchRow => ({
+      case: name,
+      opsPerSec: Math.round(r?.rate ?? 0),
+      p50Ms: r ? Number(r.p50.toFixed(3)) : null,
+      p99Ms: r ? Number(r.p99.toFixed(3)) : null,
+      baselineOpsPerSec: base ? Math.round(base.rate) : null,
+      ratio: ratio === undefined || Number.isNaN(ratio) ? null : Number(ratio.toFixed(3)),
+      ...(target === undefined ? {} : { target, pass: !(ratio !== undefined && ratio < target) }),
+    });
+    const file = writeReport({
+      name: 'messaging',
+      durationMs: 0,
+      concurrency: WINDOW,
+      cases: [
+        row('pub/sub EventBus vs raw publish/subscribe', s.ourPubSub, s.rawPubSub, pubsubRatio, 0.8),
+        row('pub/sub EventBus vs raw with the same envelope (info)', s.ourPubSub, s.envPubSub, pubsubSameBytes),
+        row('streams add→handle→ack vs raw XADD/XREADGROUP/XACK', s.ourStreams, s.rawStreams, streamRatio, 0.8),
+        row('streams vs raw with the same envelope (info)', s.ourStreams, s.envStreams, streamSameBytes),
+      ],
+    });
+    console.log(`saved ${file}`);
     if (!ok) process.exitCode = 1;
   } finally {
     await server.stop();
