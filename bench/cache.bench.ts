@@ -1,5 +1,5 @@
 /**
- * Benchmark `cache` (`npm run bench -- cache`; standalone: `node -r ./test/messaging/swc-register.cjs bench/cache.bench.ts`).
+ * Benchmark `cache` (`npm run bench -- cache`; standalone: `node -r ./scripts/swc-register.cjs bench/cache.bench.ts`).
  *
  * Every figure is a ratio against a raw baseline measured in the same run, on the same redis-server:
  *  1. RedisKeyvStore get/set                vs raw ioredis GET/SET + JSON          (target >= 0.9)
@@ -13,6 +13,7 @@
  * Short paired rounds alternate baseline and subject; the median of the per-round ratios is kept.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Controller, Get, Module, NotFoundException, Param, ParseIntPipe, type INestApplication } from '@nestjs/common';
 import { CACHE_MANAGER, type Cache } from '@nestjs/cache-manager';
@@ -32,8 +33,8 @@ const autocannon = require('autocannon') as (opts: Record<string, unknown>) => P
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = QUICK ? 9 : 41;
-const HTTP_SECONDS = QUICK ? 3 : 5;
-const HTTP_ROUNDS = QUICK ? 1 : 3;
+const HTTP_SECONDS = 2;
+const HTTP_ROUNDS = QUICK ? 2 : 7;
 const HTTP_CONNECTIONS = 32;
 const USERS = 100;
 
@@ -267,11 +268,10 @@ async function serve(): Promise<void> {
 }
 
 async function startService(env: Record<string, string>): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    ['-r', join(__dirname, '../test/messaging/swc-register.cjs'), __filename, '--serve'],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const child = spawn(process.execPath, ['-r', join(__dirname, '../scripts/swc-register.cjs'), __filename, '--serve'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -423,6 +423,25 @@ export async function run(): Promise<BenchLine[]> {
   return lines;
 }
 
+/** Saves the figures as bench/results/cache.json (the shape bench/support/bench-runner.ts writes). */
+function save(lines: BenchLine[]): void {
+  const dir = join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const cases = lines.map((l) => ({
+    case: l.name.trim(),
+    opsPerSec: l.unit === 'ops/s' || l.unit === 'req/s' ? l.value : null,
+    p50Ms: null,
+    p99Ms: l.unit === 'ms' ? l.value : null,
+    baselineOpsPerSec: null,
+    ratio: l.unit === 'ratio' || l.unit === 'x' ? l.value : null,
+    value: l.value,
+    unit: l.unit,
+    ...(l.target ? { target: l.target } : {}),
+    ...(l.pass !== undefined ? { pass: l.pass } : {}),
+  }));
+  writeFileSync(join(dir, 'cache.json'), JSON.stringify({ name: 'cache', cases }, null, 2) + '\n');
+}
+
 function print(lines: BenchLine[]): void {
   for (const l of lines) {
     const v = l.unit === 'ratio' || l.unit === 'x' ? l.value.toFixed(2) : Math.round(l.value).toString();
@@ -441,6 +460,7 @@ if (require.main === module) {
     run()
       .then((lines) => {
         print(lines);
+        save(lines);
         process.exit(lines.some((l) => l.pass === false) ? 1 : 0);
       })
       .catch((err: unknown) => {

@@ -148,30 +148,60 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     return this.lookup(key, loader, options, true) as Promise<CacheResult<T>>;
   }
 
-  /** The hit path is kept flat (one async layer over the Redis call): it is the hot path. */
-  private async lookup<T>(
+  /**
+   * The hit path is one step over the Redis GET (no async function in between: it is the hot path); anything
+   * else (tags, stale, miss) continues in {@link afterRead}.
+   */
+  private lookup<T>(
     key: string,
     loader: () => Promise<T> | T,
     options: GetOrSetOptions,
     withStatus: boolean,
   ): Promise<T | CacheResult<T>> {
-    this.rt.checkKey(key);
     const tags = options.tags ?? NO_TAGS;
-    for (const t of tags) this.rt.checkTag(t);
+    try {
+      this.rt.checkKey(key);
+      for (const t of tags) this.rt.checkTag(t);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (this.near) {
       const near = this.near.get(key);
       if (near && near.entry.f > Date.now()) {
         this.countHit(near.entry, true);
-        return withStatus ? { value: near.entry.v as T, status: 'hit' } : (near.entry.v as T);
+        return Promise.resolve(withStatus ? { value: near.entry.v as T, status: 'hit' as const } : (near.entry.v as T));
       }
     }
-    let read: Entry | null | typeof UNAVAILABLE;
-    if (tags.length === 0) {
-      const raw = await this.rt.command<string | null>('get', [this.rt.entryKey(key)], this.rt.options.readTimeoutMs);
-      read = raw === UNAVAILABLE ? UNAVAILABLE : this.decodeEntry(raw);
-      if (read !== UNAVAILABLE && read !== null && read.t) read = await this.verifyTags(read, NO_TAGS, []);
-    } else {
-      read = await this.readEntry(key, tags);
+    if (tags.length > 0) {
+      return this.readEntry(key, tags).then((read) => this.afterRead(key, loader, options, withStatus, read));
+    }
+    return this.rt.command(
+      'get',
+      [this.rt.entryKey(key)],
+      this.rt.options.readTimeoutMs,
+      (raw: string | null | typeof UNAVAILABLE): T | CacheResult<T> | Promise<T | CacheResult<T>> => {
+        const read = raw === UNAVAILABLE ? UNAVAILABLE : this.decodeEntry(raw);
+        if (read !== UNAVAILABLE && read !== null && !read.t && read.f > Date.now()) {
+          this.countHit(read, false);
+          if (this.near) this.keepNear(key, read);
+          return withStatus ? { value: read.v as T, status: 'hit' } : (read.v as T);
+        }
+        return this.afterRead(key, loader, options, withStatus, read);
+      },
+    ) as Promise<T | CacheResult<T>>; // a promise returned by the mapper is flattened by then()
+  }
+
+  /** Everything but a plain fresh hit: tag checks, stale-while-revalidate, the miss path. */
+  private async afterRead<T>(
+    key: string,
+    loader: () => Promise<T> | T,
+    options: GetOrSetOptions,
+    withStatus: boolean,
+    first: Entry | null | typeof UNAVAILABLE,
+  ): Promise<T | CacheResult<T>> {
+    let read = first;
+    if (read !== UNAVAILABLE && read !== null && read.t && (options.tags ?? NO_TAGS).length === 0) {
+      read = await this.verifyTags(read, NO_TAGS, []);
     }
     if (read !== UNAVAILABLE && read !== null) {
       this.countHit(read, false);
