@@ -43,9 +43,16 @@ export function applyHttpHardening(app: INestApplication): void {
     ),
   );
 
-  const limit = `${config.get('HTTP_BODY_LIMIT_KB', { infer: true })}kb`;
+  const limitKb = config.get('HTTP_BODY_LIMIT_KB', { infer: true });
+  const limit = `${limitKb}kb`;
   express.useBodyParser('json', { limit });
   express.useBodyParser('urlencoded', { limit, extended: true });
+  // Body parser errors never reach a controller: answer the size limit here with a message that says it.
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const type = (err as { type?: string } | null)?.type;
+    if (type !== 'entity.too.large' || res.headersSent) return next(err);
+    res.status(413).json({ statusCode: 413, message: `request body larger than ${limitKb} kB` });
+  });
 
   const origins = parseCorsOrigins(config.get('CORS_ORIGINS', { infer: true }));
   if (origins) {
