@@ -82,24 +82,34 @@ export class EventBus implements OnModuleDestroy {
    * (whoever listens at that moment gets it). Rejects with {@link RedisUnavailableError} when Redis is
    * unreachable (within the client's command timeout) — a message is never dropped silently.
    */
-  async publish<T>(channel: string, payload: T, options: PublishOptions = {}): Promise<MessageEnvelope<T>> {
+  publish<T>(channel: string, payload: T, options: PublishOptions = {}): Promise<MessageEnvelope<T>> {
     const envelope = createEnvelope(channel, payload, options.headers);
     const key = this.channelKey(channel);
-    const text = encodeEnvelope(envelope);
+    let sent: Promise<unknown>;
     try {
+      const text = encodeEnvelope(envelope);
       // Publishes issued in the same tick go out as one pipeline (per channel on Cluster: one slot each).
-      if (this.sharded) await this.batcher.send(channel, ['SPUBLISH', key, text]);
+      if (this.sharded) sent = this.batcher.send(channel, ['SPUBLISH', key, text]);
       else if (this.redis.isCluster(this.options.clientName))
-        await this.redis.getClient(this.options.clientName).publish(key, text);
-      else await this.batcher.send('', ['PUBLISH', key, text]);
+        sent = this.redis.getClient(this.options.clientName).publish(key, text);
+      else sent = this.batcher.send('', ['PUBLISH', key, text]);
     } catch (err) {
-      if (isRedisConnectionError(err)) {
-        throw new RedisUnavailableError(`Could not publish on "${channel}": ${(err as Error).message}`, { cause: err });
-      }
-      throw err;
+      return Promise.reject(err instanceof Error ? err : new Error(String(err))); // e.g. a BigInt in the payload
     }
-    this.stats.inc('published');
-    return envelope;
+    return sent.then(
+      () => {
+        this.stats.inc('published');
+        return envelope;
+      },
+      (err: unknown) => {
+        if (isRedisConnectionError(err)) {
+          throw new RedisUnavailableError(`Could not publish on "${channel}": ${(err as Error).message}`, {
+            cause: err,
+          });
+        }
+        throw err;
+      },
+    );
   }
 
   /**

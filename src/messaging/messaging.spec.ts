@@ -1,0 +1,79 @@
+import { RedisConfigError } from '../redis/redis.errors';
+import { createEnvelope, encodeEnvelope, parseEnvelope } from './message-envelope';
+import { DEFAULT_CONSUMER_SETTINGS, resolveMessagingOptions } from './messaging.options';
+import { deadLetterKey, parseEntries, parseFlatObject, parseReadGroupReply, streamKey } from './stream-keys';
+
+describe('message envelope', () => {
+  it('encodes exactly like JSON.stringify and parses back', () => {
+    const plain = createEnvelope('order.created', { id: 1, note: 'a "quoted" \n line', nested: [1, null] });
+    expect(encodeEnvelope(plain)).toBe(JSON.stringify(plain));
+    expect(plain.headers.traceId).toBe(plain.id);
+    const traced = createEnvelope('x', undefined, { traceId: 't-1', source: 'api' });
+    expect(JSON.parse(encodeEnvelope(traced))).toEqual({ ...JSON.parse(JSON.stringify(traced)), payload: null });
+    expect(traced.headers).toEqual({ traceId: 't-1', source: 'api' });
+    expect(parseEnvelope(encodeEnvelope(plain))).toEqual(plain);
+  });
+
+  it('refuses text that is not JSON or not an envelope', () => {
+    expect(() => parseEnvelope('{nope')).toThrow(/not valid JSON/);
+    expect(() => parseEnvelope('{"a":1}')).toThrow(/not an envelope/);
+    expect(() => parseEnvelope('null')).toThrow(/not an envelope/);
+  });
+});
+
+describe('stream replies (RESP2)', () => {
+  it('parses XREADGROUP, XAUTOCLAIM entries (deleted ones as null) and XINFO objects', () => {
+    const reply = [
+      [
+        'k',
+        [
+          ['1-0', ['data', 'x', 'other', 'y']],
+          ['2-0', null],
+        ],
+      ],
+    ];
+    expect(parseReadGroupReply(reply)).toEqual([
+      { id: '1-0', fields: { data: 'x', other: 'y' } },
+      { id: '2-0', fields: null },
+    ]);
+    expect(parseReadGroupReply(null)).toEqual([]);
+    expect(parseEntries('junk')).toEqual([]);
+    expect(parseFlatObject(['name', 'g', 'lag', 3])).toEqual({ name: 'g', lag: 3 });
+  });
+
+  it('puts a stream and its DLQ in one hash slot', () => {
+    expect(streamKey('nrk:msg:', 'orders')).toBe('nrk:msg:stream:{orders}');
+    expect(deadLetterKey('nrk:msg:', 'orders')).toBe('nrk:msg:stream:{orders}:dlq');
+  });
+});
+
+describe('MessagingModule options', () => {
+  it('fills in defaults', () => {
+    expect(resolveMessagingOptions({}, 'host-1')).toEqual({
+      clientName: 'default',
+      streamMaxLen: 100_000,
+      deadLetterMaxLen: 10_000,
+      consumerName: 'host-1',
+      consumerDefaults: DEFAULT_CONSUMER_SETTINGS,
+      clusterPubSub: 'sharded',
+      disableConsumers: false,
+    });
+  });
+
+  it.each([
+    [{ streamMaxLen: -1 }, 'messaging.streamMaxLen'],
+    [{ consumerName: 'a b' }, 'messaging.consumerName'],
+    [{ clusterPubSub: 'x' as 'classic' }, 'messaging.clusterPubSub'],
+    [{ consumerDefaults: { maxAttempts: 0 } }, 'messaging.consumerDefaults.maxAttempts'],
+    [{ consumerDefaults: { blockMs: 1.5 } }, 'messaging.consumerDefaults.blockMs'],
+    [{ consumerDefaults: { startId: '>' as '0' } }, 'messaging.consumerDefaults.startId'],
+  ])('refuses %j with RedisConfigError naming %s', (options, option) => {
+    try {
+      resolveMessagingOptions(options, 'h');
+      throw new Error('accepted');
+    } catch (err) {
+      expect(err).toBeInstanceOf(RedisConfigError);
+      expect((err as RedisConfigError).option).toBe(option);
+    }
+  });
+});
