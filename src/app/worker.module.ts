@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { MessagingModule, RedisModule } from '../index';
 import { validateConfig, type AppConfig } from './config/app.config';
+import { redisConnectionFromConfig } from './config/redis-connection';
 import { DatabaseModule } from './database/database.module';
 import { NotificationsModule } from './notifications/notifications.module';
 
@@ -15,7 +16,7 @@ import { NotificationsModule } from './notifications/notifications.module';
     RedisModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) => ({
-        url: config.get('REDIS_URL', { infer: true }) ?? 'redis://127.0.0.1:6379',
+        ...redisConnectionFromConfig(config), // REDIS_URL, or REDIS_SENTINELS + REDIS_SENTINEL_NAME
         keyPrefix: config.get('REDIS_KEY_PREFIX', { infer: true }),
       }),
     }),
