@@ -48,6 +48,17 @@ class PubSubHandlers {
   }
 }
 
+@Injectable()
+class StuckConsumer {
+  constructor(@Inject(Recorder) private readonly rec: Recorder) {}
+
+  @StreamConsumer({ stream: 'stuck', group: 'workers', blockMs: 200 })
+  handle(): Promise<void> {
+    this.rec.push('started');
+    return new Promise(() => undefined); // never settles
+  }
+}
+
 interface Job {
   n: number;
   poison?: boolean;
@@ -305,6 +316,23 @@ describe('Messaging: durable streams', () => {
     const groups = (await raw.call('XINFO', 'GROUPS', `${keyPrefix}msg:stream:{jobs}`)) as unknown[][];
     expect(groups[0][groups[0].indexOf('pending') + 1]).toBe(0);
     raw.disconnect();
+  });
+
+  it('shutdown does not hang on a handler that never finishes (shutdownTimeoutMs); its message stays pending', async () => {
+    const keyPrefix = uniquePrefix('stuck');
+    const app = await createMessagingApp({ url: server.url, keyPrefix }, { ...options, shutdownTimeoutMs: 300 }, [
+      StuckConsumer,
+    ]);
+    await app.get(StreamProducer).add('stuck', { n: 1 });
+    const rec = app.get(Recorder);
+    await rec.until(() => rec.items.length === 1, 5_000, 'handler started');
+    const started = Date.now();
+    await app.close();
+    expect(Date.now() - started).toBeLessThan(3_000);
+    const raw = server.client({ protocol: 2 });
+    const pending = (await raw.call('XPENDING', `${keyPrefix}msg:stream:{stuck}`, 'workers')) as unknown[];
+    raw.disconnect();
+    expect(Number(pending[0])).toBe(1);
   });
 
   it('processOnce runs a function once per id', async () => {

@@ -109,6 +109,7 @@ export class MessagingExplorer implements OnApplicationBootstrap, OnModuleDestro
       key: streamKey(feature, stream),
       deadLetterKey: deadLetterKey(feature, stream),
       deadLetterMaxLen: this.options.deadLetterMaxLen,
+      shutdownTimeoutMs: this.options.shutdownTimeoutMs,
       consumerName: this.options.consumerName,
       settings,
       handler,

@@ -38,6 +38,11 @@ export interface MessagingModuleOptions {
   clusterPubSub?: 'sharded' | 'classic';
   /** Start no `@StreamConsumer` loops in this process (a pure producer, e.g. an API instance). Default false. */
   disableConsumers?: boolean;
+  /**
+   * Longest wait at shutdown for the handlers in flight, ms (default 10000). Past it the module stops waiting
+   * (logged); unfinished messages stay pending and another consumer reclaims them after `claimIdleMs`.
+   */
+  shutdownTimeoutMs?: number;
 }
 
 /** Options after validation with every default filled in. */
@@ -56,6 +61,8 @@ export interface ResolvedMessagingOptions {
   clusterPubSub: 'sharded' | 'classic';
   /** See {@link MessagingModuleOptions.disableConsumers}. */
   disableConsumers: boolean;
+  /** See {@link MessagingModuleOptions.shutdownTimeoutMs}. */
+  shutdownTimeoutMs: number;
 }
 
 /** Defaults of every stream consumer. */
@@ -96,6 +103,7 @@ export function resolveMessagingOptions(
 ): ResolvedMessagingOptions {
   checkInt('messaging.streamMaxLen', o.streamMaxLen, 0);
   checkInt('messaging.deadLetterMaxLen', o.deadLetterMaxLen, 0);
+  checkInt('messaging.shutdownTimeoutMs', o.shutdownTimeoutMs, 0);
   if (o.clientName !== undefined && (typeof o.clientName !== 'string' || !o.clientName)) {
     throw new RedisConfigError('messaging.clientName', 'must be a non-empty string');
   }
@@ -114,5 +122,6 @@ export function resolveMessagingOptions(
     consumerDefaults: { ...DEFAULT_CONSUMER_SETTINGS, ...(o.consumerDefaults ?? {}) },
     clusterPubSub: o.clusterPubSub ?? 'sharded',
     disableConsumers: o.disableConsumers ?? false,
+    shutdownTimeoutMs: o.shutdownTimeoutMs ?? 10_000,
   };
 }

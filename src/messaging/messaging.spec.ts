@@ -57,6 +57,7 @@ describe('MessagingModule options', () => {
       consumerDefaults: DEFAULT_CONSUMER_SETTINGS,
       clusterPubSub: 'sharded',
       disableConsumers: false,
+      shutdownTimeoutMs: 10_000,
     });
   });
 

@@ -37,6 +37,7 @@ export interface StreamConsumerRunnerConfig {
   key: string;
   deadLetterKey: string;
   deadLetterMaxLen: number;
+  shutdownTimeoutMs: number;
   consumerName: string;
   settings: StreamConsumerSettings;
   handler: StreamHandler;
@@ -93,8 +94,19 @@ export class StreamConsumerRunner {
     if (this.readerId !== undefined && !(this.shared instanceof Cluster)) {
       await (this.shared as import('ioredis').Redis).client('UNBLOCK', this.readerId).catch(() => undefined);
     }
-    await this.loop;
-    await this.acking;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      this.loop.then(() => this.acking).then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), this.c.shutdownTimeoutMs);
+      }),
+    ]);
+    if (timer) clearTimeout(timer);
+    if (!finished) {
+      this.c.logger.warn(
+        `${this.c.label}: handlers still running after ${this.c.shutdownTimeoutMs} ms; leaving their messages pending (reclaimed by another consumer)`,
+      );
+    }
   }
 
   private async ensureGroup(): Promise<void> {
