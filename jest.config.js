@@ -31,4 +31,6 @@ module.exports = {
     },
   ],
   testTimeout: 60000,
+  // A suite that leaves a socket half-closed must not keep CI waiting: servers are reaped by the harness anyway.
+  forceExit: true,
 };
