@@ -11,4 +11,5 @@ module.exports = {
   testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'],
   testTimeout: 180000,
   maxWorkers: 1,
+  forceExit: true,
 };
