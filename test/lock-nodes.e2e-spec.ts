@@ -101,7 +101,7 @@ describe('Locks on 3 independent nodes', () => {
     try {
       const counter = counterServer.client();
       const key = `${prefix}counter`;
-      const ttlMs = 1_000;
+      const ttlMs = 2_000;
       const waitMs = 30_000;
       const durations: number[] = [];
       const calls = [a, b].flatMap((ref) =>

@@ -86,6 +86,8 @@ describe('LockModule on one Redis', () => {
     const b = await locks.acquire('acc:1', { ttlMs: 5_000 });
     expect(b.fence).toBe(a.fence + 1);
     expect(await direct.get(`${prefix}lock:fence:{acc:1}`)).toBe(String(b.fence));
+    const fenceTtl = await direct.pttl(`${prefix}lock:fence:{acc:1}`);
+    expect(fenceTtl).toBeGreaterThan(29 * 24 * 3_600_000); // idle counters expire (default 30 days)
     await b.release();
     expect(await b.release()).toBe(false);
     direct.disconnect();

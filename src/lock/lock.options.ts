@@ -24,6 +24,11 @@ export interface LockModuleOptions {
   driftFactor?: number;
   /** Issue fencing tokens (an INCR per resource per acquisition, default true). */
   fencing?: boolean;
+  /**
+   * Idle lifetime of a resource's fencing counter, renewed at each acquisition (default 30 days; 0 = forever).
+   * A counter that expired restarts at 1: a store holding a higher token refuses once, then `advanceFence()`.
+   */
+  fenceTtlMs?: number;
 }
 
 /** Options after validation, defaults filled in. */
@@ -46,6 +51,8 @@ export interface ResolvedLockOptions {
   driftFactor: number;
   /** See {@link LockModuleOptions.fencing}. */
   fencing: boolean;
+  /** See {@link LockModuleOptions.fenceTtlMs}. */
+  fenceTtlMs: number;
 }
 
 function checkInt(path: string, value: unknown, min: number): void {
@@ -66,6 +73,7 @@ export function resolveLockOptions(options: LockModuleOptions = {}): ResolvedLoc
   checkInt('lock.defaultWaitMs', options.defaultWaitMs, 0);
   checkInt('lock.retryDelayMs', options.retryDelayMs, 0);
   checkInt('lock.jitterMs', options.jitterMs, 0);
+  checkInt('lock.fenceTtlMs', options.fenceTtlMs, 0);
   if (
     options.driftFactor !== undefined &&
     (typeof options.driftFactor !== 'number' || !(options.driftFactor >= 0 && options.driftFactor < 0.5))
@@ -105,6 +113,7 @@ export function resolveLockOptions(options: LockModuleOptions = {}): ResolvedLoc
     jitterMs: options.jitterMs ?? 50,
     driftFactor: options.driftFactor ?? 0.01,
     fencing: options.fencing ?? true,
+    fenceTtlMs: options.fenceTtlMs ?? 30 * 24 * 3_600_000,
   };
 }
 

@@ -36,7 +36,8 @@ export interface LockStats {
 /**
  * Acquisition on one client, atomic: Redlock's acquire (refuse if any key exists, else SET each key to our value
  * with PX ttl) plus, with fencing on, the INCR of each resource's fence key, in the same script (one round trip).
- * KEYS: n lock keys [+ n fence keys]; ARGV: value, ttlMs, fencing (1/0). Returns nil when busy, else the tokens.
+ * KEYS: n lock keys [+ n fence keys]; ARGV: value, ttlMs, fencing (1/0), fence key TTL in ms (0: none).
+ * Returns nil when busy, else the tokens.
  */
 const ACQUIRE_FENCED_LUA = `
 local fencing = ARGV[3] == '1'
@@ -47,7 +48,10 @@ end
 for i = 1, n do redis.call('set', KEYS[i], ARGV[1], 'PX', ARGV[2]) end
 local out = {}
 if fencing then
-  for i = 1, n do out[i] = redis.call('incr', KEYS[n + i]) end
+  for i = 1, n do
+    out[i] = redis.call('incr', KEYS[n + i])
+    if ARGV[4] ~= '0' then redis.call('pexpire', KEYS[n + i], ARGV[4]) end
+  end
 end
 return out`;
 
@@ -58,16 +62,19 @@ local wanted = tonumber(ARGV[1])
 if current < wanted then redis.call('set', KEYS[1], ARGV[1]) return wanted end
 return current`;
 
-/** Fence script for independent nodes: INCR every fence key on the shared client. */
+/** Fence script for independent nodes: INCR every fence key on the shared client (ARGV[1]: key TTL ms, 0: none). */
 const FENCE_INCR_LUA = `
 local out = {}
-for i = 1, #KEYS do out[i] = redis.call('incr', KEYS[i]) end
+for i = 1, #KEYS do
+  out[i] = redis.call('incr', KEYS[i])
+  if ARGV[1] ~= '0' then redis.call('pexpire', KEYS[i], ARGV[1]) end
+end
 return out`;
 
 interface FenceCommands {
   nrkLockFenceAdvance(numKeys: number, key: string, atLeast: number): Promise<number>;
   nrkLockAcquire(numKeys: number, ...args: Array<string | number>): Promise<number[] | null>;
-  nrkLockFenceIncr(numKeys: number, ...args: string[]): Promise<number[]>;
+  nrkLockFenceIncr(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
 }
 
 /** ioredis client states in which no command can be answered now. */
@@ -280,13 +287,16 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
         Math.max(1, handle.expiresAt - Date.now()),
       );
     };
+    // Every ttl/3, but never later than halfway through what is left of the lease (a slow acquisition or a busy
+    // event loop may have eaten part of it).
+    const nextExtension = () => Math.max(1, Math.min(interval, Math.floor((handle.expiresAt - Date.now()) / 2)));
     const scheduleExtend = (delayMs: number) => {
       extendTimer = setTimeout(() => {
         void handle.extend(o.ttlMs).then(
           () => {
             if (stopped) return;
             armExpiry();
-            scheduleExtend(interval);
+            scheduleExtend(nextExtension());
           },
           (err: unknown) => {
             if (stopped) return;
@@ -304,7 +314,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
     };
     this.watchdogs.add(stop);
     armExpiry();
-    if (o.autoExtend) scheduleExtend(interval);
+    if (o.autoExtend) scheduleExtend(nextExtension());
 
     try {
       const running = this.storage.run(handle, () => Promise.resolve().then(() => work(controller.signal, handle)));
@@ -422,6 +432,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
           value,
           ttlMs,
           fencing ? 1 : 0,
+          this.options.fenceTtlMs,
         );
       } catch (err) {
         if (!isRedisConnectionError(err)) throw err;
@@ -440,7 +451,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
       }
       if (fencing) {
         try {
-          tokens = await this.fenceClient.nrkLockFenceIncr(fenceKeys.length, ...fenceKeys);
+          tokens = await this.fenceClient.nrkLockFenceIncr(fenceKeys.length, ...fenceKeys, this.options.fenceTtlMs);
         } catch (err) {
           await this.redlock.release(lock, { retryCount: 0 }).catch(() => undefined);
           throw new RedisUnavailableError(`Could not draw the fencing token for ${resources.join(', ')}`, {
