@@ -176,6 +176,15 @@ describe('the start command (built service, no REDIS_URL)', () => {
     expect(await waitFor(() => !alive(redisPid!), 5000)).toBe(true);
   }, 60_000);
 
+  it('bad REDIS_URL and DATABASE_URL: exit 1 naming both variables', async () => {
+    const svc = await runService({ REDIS_URL: 'http://127.0.0.1:6379', DATABASE_URL: 'mysql://x@y/z' });
+    const { code } = await svc.exited;
+    expect(code).toBe(1);
+    expect(svc.output()).toMatch(/REDIS_URL must look like redis:\/\//);
+    expect(svc.output()).toMatch(/DATABASE_URL must look like postgres/);
+    expect(svc.redisPid()).toBeUndefined(); // REDIS_URL given: no private redis-server
+  }, 60_000);
+
   it('without REDIS_URL and without redis-server on PATH: exit 1 with one line saying how to get one', async () => {
     const emptyBin = mkdtempSync(join(tmpdir(), 'nrk-nobin-'));
     try {
