@@ -128,6 +128,35 @@ describe('Order flow (reference service)', () => {
     }
   });
 
+  it('an order for a SKU kept in the inventory reserves its stock under the lock: 409 when short, never oversold', async () => {
+    const booted = await bootApp({ REDIS_URL: server.url, REDIS_KEY_PREFIX: uniquePrefix('stock') }, { listen: true });
+    const http = booted.app.getHttpServer();
+    try {
+      const cookie = await signUpAndLogin(booted.app, 'stockbuyer');
+      await request(http).post('/inventory').send({ sku: 'STOCKED-1', stock: 10 }).expect(201);
+      await request(http).post('/orders').set('Cookie', cookie).send({ sku: 'STOCKED-1', qty: 4 }).expect(201);
+      await request(http).get('/inventory/STOCKED-1').expect(200, { sku: 'STOCKED-1', stock: 6 });
+      const short = await request(http).post('/orders').set('Cookie', cookie).send({ sku: 'STOCKED-1', qty: 7 });
+      expect(short.status).toBe(409);
+      expect(short.body.message).toMatch(/insufficient stock/);
+
+      // 12 concurrent one-unit orders on the 6 left: exactly 6 accepted (retried while the lock is busy).
+      const place = async (): Promise<number> => {
+        for (;;) {
+          const res = await request(http).post('/orders').set('Cookie', cookie).send({ sku: 'STOCKED-1', qty: 1 });
+          if (res.status !== 423) return res.status;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      const statuses = await Promise.all(Array.from({ length: 12 }, place));
+      expect(statuses.filter((s) => s === 201)).toHaveLength(6);
+      expect(statuses.filter((s) => s === 409)).toHaveLength(6);
+      await request(http).get('/inventory/STOCKED-1').expect(200, { sku: 'STOCKED-1', stock: 0 });
+    } finally {
+      await booted.close();
+    }
+  });
+
   it('with MESSAGING_CONSUMERS=false the API only produces; a separate worker process (start:worker) confirms', async () => {
     const database = await createTestDatabase('orders');
     const keyPrefix = uniquePrefix('worker');

@@ -59,11 +59,19 @@ export class InventoryService {
    */
   @WithLock('inventory:{0}')
   async reserve(sku: string, qty: number, tx?: Queryable): Promise<InventoryItem> {
+    return this.reserveHeld(sku, qty, tx ?? this.db);
+  }
+
+  /**
+   * The read-modify-write of {@link reserve} for a caller that already holds `inventory:<sku>` through
+   * `LockService.using()` and keeps it until its transaction `db` commits (the orders flow): the fence is the
+   * held lock's token. Throws the same errors as {@link reserve}.
+   */
+  async reserveHeld(sku: string, qty: number, db: Queryable): Promise<InventoryItem> {
     checkSku(sku);
     if (!Number.isInteger(qty) || qty < 1 || qty > MAX_RESERVE_QTY) {
       throw new BadRequestException(`qty must be an integer 1..${MAX_RESERVE_QTY}`);
     }
-    const db = tx ?? this.db;
     const fence = this.fence();
     const current = await db.query<{ stock: number }>('SELECT stock FROM inventory WHERE sku = $1', [sku]);
     if (current.rows.length === 0) throw new InventoryNotFoundError(sku);

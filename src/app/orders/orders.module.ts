@@ -1,9 +1,12 @@
 import { Module } from '@nestjs/common';
+import { InventoryModule } from '../inventory/inventory.module';
 import { OrdersController } from './orders.controller';
 import { OrdersService } from './orders.service';
 
-/** `POST /orders`, `GET /orders/:id`, `GET /events` (SSE). Needs MessagingModule and the session guard. */
+/** `POST /orders`, `GET /orders/:id`, `GET /events` (SSE). Needs MessagingModule, LockModule and the session guard;
+ * orders for SKUs kept in the inventory reserve their stock. */
 @Module({
+  imports: [InventoryModule],
   controllers: [OrdersController],
   providers: [OrdersService],
   exports: [OrdersService],

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { EventBus, StreamProducer } from '../../index';
-import { DatabaseService, type Queryable } from '../database/database.service';
+import { EventBus, LockService, StreamProducer } from '../../index';
+import { InventoryService } from '../inventory/inventory.service';
+import { DatabaseService } from '../database/database.service';
 import type { CreateOrderDto } from './dto/create-order.dto';
 import { toOrder, type Order, type OrderRow } from './order.entity';
 import { ORDER_CHANNELS, ORDERS_STREAM, type OrderCreatedEvent } from './order.events';
@@ -14,16 +15,38 @@ export class OrdersService {
     private readonly db: DatabaseService,
     private readonly streams: StreamProducer,
     private readonly bus: EventBus,
+    private readonly inventory: InventoryService,
+    private readonly locks: LockService,
   ) {}
 
   /**
    * Stores a `pending` order and adds `order.created` to the `orders` stream in the same transaction:
    * when Redis is down the XADD fails (RedisUnavailableError → 503) and the order is rolled back,
-   * so no order stays pending without its message.
+   * so no order stays pending without its message. A SKU kept in the inventory is reserved in that
+   * transaction under the lock `inventory:<sku>`, held until it commits (released earlier, a second buyer
+   * could read the stock before this write is visible and oversell): 409 short of stock, 423 lock busy.
    */
   async create(dto: CreateOrderDto, userId: number | null): Promise<Order> {
-    const order = await this.db.transaction(async (tx) => {
-      await this.reserveStock(tx, dto);
+    const tracked = await this.inventory.find(dto.sku);
+    const order = tracked
+      ? await this.locks.using(`inventory:${dto.sku}`, () => this.store(dto, userId, true))
+      : await this.store(dto, userId, false);
+    // Browsers following GET /events see it at once (pub/sub: best effort, the stream is the durable path).
+    this.bus
+      .publish(ORDER_CHANNELS.created, {
+        type: 'order.created',
+        orderId: order.id,
+        userId,
+        sku: order.sku,
+        qty: order.qty,
+      })
+      .catch((err: unknown) => this.logger.warn(`order.created not broadcast: ${(err as Error).message}`));
+    return order;
+  }
+
+  private store(dto: CreateOrderDto, userId: number | null, reserve: boolean): Promise<Order> {
+    return this.db.transaction(async (tx) => {
+      if (reserve) await this.inventory.reserveHeld(dto.sku, dto.qty, tx);
       const r = await tx.query<OrderRow>(
         `INSERT INTO orders (user_id, sku, qty, status) VALUES ($1, $2, $3, 'pending') RETURNING *`,
         [userId, dto.sku, dto.qty],
@@ -39,25 +62,6 @@ export class OrdersService {
       await this.streams.add(ORDERS_STREAM, event);
       return created;
     });
-    // Browsers following GET /events see it at once (pub/sub: best effort, the stream is the durable path).
-    this.bus
-      .publish(ORDER_CHANNELS.created, {
-        type: 'order.created',
-        orderId: order.id,
-        userId,
-        sku: order.sku,
-        qty: order.qty,
-      })
-      .catch((err: unknown) => this.logger.warn(`order.created not broadcast: ${(err as Error).message}`));
-    return order;
-  }
-
-  /**
-   * Seam for inventory: runs inside the order transaction before the row is written. The locks feature
-   * reserves stock here (e.g. under a lock on `sku`) and throws to refuse the order. Today: no stock kept.
-   */
-  protected async reserveStock(_tx: Queryable, _dto: CreateOrderDto): Promise<void> {
-    // intentionally empty until inventory exists
   }
 
   /** One order, or undefined. */
