@@ -1,17 +1,5 @@
 /** Jest: unit tests next to the code (src/**\/*.spec.ts), e2e tests against real redis-server in test/. */
-const swc = [
-  '@swc/jest',
-  {
-    sourceMaps: 'inline',
-    module: { type: 'commonjs' },
-    jsc: {
-      target: 'es2022',
-      parser: { syntax: 'typescript', decorators: true, dynamicImport: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-      keepClassNames: true,
-    },
-  },
-];
+const swc = ['@swc/jest', require('./scripts/swc.options.cjs')];
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j|mj)s$': swc },

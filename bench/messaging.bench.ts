@@ -14,7 +14,7 @@
  * load from other processes), rates and latencies are medians over the rounds. CPU µs/msg is this process only.
  *
  *   npm run bench -- messaging        (env: BENCH_MESSAGES=20000, BENCH_ROUNDS=7, BENCH_LATENCY_SAMPLES=2000)
- *   or: node -r ./test/messaging/swc-register.cjs bench/messaging.bench.ts
+ *   or: node -r ./scripts/swc-register.cjs bench/messaging.bench.ts
  */
 import 'reflect-metadata';
 import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';

@@ -1,5 +1,5 @@
 /**
- * Benchmark `metrics` (standalone: `node -r ./test/messaging/swc-register.cjs bench/metrics.bench.ts`).
+ * Benchmark `metrics` (standalone: `node -r ./scripts/swc-register.cjs bench/metrics.bench.ts`).
  *
  * What MetricsModule's command timing costs: on one private redis-server, in one run, GET throughput
  * (8 concurrent callers) of a plain ioredis client vs a client wrapped by `instrumentClient` feeding the

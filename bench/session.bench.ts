@@ -5,7 +5,7 @@
  * process. Throughput/p99 rounds load BOTH servers at the same time (same noise for both); the ratio is the median
  * of per-round ratios. CPU-per-request rounds measure one store at a time.
  *
- *   npm run bench -- session   (standalone: node -r ./test/messaging/swc-register.cjs bench/session.bench.ts)
+ *   npm run bench -- session   (standalone: node -r ./scripts/swc-register.cjs bench/session.bench.ts)
  *   env: BENCH_DURATION_S=2 (per round and side), BENCH_CONNECTIONS=16, BENCH_ROUNDS=9
  * Writes bench/results/session.json (the shared runner's report shape); exits 1 when a ratio target is missed.
  */

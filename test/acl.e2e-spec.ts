@@ -5,7 +5,7 @@
  */
 import request from 'supertest';
 import type { Redis } from 'ioredis';
-import { startRedis, type RedisServer } from './support/redis-harness';
+import { LIBRARY_ACL_COMMANDS, startRedis, type RedisServer } from './support/redis-harness';
 import { bootApp, type BootedApp } from './support/app-boot';
 
 const PREFIX = 'kit:';
@@ -21,25 +21,7 @@ export const ACL_RULE = [
   `&${PREFIX}*`,
   // Redis compares PSUBSCRIBE patterns literally with the allowed ones: the SSE route's pattern is listed as is.
   `&${PREFIX}msg:order.*`,
-  '-@all',
-  '+@connection',
-  '+@keyspace',
-  '+@read',
-  '+@write',
-  '+@string',
-  '+@hash',
-  '+@list',
-  '+@set',
-  '+@sortedset',
-  '+@stream',
-  '+@pubsub',
-  '+@scripting',
-  '+@transaction',
-  '-@dangerous',
-  '+client|setname',
-  '+time', // read by the cache's stale-while-revalidate script
-  // ioredis's ready check (waits until a restarted server has loaded its data); INFO reads no keys.
-  '+info',
+  ...LIBRARY_ACL_COMMANDS,
 ];
 
 type Http = Parameters<typeof request>[0];

@@ -21,7 +21,7 @@ interface WorkerResult {
 async function runWorker(env: Record<string, string>): Promise<WorkerResult> {
   const { stdout } = await execFileAsync(
     process.execPath,
-    ['-r', join(__dirname, 'messaging/swc-register.cjs'), join(__dirname, 'lock/lock-worker.ts')],
+    ['-r', join(__dirname, '../scripts/swc-register.cjs'), join(__dirname, 'lock/lock-worker.ts')],
     { env: { ...process.env, ...env }, timeout: 90_000 },
   );
   return JSON.parse(stdout.trim().split('\n').pop() as string) as WorkerResult;

@@ -25,7 +25,7 @@ function startChild(url: string, keyPrefix: string): Promise<ChildProcess> {
     process.execPath,
     [
       '-r',
-      join(__dirname, 'messaging/swc-register.cjs'),
+      join(__dirname, '../scripts/swc-register.cjs'),
       join(__dirname, 'messaging/crash-consumer.fixture.ts'),
       url,
       keyPrefix,

@@ -181,7 +181,7 @@ describe('Order flow (reference service)', () => {
       let output = '';
       worker = spawn(
         process.execPath,
-        ['-r', join(__dirname, 'messaging/swc-register.cjs'), join(__dirname, '../src/app/worker.ts')],
+        ['-r', join(__dirname, '../scripts/swc-register.cjs'), join(__dirname, '../src/app/worker.ts')],
         {
           cwd: join(__dirname, '..'),
           env: { ...process.env, ...env, NODE_ENV: 'test' },

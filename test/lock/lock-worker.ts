@@ -1,7 +1,7 @@
 /**
  * A separate service process for the lock tests: boots RedisModule + LockModule, runs COUNT concurrent
  * non-atomic increments (GET, pause, SET) of KEY under the lock `RESOURCE`, prints one JSON line, exits.
- * Run with `node -r test/messaging/swc-register.cjs test/lock/lock-worker.ts` and env REDIS_URL, KEY_PREFIX,
+ * Run with `node -r scripts/swc-register.cjs test/lock/lock-worker.ts` and env REDIS_URL, KEY_PREFIX,
  * KEY, RESOURCE, COUNT, optional LOCK_NODES (comma-separated URLs).
  */
 import 'reflect-metadata';

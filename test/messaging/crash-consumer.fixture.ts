@@ -1,5 +1,5 @@
 /**
- * A consumer process for the crash test: `node -r ./test/messaging/swc-register.cjs crash-consumer.fixture.ts <redisUrl> <keyPrefix>`.
+ * A consumer process for the crash test: `node -r ./scripts/swc-register.cjs crash-consumer.fixture.ts <redisUrl> <keyPrefix>`.
  * Handles `jobs` in group `workers` slowly; each handled message is recorded in Redis (SADD applied, HINCRBY deliveries).
  */
 import 'reflect-metadata';

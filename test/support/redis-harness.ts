@@ -57,23 +57,12 @@ export interface RedisServerTlsFiles {
   caFile: string;
 }
 
-/** ACL user that REDIS_TEST_ACL=1 puts in every plain server's `url`. */
-export const TEST_ACL_USER = 'nrk-test';
-/** Its password. */
-export const TEST_ACL_PASSWORD = 'nrk-test-acl-password';
 /**
- * Its rule: only keys and channels under `test:` (every {@link uniquePrefix}) and the command categories the
- * library needs, nothing dangerous. `REDIS_TEST_ACL=1 npx jest test/<suite>` runs a suite on it (cache, session
- * and lock suites pass). Redis compares PSUBSCRIBE patterns literally with the allowed ones, so tests that
- * subscribe to a pattern under a unique prefix are refused (NOPERM) in this mode; test/acl.e2e-spec.ts shows
- * the production rule, which lists the app's pattern.
+ * The commands the library needs, as ACL rules: the usual data-type categories, scripting and pub/sub, nothing
+ * dangerous, plus `CLIENT SETNAME` (connection names), `INFO` (ioredis's ready check) and `TIME` (the cache's
+ * stale-while-revalidate script). Follows the key and channel rules in an `ACL SETUSER`.
  */
-export const TEST_ACL_RULE = [
-  'reset',
-  'on',
-  `>${TEST_ACL_PASSWORD}`,
-  '~test:*',
-  '&test:*',
+export const LIBRARY_ACL_COMMANDS = [
   '-@all',
   '+@connection',
   '+@keyspace',
@@ -93,6 +82,19 @@ export const TEST_ACL_RULE = [
   '+info',
   '+time',
 ];
+
+/** ACL user that REDIS_TEST_ACL=1 puts in every plain server's `url`. */
+export const TEST_ACL_USER = 'nrk-test';
+/** Its password. */
+export const TEST_ACL_PASSWORD = 'nrk-test-acl-password';
+/**
+ * Its rule: only keys and channels under `test:` (every {@link uniquePrefix}) and the command categories the
+ * library needs, nothing dangerous. `REDIS_TEST_ACL=1 npx jest test/<suite>` runs a suite on it (cache, session
+ * and lock suites pass). Redis compares PSUBSCRIBE patterns literally with the allowed ones, so tests that
+ * subscribe to a pattern under a unique prefix are refused (NOPERM) in this mode; test/acl.e2e-spec.ts shows
+ * the production rule, which lists the app's pattern.
+ */
+export const TEST_ACL_RULE = ['reset', 'on', `>${TEST_ACL_PASSWORD}`, '~test:*', '&test:*', ...LIBRARY_ACL_COMMANDS];
 
 /** Options of one server. */
 export interface RedisServerOptions {
