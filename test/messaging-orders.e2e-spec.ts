@@ -108,6 +108,7 @@ describe('Order flow (reference service)', () => {
       const created = await request(http)
         .post('/orders')
         .set('Cookie', cookie)
+        .set('X-Request-Id', 'trace-order-abc-1')
         .send({ sku: 'ABC-1', qty: 2 })
         .expect(201);
       expect(created.body).toMatchObject({ sku: 'ABC-1', qty: 2, status: 'pending' });
@@ -119,6 +120,8 @@ describe('Order flow (reference service)', () => {
       sse.close();
       expect(sse.events.map((e) => e.type)).toEqual(['order.created', 'order.confirmed']);
       expect(sse.events[1].data).toMatchObject({ type: 'order.confirmed', payload: { orderId: id } });
+      // The HTTP request id travelled as the trace id: request → stream message → consumer → pub/sub event.
+      for (const e of sse.events) expect(e.data).toMatchObject({ headers: { traceId: 'trace-order-abc-1' } });
 
       // Another user neither sees the order nor its events.
       const other = await signUpAndLogin(app, 'shopper2');

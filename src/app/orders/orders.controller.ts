@@ -7,6 +7,7 @@ import {
   Param,
   ParseIntPipe,
   Post,
+  Req,
   UseGuards,
   type MessageEvent,
   Sse,
@@ -31,8 +32,9 @@ export class OrdersController {
   /** Places an order: 201 with the `pending` order; 400 on a bad body; 401 when not logged in; 503 when Redis is down. */
   @Post('orders')
   @HttpCode(201)
-  create(@Body() dto: CreateOrderDto, @CurrentUser() user: PublicUser): Promise<Order> {
-    return this.orders.create(dto, user.id);
+  create(@Body() dto: CreateOrderDto, @CurrentUser() user: PublicUser, @Req() req: { id?: unknown }): Promise<Order> {
+    // The request id of the logs (X-Request-Id or generated) travels to the consumers as the messages' trace id.
+    return this.orders.create(dto, user.id, typeof req.id === 'string' ? req.id : undefined);
   }
 
   /** One of my orders (`status` goes `pending` → `confirmed`): 200, 404, 400 on a bad id. */

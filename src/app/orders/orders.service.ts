@@ -22,29 +22,39 @@ export class OrdersService {
   /**
    * Stores a `pending` order and adds `order.created` to the `orders` stream in the same transaction:
    * when Redis is down the XADD fails (RedisUnavailableError → 503) and the order is rolled back,
-   * so no order stays pending without its message. A SKU kept in the inventory is reserved in that
+   * so no order stays pending without its message. `traceId` (the HTTP request id) goes into the messages' headers. A SKU kept in the inventory is reserved in that
    * transaction under the lock `inventory:<sku>`, held until it commits (released earlier, a second buyer
    * could read the stock before this write is visible and oversell): 409 short of stock, 423 lock busy.
    */
-  async create(dto: CreateOrderDto, userId: number | null): Promise<Order> {
+  async create(dto: CreateOrderDto, userId: number | null, traceId?: string): Promise<Order> {
+    const headers = traceId ? { traceId } : undefined;
     const tracked = await this.inventory.find(dto.sku);
     const order = tracked
-      ? await this.locks.using(`inventory:${dto.sku}`, () => this.store(dto, userId, true))
-      : await this.store(dto, userId, false);
+      ? await this.locks.using(`inventory:${dto.sku}`, () => this.store(dto, userId, true, headers))
+      : await this.store(dto, userId, false, headers);
     // Browsers following GET /events see it at once (pub/sub: best effort, the stream is the durable path).
     this.bus
-      .publish(ORDER_CHANNELS.created, {
-        type: 'order.created',
-        orderId: order.id,
-        userId,
-        sku: order.sku,
-        qty: order.qty,
-      })
+      .publish(
+        ORDER_CHANNELS.created,
+        {
+          type: 'order.created',
+          orderId: order.id,
+          userId,
+          sku: order.sku,
+          qty: order.qty,
+        },
+        { headers },
+      )
       .catch((err: unknown) => this.logger.warn(`order.created not broadcast: ${(err as Error).message}`));
     return order;
   }
 
-  private store(dto: CreateOrderDto, userId: number | null, reserve: boolean): Promise<Order> {
+  private store(
+    dto: CreateOrderDto,
+    userId: number | null,
+    reserve: boolean,
+    headers: { traceId: string } | undefined,
+  ): Promise<Order> {
     return this.db.transaction(async (tx) => {
       if (reserve) await this.inventory.reserveHeld(dto.sku, dto.qty, tx);
       const r = await tx.query<OrderRow>(
@@ -59,7 +69,7 @@ export class OrdersService {
         sku: created.sku,
         qty: created.qty,
       };
-      await this.streams.add(ORDERS_STREAM, event);
+      await this.streams.add(ORDERS_STREAM, event, { headers });
       return created;
     });
   }
