@@ -1,14 +1,12 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
-import { MetricsModule, RedisCacheModule, RedisModule } from '../index';
-import { validateConfig, type AppConfig } from './config/app.config';
-import { DatabaseModule } from './database/database.module';
+import { ConfigService } from '@nestjs/config';
+import { LockModule, MetricsModule, RedisCacheModule } from '../index';
+import { coreModules } from './app.core';
+import type { AppConfig } from './config/app.config';
 import { HealthModule } from './health/health.module';
-import { LockModule } from '../index';
 import { InventoryModule } from './inventory/inventory.module';
 import { LoggingModule } from './logging/logging.module';
 import { SecurityModule } from './security/security.module';
-import { redisConnectionFromConfig } from './config/redis-connection';
 import { UsersModule } from './users/users.module';
 import { shopMessagingModules } from './orders/orders.setup';
 import { AuthModule } from './auth/auth.module';
@@ -16,23 +14,13 @@ import { AuthModule } from './auth/auth.module';
 /** The reference service: the library's four features composed on one shared Redis provider. */
 @Module({
   imports: [
-    // Validated when the app is created (not when this file is imported), so tests can vary the environment.
-    ConfigModule.forRoot({ isGlobal: true, cache: true, load: [() => validateConfig(process.env)] }),
-    RedisModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<AppConfig, true>) => ({
-        ...redisConnectionFromConfig(config), // REDIS_URL, or REDIS_SENTINELS + REDIS_SENTINEL_NAME
-        keyPrefix: config.get('REDIS_KEY_PREFIX', { infer: true }),
-      }),
-    }),
+    ...coreModules(), // configuration, RedisModule (the shared provider), the database
     LoggingModule, // nestjs-pino: JSON lines, reqId, redaction, LOG_LEVEL
-    DatabaseModule,
     SecurityModule,
     HealthModule,
     MetricsModule.forRoot(), // GET /metrics (Prometheus): Redis connections and command latency, feature counters
     UsersModule,
     AuthModule,
-    // feature modules (cache, session, messaging, lock) are added below by their issues
     LockModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) => ({

@@ -1,9 +1,6 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
-import { MessagingModule, RedisModule } from '../index';
-import { validateConfig, type AppConfig } from './config/app.config';
-import { redisConnectionFromConfig } from './config/redis-connection';
-import { DatabaseModule } from './database/database.module';
+import { MessagingModule } from '../index';
+import { coreModules } from './app.core';
 import { NotificationsModule } from './notifications/notifications.module';
 
 /**
@@ -12,15 +9,7 @@ import { NotificationsModule } from './notifications/notifications.module';
  */
 @Module({
   imports: [
-    ConfigModule.forRoot({ isGlobal: true, cache: true, load: [() => validateConfig(process.env)] }),
-    RedisModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<AppConfig, true>) => ({
-        ...redisConnectionFromConfig(config), // REDIS_URL, or REDIS_SENTINELS + REDIS_SENTINEL_NAME
-        keyPrefix: config.get('REDIS_KEY_PREFIX', { infer: true }),
-      }),
-    }),
-    DatabaseModule,
+    ...coreModules(), // configuration, RedisModule, the database: the same as the API's
     MessagingModule.forRoot({}),
     NotificationsModule,
   ],

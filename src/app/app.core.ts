@@ -1,0 +1,25 @@
+import type { DynamicModule, Type } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { RedisModule } from '../index';
+import { validateConfig, type AppConfig } from './config/app.config';
+import { redisConnectionFromConfig } from './config/redis-connection';
+import { DatabaseModule } from './database/database.module';
+
+/**
+ * What every process of the reference service stands on, the API (AppModule) and the notifications worker
+ * (WorkerModule) alike: the validated configuration, the shared Redis provider and the database.
+ */
+export function coreModules(): Array<DynamicModule | Promise<DynamicModule> | Type> {
+  return [
+    // Validated when the app is created (not when this file is imported), so tests can vary the environment.
+    ConfigModule.forRoot({ isGlobal: true, cache: true, load: [() => validateConfig(process.env)] }),
+    RedisModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>) => ({
+        ...redisConnectionFromConfig(config), // REDIS_URL, or REDIS_SENTINELS + REDIS_SENTINEL_NAME
+        keyPrefix: config.get('REDIS_KEY_PREFIX', { infer: true }),
+      }),
+    }),
+    DatabaseModule,
+  ];
+}
