@@ -16,7 +16,14 @@ describe('fault: Redis frozen for 2 s (SIGSTOP) under load', () => {
   let fleet: Fleet;
   beforeAll(async () => {
     server = await startRedis();
-    fleet = await startFleet({ REDIS_URL: server.url });
+    fleet = await startFleet({
+      REDIS_URL: server.url,
+      // A lock whose release timed out during the freeze stays held until its lease ends, and requests for that
+      // SKU wait LOCK_WAIT_MS before their 423: keep that configured wait below the command timeout, so the
+      // bound asserted below is the command timeout's, and the lease short enough to end within the test.
+      LOCK_WAIT_MS: '1000',
+      LOCK_TTL_MS: '3000',
+    });
   });
   afterAll(async () => {
     server?.resume();
