@@ -113,6 +113,12 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
   private prefix = '';
   private closing = false;
   private readonly active = new Set<LockHandle>();
+  /**
+   * Lock values are `<random id of this LockService>:<sequence>`: unique per acquisition like Redlock's 16 random
+   * bytes per call, without a synchronous CSPRNG call on every acquire (~13% of the CPU at 50 callers).
+   */
+  private readonly valuePrefix = randomBytes(16).toString('hex');
+  private valueSeq = 0;
   private readonly watchdogs = new Set<() => void>();
   private readonly storage = new AsyncLocalStorage<LockHandle>();
   private readonly counters: LockStats = {
@@ -421,7 +427,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
     let tokens: number[] = [];
     if (this.clients.length === 1) {
       // One client: our own script, Redlock's acquisition and the fencing INCR in one atomic round trip.
-      const value = randomBytes(16).toString('hex');
+      const value = `${this.valuePrefix}:${(this.valueSeq++).toString(36)}`;
       const start = Date.now();
       const all = fencing ? [...keys, ...fenceKeys] : keys;
       let reply: number[] | null;
