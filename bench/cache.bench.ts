@@ -26,6 +26,7 @@ import { configureApp } from '../src/app/app.setup';
 import { UsersModule } from '../src/app/users/users.module';
 import { UsersService } from '../src/app/users/users.service';
 import { startRedis, uniquePrefix } from '../test/support/redis-harness';
+import { median, printLines, type BenchLine } from './support/bench-runner';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<any>;
@@ -45,17 +46,6 @@ const VALUE = {
   email: 'ada@example.com',
   createdAt: '2026-11-25T16:00:00.000Z',
 };
-
-/** One figure of the report. */
-export interface BenchLine {
-  name: string;
-  value: number;
-  unit: string;
-  target?: string;
-  pass?: boolean;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Throughput of one run: per wall-clock second and per second of this process's CPU. */
 interface Speed {
@@ -442,14 +432,6 @@ function save(lines: BenchLine[]): void {
   writeFileSync(join(dir, 'cache.json'), JSON.stringify({ name: 'cache', cases }, null, 2) + '\n');
 }
 
-function print(lines: BenchLine[]): void {
-  for (const l of lines) {
-    const v = l.unit === 'ratio' || l.unit === 'x' ? l.value.toFixed(2) : Math.round(l.value).toString();
-    const verdict = l.pass === undefined ? '' : l.pass ? '  PASS' : '  FAIL';
-    console.log(`${l.name.padEnd(70)} ${v.padStart(9)} ${l.unit.padEnd(8)} ${l.target ?? ''}${verdict}`);
-  }
-}
-
 if (require.main === module) {
   if (process.argv.includes('--serve')) {
     serve().catch((err: unknown) => {
@@ -459,7 +441,7 @@ if (require.main === module) {
   } else {
     run()
       .then((lines) => {
-        print(lines);
+        printLines(lines);
         save(lines);
         process.exit(lines.some((l) => l.pass === false) ? 1 : 0);
       })

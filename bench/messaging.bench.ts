@@ -33,7 +33,7 @@ import {
   encodeEnvelope,
 } from '../src/messaging';
 import { startRedis, uniquePrefix, type RedisServer } from '../test/support/redis-harness';
-import { writeReport, type BenchRow } from './support/bench-runner';
+import { median, writeReport, type BenchRow } from './support/bench-runner';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -234,8 +234,6 @@ async function ourStreams(server: RedisServer): Promise<Row> {
   if (info && info.groups[0]?.pending !== 0) throw new Error(`left ${info.groups[0]?.pending} pending`);
   return { rate, cpuUs, ...lat };
 }
-
-const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
 
 interface Row {
   /** Messages/s, wall clock. */

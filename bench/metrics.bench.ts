@@ -10,22 +10,12 @@ import { Redis } from 'ioredis';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { CommandLatencyAggregator, DEFAULT_COMMAND_BUCKETS_SECONDS, instrumentClient } from '../src';
 import { startRedis, uniquePrefix } from '../test/support/redis-harness';
+import { median, printLines, type BenchLine } from './support/bench-runner';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ROUNDS = QUICK ? 7 : 15;
 const OPS = QUICK ? 2_000 : 5_000;
 const CONCURRENCY = 8;
-
-/** One figure of the report. */
-export interface BenchLine {
-  name: string;
-  value: number;
-  unit: string;
-  target?: string;
-  pass?: boolean;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function opsPerSec(op: () => Promise<unknown>): Promise<number> {
   let next = 0;
@@ -93,18 +83,10 @@ export async function run(): Promise<BenchLine[]> {
   }
 }
 
-function print(lines: BenchLine[]): void {
-  for (const l of lines) {
-    const v = l.unit === 'ratio' ? l.value.toFixed(2) : Math.round(l.value).toString();
-    const verdict = l.pass === undefined ? '' : l.pass ? '  PASS' : '  FAIL';
-    console.log(`${l.name.padEnd(70)} ${v.padStart(9)} ${l.unit.padEnd(6)} ${l.target ?? ''}${verdict}`);
-  }
-}
-
 if (require.main === module) {
   run()
     .then((lines) => {
-      print(lines);
+      printLines(lines);
       process.exit(lines.some((l) => l.pass === false) ? 1 : 0);
     })
     .catch((err: unknown) => {

@@ -29,6 +29,7 @@ import {
 } from '../src';
 import { DUMMY_HASH_PROMISE, SCRYPT_PARAMS, hashPassword, verifyPassword } from '../src/app/users/password';
 import { startRedis, uniquePrefix } from '../test/support/redis-harness';
+import { median, printLines, type BenchLine } from './support/bench-runner';
 
 const execFileAsync = promisify(execFile);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 2);
@@ -151,17 +152,6 @@ async function loginCookie(url: string): Promise<string> {
   return res.headers.getSetCookie()[0].split(';')[0];
 }
 
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-
-/** One figure of the report (same shape as the other benches). */
-export interface BenchLine {
-  name: string;
-  value: number;
-  unit: string;
-  target?: string;
-  pass?: boolean;
-}
-
 /** Runs the benchmark; resolves the figures (printed when run directly). */
 export async function run(): Promise<BenchLine[]> {
   const server = await startRedis();
@@ -265,14 +255,6 @@ export async function run(): Promise<BenchLine[]> {
   }
 }
 
-function print(lines: BenchLine[]): void {
-  for (const l of lines) {
-    const v = l.unit === 'ratio' ? l.value.toFixed(3) : Math.round(l.value).toString();
-    const verdict = l.pass === undefined ? '' : l.pass ? '  PASS' : '  FAIL';
-    console.log(`${l.name.padEnd(70)} ${v.padStart(9)} ${l.unit.padEnd(6)} ${l.target ?? ''}${verdict}`);
-  }
-}
-
 /** Saves the figures as bench/results/session.json, in the shared runner's report shape. */
 function save(lines: BenchLine[]): void {
   const dir = join(__dirname, 'results');
@@ -293,7 +275,7 @@ function save(lines: BenchLine[]): void {
 if (require.main === module) {
   run().then(
     (lines) => {
-      print(lines);
+      printLines(lines, 3);
       save(lines);
       process.exit(lines.some((l) => l.unit === 'ratio' && l.pass === false) ? 1 : 0);
     },

@@ -138,11 +138,12 @@ export async function measure(
   return { ops: calls * opsPerCall, elapsedMs: performance.now() - start, latenciesMs };
 }
 
-const median = (xs: number[]) => {
+/** Median of `xs` (the mean of the two middle values for an even count; NaN for none). */
+export function median(xs: number[]): number {
   const sorted = [...xs].sort((a, c) => a - c);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
+}
 
 const round2 = (n: number | null) => (n === null || !Number.isFinite(n) ? null : Math.round(n * 100) / 100);
 
@@ -263,4 +264,27 @@ export async function runBench(
     await teardown?.().catch((err: unknown) => console.error('teardown failed:', err));
   }
   process.exit(code);
+}
+
+/** One figure of a bench that reports named values (cache, session, metrics) rather than baseline/subject pairs. */
+export interface BenchLine {
+  /** What was measured. */
+  name: string;
+  /** The figure. */
+  value: number;
+  /** `ops/s`, `req/s`, `ms`, `µs`, `ratio`, `x`... */
+  unit: string;
+  /** The target, as text (e.g. `>= 0.9`). */
+  target?: string;
+  /** Whether the target was met (absent: no target). */
+  pass?: boolean;
+}
+
+/** Prints bench lines as an aligned table; ratios (`ratio`, `x`) with `ratioDigits` decimals, the rest rounded. */
+export function printLines(lines: BenchLine[], ratioDigits = 2): void {
+  for (const l of lines) {
+    const v = l.unit === 'ratio' || l.unit === 'x' ? l.value.toFixed(ratioDigits) : Math.round(l.value).toString();
+    const verdict = l.pass === undefined ? '' : l.pass ? '  PASS' : '  FAIL';
+    console.log(`${l.name.padEnd(70)} ${v.padStart(9)} ${l.unit.padEnd(8)} ${l.target ?? ''}${verdict}`);
+  }
 }
