@@ -85,13 +85,16 @@ export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
       'set',
       ttlMs && ttlMs > 0 ? [full, text, 'PX', Math.ceil(ttlMs)] : [full, text],
       this.rt.options.writeTimeoutMs,
-      (ok: string | typeof UNAVAILABLE) => {
-        if (ok === UNAVAILABLE) return false;
-        this.rt.counters.sets++;
-        return true;
-      },
+      this.onSetReply,
     );
   }
+
+  /** Maps a SET reply: false when the write was skipped (Redis unavailable), else counts it. One function for every call. */
+  private readonly onSetReply = (ok: string | typeof UNAVAILABLE): boolean => {
+    if (ok === UNAVAILABLE) return false;
+    this.rt.counters.sets++;
+    return true;
+  };
 
   /** Stores several values in one pipeline (concurrent SETs on Cluster). */
   async setMany(entries: Array<{ key: string; value: unknown; ttl?: number }>): Promise<void> {
