@@ -280,10 +280,18 @@ export interface BenchLine {
   pass?: boolean;
 }
 
-/** Prints bench lines as an aligned table; ratios (`ratio`, `x`) with `ratioDigits` decimals, the rest rounded. */
+/**
+ * Prints bench lines as an aligned table; ratios (`ratio`, `x`) with `ratioDigits` decimals, milliseconds below 100
+ * with two, the rest rounded.
+ */
 export function printLines(lines: BenchLine[], ratioDigits = 2): void {
   for (const l of lines) {
-    const v = l.unit === 'ratio' || l.unit === 'x' ? l.value.toFixed(ratioDigits) : Math.round(l.value).toString();
+    const v =
+      l.unit === 'ratio' || l.unit === 'x'
+        ? l.value.toFixed(ratioDigits)
+        : l.unit === 'ms' && Math.abs(l.value) < 100
+          ? l.value.toFixed(2)
+          : Math.round(l.value).toString();
     const verdict = l.pass === undefined ? '' : l.pass ? '  PASS' : '  FAIL';
     console.log(`${l.name.padEnd(70)} ${v.padStart(9)} ${l.unit.padEnd(8)} ${l.target ?? ''}${verdict}`);
   }
