@@ -1,4 +1,5 @@
-import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
+import { AppValidationPipe } from './common/app-validation.pipe';
 import { AppExceptionFilter } from './common/exception.filter';
 import { setupDocs } from './docs/docs.setup';
 import { useStructuredLogs } from './logging/logging.module';
@@ -11,9 +12,7 @@ import { applyHttpHardening } from './security/http-hardening';
 export function configureApp(app: INestApplication): INestApplication {
   useStructuredLogs(app); // JSON logs with a request id on every line (logging/logging.module.ts)
   applyHttpHardening(app); // helmet, body limit, CORS, trust proxy (security/http-hardening.ts)
-  app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
-  );
+  app.useGlobalPipes(new AppValidationPipe());
   app.useGlobalFilters(new AppExceptionFilter());
   setupDocs(app); // OpenAPI: Swagger UI at /docs, JSON at /docs-json (docs/docs.setup.ts)
   // useProcessExit: after a signal's graceful shutdown the process ends with exit(0), so 'exit' handlers run

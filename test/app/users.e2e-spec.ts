@@ -75,8 +75,8 @@ describe('reference service: users and /health', () => {
     expect(res.body.message).toMatch(/424242/);
   });
 
-  // (`1e3` reaches ParseIdPipe as 1000: the global ValidationPipe has already converted the `number` param.)
-  it.each(['abc', '1.5', '-1', '0', '99999999999999', '2147483648', '%20'])(
+  // `1e3`, `0x10`, ` 12`: the global AppValidationPipe leaves route params as strings for ParseIdPipe
+  it.each(['abc', '1.5', '-1', '0', '99999999999999', '2147483648', '%20', '1e3', '0x10', '%2012'])(
     'GET /users/%s → 400 with a clear message',
     async (id) => {
       const res = await t.http.get(`/users/${id}`).expect(400);
