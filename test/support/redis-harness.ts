@@ -10,7 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { RedisNodeAddress } from '../../src/redis';
 
 const execFileAsync = promisify(execFile);
 
@@ -43,6 +44,28 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** True when nothing listens on 127.0.0.1:`port` (a listen attempt succeeds). */
+async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port for a cluster node: its cluster bus listens on port + 10000, which must exist (≤ 65535) and be
+ * free too. (A plain free port is above 55535 about one time in five, and redis-server then refuses to start.)
+ */
+async function freeClusterPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await freePort();
+    if (port + 10_000 <= 65_535 && (await portIsFree(port + 10_000))) return port;
+  }
+  throw new Error('no free port pair (port, port + 10000) for a cluster node');
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -341,17 +364,56 @@ export interface RedisClusterHandle {
   stop(): Promise<void>;
 }
 
+/** Options of {@link startCluster}. */
+export interface StartClusterOptions {
+  /**
+   * `cluster-node-timeout` in milliseconds (default 2000): how long a silent node takes to be suspected. The
+   * topology-aware suites use a long one, so freezing every node for a few seconds (SIGSTOP) is not mistaken
+   * for a failure (there are no replicas to fail over to anyway).
+   */
+  nodeTimeoutMs?: number;
+}
+
+/** Starts one cluster-enabled node on a port whose bus port (+10000) is free too; retries on a port race. */
+async function startClusterNode(nodeTimeoutMs: number): Promise<RedisServer> {
+  const args = [
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    'nodes.conf',
+    '--cluster-node-timeout',
+    String(nodeTimeoutMs),
+  ];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await startRedis({ port: await freeClusterPort(), args });
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
+/** Waits until every node reports `cluster_state:ok` (all slots served), or throws after `timeoutMs`. */
+export async function waitClusterOk(nodes: RedisServer[], timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const node of nodes) {
+    const c = node.client();
+    try {
+      while ((await c.cluster('INFO').catch(() => '')).indexOf('cluster_state:ok') < 0) {
+        if (Date.now() > deadline) throw new Error(`cluster did not reach cluster_state:ok within ${timeoutMs} ms`);
+        await sleep(50);
+      }
+    } finally {
+      c.disconnect();
+    }
+  }
+}
+
 /** Starts a cluster of `masters` masters (default 3), no replicas, all 16384 slots assigned. */
-export async function startCluster(masters = 3): Promise<RedisClusterHandle> {
+export async function startCluster(masters = 3, options: StartClusterOptions = {}): Promise<RedisClusterHandle> {
   const nodes: RedisServer[] = [];
   try {
-    for (let i = 0; i < masters; i++) {
-      nodes.push(
-        await startRedis({
-          args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000'],
-        }),
-      );
-    }
+    for (let i = 0; i < masters; i++) nodes.push(await startClusterNode(options.nodeTimeoutMs ?? 2_000));
     await execFileAsync(
       'redis-cli',
       ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'],
@@ -359,18 +421,7 @@ export async function startCluster(masters = 3): Promise<RedisClusterHandle> {
         timeout: 30_000,
       },
     );
-    const deadline = Date.now() + 20_000;
-    for (const node of nodes) {
-      const c = node.client();
-      try {
-        while ((await c.cluster('INFO')).indexOf('cluster_state:ok') < 0) {
-          if (Date.now() > deadline) throw new Error('cluster did not reach cluster_state:ok');
-          await sleep(50);
-        }
-      } finally {
-        c.disconnect();
-      }
-    }
+    await waitClusterOk(nodes);
   } catch (err) {
     await Promise.all(nodes.map((n) => n.stop()));
     throw err;
@@ -449,4 +500,206 @@ export async function startSentinelGroup(name = 'mymaster'): Promise<SentinelGro
 /** A unique key prefix for one test, so tests sharing a server never see each other's keys. */
 export function uniquePrefix(label = 't'): string {
   return `test:${label}:${process.pid}:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}:`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Topology-aware suites: the same tests on one server (`npm test`) or a 3-master cluster (`npm run test:cluster`).
+// ---------------------------------------------------------------------------------------------------------------
+
+/** What the topology-aware suites run on. */
+export type RedisTopology = 'standalone' | 'cluster';
+
+/**
+ * The topology from `REDIS_TOPOLOGY` (unset or empty: `standalone`). Any other value throws, so a typo never
+ * silently runs the standalone tests a second time.
+ */
+export function testTopology(env: NodeJS.ProcessEnv = process.env): RedisTopology {
+  const value = env.REDIS_TOPOLOGY;
+  if (value === undefined || value === '' || value === 'standalone') return 'standalone';
+  if (value === 'cluster') return 'cluster';
+  throw new Error(`REDIS_TOPOLOGY must be "standalone" or "cluster", got "${value}"`);
+}
+
+/** True when this run's topology-aware suites run on a cluster (`REDIS_TOPOLOGY=cluster`). */
+export const onCluster: boolean = testTopology() === 'cluster';
+
+/**
+ * `it()` for a test that only makes sense on a single server; on a cluster it is skipped and reported as
+ * `<name> [standalone only: <reason>]`. On standalone the name is unchanged. Keep such tests few.
+ * @param reason why the test cannot run on a cluster (shown in the skipped test's name)
+ */
+export function itStandalone(reason: string, name: string, fn: jest.ProvidesCallback, timeoutMs?: number): void {
+  if (onCluster) it.skip(`${name} [standalone only: ${reason}]`, fn, timeoutMs);
+  else it(name, fn, timeoutMs);
+}
+
+/** RedisModule connection options of a {@link TestRedis}: a URL (standalone) or the cluster's seed nodes. */
+export type TestRedisConnection = { url: string; nodes?: undefined } | { nodes: RedisNodeAddress[]; url?: undefined };
+
+/**
+ * Redis for a topology-aware suite, whatever the topology: one redis-server, or a 3-master cluster (no replicas).
+ * Tests use `connection` / `env` to connect the code under test and the helpers below to look at or break Redis;
+ * they never need to know which topology they run on, except to skip a standalone-only test ({@link itStandalone}).
+ */
+export interface TestRedis {
+  /** `standalone` or `cluster`. */
+  readonly topology: RedisTopology;
+  /** Every redis-server process: the one server, or each master of the cluster. */
+  readonly servers: readonly RedisServer[];
+  /** RedisModule connection options: `{ url }` or `{ nodes }`; spread them into `RedisModule.forRoot({ ...})`. */
+  readonly connection: TestRedisConnection;
+  /** Reference-service environment: `{ REDIS_URL }` or `{ REDIS_CLUSTER_NODES: 'host:port,...' }`. */
+  readonly env: Readonly<Record<string, string>>;
+  /**
+   * A new ioredis client for assertions (a `Cluster` on a cluster, following redirections); the caller
+   * disconnects it. `options` are ioredis options (for a cluster, those of each node connection).
+   */
+  client(options?: Partial<RedisOptions>): Redis | Cluster;
+  /** Runs `fn` on a fresh admin connection to each server (each master), in parallel; returns the results in order. */
+  eachNode<T>(fn: (node: Redis, server: RedisServer) => Promise<T>): Promise<T[]>;
+  /** Every key matching `pattern` (SCAN MATCH on every master), for tests that read the keyspace. */
+  keys(pattern: string): Promise<string[]>;
+  /** Kills every process (SIGKILL) and waits for them to exit: Redis is down. */
+  kill(): Promise<void>;
+  /** Starts every process again on its port, empty (no persistence); on a cluster waits for `cluster_state:ok`. */
+  start(): Promise<void>;
+  /** {@link kill} then {@link start}: Redis restarted empty (a cluster keeps its slot layout). */
+  restart(): Promise<void>;
+  /** Freezes every process (SIGSTOP): connections stay open, nothing answers. */
+  pause(): void;
+  /** Thaws every process (SIGCONT). */
+  resume(): void;
+  /** Kills every process and removes its temp dir. */
+  stop(): Promise<void>;
+}
+
+/** cluster-node-timeout of the topology-aware cluster: longer than any freeze or outage a test causes. */
+const TEST_CLUSTER_NODE_TIMEOUT_MS = 15_000;
+
+class StandaloneTestRedis implements TestRedis {
+  readonly topology = 'standalone';
+  readonly servers: readonly RedisServer[];
+  constructor(private readonly server: RedisServer) {
+    this.servers = [server];
+  }
+  get connection(): TestRedisConnection {
+    return { url: this.server.url };
+  }
+  get env(): Record<string, string> {
+    return { REDIS_URL: this.server.url };
+  }
+  client(options: Partial<RedisOptions> = {}): Redis {
+    return this.server.client(options);
+  }
+  async eachNode<T>(fn: (node: Redis, server: RedisServer) => Promise<T>): Promise<T[]> {
+    return eachServer(this.servers, fn);
+  }
+  keys(pattern: string): Promise<string[]> {
+    return scanAll(this.servers, pattern);
+  }
+  kill(): Promise<void> {
+    return this.server.kill();
+  }
+  start(): Promise<void> {
+    return this.server.start();
+  }
+  restart(): Promise<void> {
+    return this.server.restart();
+  }
+  pause(): void {
+    this.server.pause();
+  }
+  resume(): void {
+    this.server.resume();
+  }
+  stop(): Promise<void> {
+    return this.server.stop();
+  }
+}
+
+class ClusterTestRedis implements TestRedis {
+  readonly topology = 'cluster';
+  readonly servers: readonly RedisServer[];
+  constructor(private readonly handle: RedisClusterHandle) {
+    this.servers = handle.nodes;
+  }
+  get connection(): TestRedisConnection {
+    return { nodes: this.handle.seeds.map((s) => ({ ...s })) };
+  }
+  get env(): Record<string, string> {
+    return { REDIS_CLUSTER_NODES: this.handle.seeds.map((s) => `${s.host}:${s.port}`).join(',') };
+  }
+  client(options: Partial<RedisOptions> = {}): Cluster {
+    const c = new Cluster(this.handle.seeds, { redisOptions: { maxRetriesPerRequest: 1, ...options } });
+    c.on('error', () => undefined);
+    return c;
+  }
+  async eachNode<T>(fn: (node: Redis, server: RedisServer) => Promise<T>): Promise<T[]> {
+    return eachServer(this.servers, fn);
+  }
+  keys(pattern: string): Promise<string[]> {
+    return scanAll(this.servers, pattern);
+  }
+  async kill(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.kill()));
+  }
+  async start(): Promise<void> {
+    // Each node reloads its nodes.conf (kept in its dir): same node id, same slots, empty keyspace.
+    await Promise.all(this.servers.map((s) => (s.running ? undefined : s.start())));
+    await waitClusterOk([...this.servers]);
+  }
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.start();
+  }
+  pause(): void {
+    for (const s of this.servers) s.pause();
+  }
+  resume(): void {
+    for (const s of this.servers) s.resume();
+  }
+  stop(): Promise<void> {
+    return this.handle.stop();
+  }
+}
+
+async function eachServer<T>(
+  servers: readonly RedisServer[],
+  fn: (node: Redis, server: RedisServer) => Promise<T>,
+): Promise<T[]> {
+  return Promise.all(
+    servers.map(async (server) => {
+      const c = server.client();
+      try {
+        return await fn(c, server);
+      } finally {
+        c.disconnect();
+      }
+    }),
+  );
+}
+
+async function scanAll(servers: readonly RedisServer[], pattern: string): Promise<string[]> {
+  const perNode = await eachServer(servers, async (c) => {
+    const found: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await c.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
+      found.push(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    return found;
+  });
+  return perNode.flat();
+}
+
+/**
+ * Starts Redis for a topology-aware suite: one redis-server, or with `REDIS_TOPOLOGY=cluster` a 3-master cluster.
+ * @param topology overrides `REDIS_TOPOLOGY` (default: {@link testTopology})
+ */
+export async function startTestRedis(topology: RedisTopology = testTopology()): Promise<TestRedis> {
+  if (topology === 'cluster') {
+    return new ClusterTestRedis(await startCluster(3, { nodeTimeoutMs: TEST_CLUSTER_NODE_TIMEOUT_MS }));
+  }
+  return new StandaloneTestRedis(await startRedis());
 }
