@@ -4,12 +4,20 @@ import { Cluster, type Redis } from 'ioredis';
 import {
   InjectRedis,
   RedisConfigError,
+  isRedisConnectionError,
   RedisHealthIndicator,
   RedisModule,
   RedisService,
   type RedisClient,
 } from '../src';
-import { startCluster, startRedis, startSentinelGroup, uniquePrefix, type RedisServer } from './support/redis-harness';
+import {
+  startCluster,
+  startRedis,
+  startSentinelGroup,
+  uniquePrefix,
+  waitClusterOk,
+  type RedisServer,
+} from './support/redis-harness';
 
 @Injectable()
 class UsesClients {
@@ -173,6 +181,43 @@ describe('RedisModule (cluster)', () => {
       await sub.subscribe('c');
       await ref.close();
     } finally {
+      await cluster.stop();
+    }
+  });
+
+  it('every node down: commands fail within commandTimeoutMs (no wait in the offline queue), then work again', async () => {
+    const cluster = await startCluster(3);
+    const ref = await Test.createTestingModule({
+      imports: [RedisModule.forRoot({ nodes: cluster.seeds, keyPrefix: uniquePrefix('down'), commandTimeoutMs: 300 })],
+    }).compile();
+    await ref.init();
+    try {
+      const svc = ref.get(RedisService);
+      const client = svc.getClient();
+      const dedicated = svc.duplicate('default', 'other');
+      await client.set('k', '1');
+      await Promise.all(cluster.nodes.map((n) => n.kill()));
+      // The first command goes to a node connection; the next ones wait for the reconnecting Cluster, which
+      // used to hold them until it came back (no timer), so a request hung instead of getting a 503.
+      for (const c of [client, client, client, dedicated]) {
+        const t0 = Date.now();
+        const err = await c.get('k').then(
+          () => new Error('answered'),
+          (e: unknown) => e,
+        );
+        expect(isRedisConnectionError(err)).toBe(true);
+        expect(Date.now() - t0).toBeLessThan(1_500);
+      }
+      await Promise.all(cluster.nodes.map((n) => n.start()));
+      await waitClusterOk(cluster.nodes);
+      const deadline = Date.now() + 15_000;
+      while ((await client.set('k', '2').catch(() => null)) !== 'OK') {
+        if (Date.now() > deadline) throw new Error('the client did not come back');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(await client.get('k')).toBe('2');
+    } finally {
+      await ref.close();
       await cluster.stop();
     }
   });

@@ -68,6 +68,26 @@ function describeClient(client: RedisClient): string {
   return `redis://${host ?? '127.0.0.1'}:${port ?? 6379}${db ? `/${db}` : ''}`;
 }
 
+/**
+ * Makes `commandTimeout` also bound the time a command waits for a Cluster that is not ready (every node down, the
+ * client reconnecting), as it does on a single node. ioredis keeps such commands in the Cluster's own offline queue
+ * and starts their timer only when a node connection takes them, so a command sent while the whole cluster is down
+ * waited until it came back: a request hung instead of failing within the timeout (503). Blocking connections have
+ * no `commandTimeout` and are left alone. Applied to every Cluster the module creates, duplicates included.
+ */
+export function boundClusterOfflineWait(cluster: Cluster): Cluster {
+  const send = cluster.sendCommand.bind(cluster);
+  cluster.sendCommand = (...args: Parameters<Cluster['sendCommand']>) => {
+    const [command] = args;
+    const timeoutMs = cluster.options.redisOptions?.commandTimeout;
+    // Command.setTimeout() arms one timer per command (later calls are no-ops): the node connection reuses it.
+    if (typeof timeoutMs === 'number' && cluster.status !== 'ready' && !command.isSettled)
+      command.setTimeout(timeoutMs);
+    return send(...args);
+  };
+  return cluster;
+}
+
 /** Creates (without connecting) an ioredis client for the given options. */
 export function createRedisClient(o: RedisConnectionOptions, connectionName?: string): RedisClient {
   const redisOptions = buildRedisOptions(o);
@@ -81,7 +101,7 @@ export function createRedisClient(o: RedisConnectionOptions, connectionName?: st
       redisOptions,
     };
     if (o.tls) clusterOptions.dnsLookup = (address, cb) => cb(null, address);
-    return new Cluster(o.nodes, clusterOptions);
+    return boundClusterOfflineWait(new Cluster(o.nodes, clusterOptions));
   }
   if (o.sentinels) {
     return new Redis({ ...redisOptions, sentinels: o.sentinels, name: o.name, sentinelPassword: o.sentinelPassword });
@@ -220,7 +240,11 @@ export class RedisConnections {
     if (options.blocking) overrides.commandTimeout = undefined;
     const client =
       parent.client instanceof Cluster
-        ? parent.client.duplicate(undefined, { redisOptions: { ...parent.client.options.redisOptions, ...overrides } })
+        ? boundClusterOfflineWait(
+            parent.client.duplicate(undefined, {
+              redisOptions: { ...parent.client.options.redisOptions, ...overrides },
+            }),
+          )
         : parent.client.duplicate({ ...overrides, lazyConnect: false });
     this.track({ name: key, client, address: parent.address, owned: true, blocking: options.blocking ?? false });
     return client;
