@@ -16,7 +16,7 @@ export function coreModules(): Array<DynamicModule | Promise<DynamicModule> | Ty
     RedisModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) => ({
-        ...redisConnectionFromConfig(config), // REDIS_URL, or REDIS_SENTINELS + REDIS_SENTINEL_NAME
+        ...redisConnectionFromConfig(config), // REDIS_URL, REDIS_SENTINELS + REDIS_SENTINEL_NAME, or REDIS_CLUSTER_NODES
         keyPrefix: config.get('REDIS_KEY_PREFIX', { infer: true }),
       }),
     }),

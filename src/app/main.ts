@@ -11,16 +11,18 @@ import { RedisServerNotFoundError, redactUrl, startEmbeddedRedis } from './embed
 /**
  * Starts the reference service on PORT (default 3000). Without REDIS_URL it first starts a private
  * redis-server (free port, temp dir, no persistence) that lives and dies with this process (REDIS_SENTINELS
- * also counts as "Redis given").
+ * and REDIS_CLUSTER_NODES also count as "Redis given").
  */
 async function bootstrap(): Promise<void> {
-  if (!process.env.REDIS_URL && !process.env.REDIS_SENTINELS) {
+  if (!process.env.REDIS_URL && !process.env.REDIS_SENTINELS && !process.env.REDIS_CLUSTER_NODES) {
     const redis = await startEmbeddedRedis();
     process.env.REDIS_URL = redis.url;
     Logger.log(
       `Redis: private redis-server ${redis.version} at ${redis.url} (pid ${redis.pid}, no persistence, stopped with the service)`,
       'Bootstrap',
     );
+  } else if (process.env.REDIS_CLUSTER_NODES) {
+    Logger.log(`Redis: Cluster via ${process.env.REDIS_CLUSTER_NODES} (from REDIS_CLUSTER_NODES)`, 'Bootstrap');
   } else if (process.env.REDIS_SENTINELS) {
     Logger.log(`Redis: Sentinel group via ${process.env.REDIS_SENTINELS} (from REDIS_SENTINELS)`, 'Bootstrap');
   } else {

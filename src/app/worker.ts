@@ -7,7 +7,8 @@ import { WorkerModule } from './worker.module';
 /**
  * `npm run start:worker`: the notifications service as its own process (a Nest application context, no HTTP).
  * It talks to the API only through Redis: it consumes the `orders` stream and publishes `order.confirmed`.
- * Needs the same REDIS_URL and a shared database (DATABASE_URL: PGlite data dirs cannot be shared).
+ * Needs the same Redis settings as the API (REDIS_URL, or REDIS_SENTINELS / REDIS_CLUSTER_NODES: the same
+ * coreModules() read them) and a shared database (DATABASE_URL: PGlite data dirs cannot be shared).
  */
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.createApplicationContext(WorkerModule);

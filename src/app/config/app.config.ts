@@ -50,6 +50,16 @@ export class AppConfig {
   @Matches(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, { message: 'REDIS_SENTINELS must look like host:port,host:port' })
   REDIS_SENTINELS?: string;
 
+  /**
+   * Redis Cluster seed nodes `host:port,host:port` (any masters; the rest is discovered): the service uses the
+   * cluster (REDIS_URL's user, password and TLS still apply). Not with REDIS_SENTINELS.
+   */
+  @IsOptional()
+  @Matches(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, {
+    message: 'REDIS_CLUSTER_NODES must look like host:port,host:port',
+  })
+  REDIS_CLUSTER_NODES?: string;
+
   /** Master group name monitored by the Sentinels (default `mymaster`). */
   @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'REDIS_SENTINEL_NAME may use letters, digits, "_", "." and "-"' })
   REDIS_SENTINEL_NAME = 'mymaster';
@@ -175,12 +185,28 @@ export class AppConfig {
 export function validateConfig(env: Record<string, unknown>): AppConfig {
   const config = plainToInstance(AppConfig, env, { exposeDefaultValues: true });
   const errors = validateSync(config, { whitelist: false, skipMissingProperties: false });
-  if (errors.length > 0) {
-    const lines = errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => `  - ${e.property}: ${m}`));
-    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
-  }
+  const lines = errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => `  - ${e.property}: ${m}`));
+  lines.push(...crossFieldProblems(config).map((m) => `  - ${m}`));
+  if (lines.length > 0) throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   if (config.NODE_ENV === 'production' && config.SESSION_SECRET === new AppConfig().SESSION_SECRET) {
     throw new Error('Invalid configuration:\n  - SESSION_SECRET: must be set in production');
   }
   return config;
+}
+
+/** Problems of variables that are valid alone but not together (`NAME: message` each). */
+function crossFieldProblems(config: AppConfig): string[] {
+  const problems: string[] = [];
+  if (config.REDIS_CLUSTER_NODES && config.REDIS_SENTINELS) {
+    problems.push(
+      'REDIS_CLUSTER_NODES: cannot be combined with REDIS_SENTINELS; give one way to reach Redis (a Cluster or a Sentinel group)',
+    );
+  }
+  if (config.REDIS_CLUSTER_NODES && config.REDIS_URL) {
+    const db = /^rediss?:\/\/[^/]*\/(\d+)/.exec(config.REDIS_URL)?.[1];
+    if (db !== undefined && Number(db) !== 0) {
+      problems.push(`REDIS_URL: database ${db} with REDIS_CLUSTER_NODES; a Redis Cluster has only database 0`);
+    }
+  }
+  return problems;
 }
