@@ -2,6 +2,7 @@
  * The shop's order flow end to end: POST /orders (logged in) stores a pending order and adds `order.created`
  * to the `orders` stream; the notifications consumer confirms it and broadcasts `order.confirmed`, which
  * GET /events relays as Server-Sent Events. Then the same with the consumer in a separate worker process.
+ * Topology-aware (test/support/redis-harness.ts): one redis-server, or a 3-master cluster with REDIS_TOPOLOGY=cluster.
  */
 import type { INestApplication } from '@nestjs/common';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import request from 'supertest';
 import { bootApp, createTestDatabase, type BootedApp } from './support/app-boot';
-import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
+import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
 import { eventually } from './messaging/messaging-test.helpers';
 
 function cookieOf(res: request.Response): string {
@@ -78,20 +79,17 @@ async function waitConfirmed(app: INestApplication, cookie: string, id: number):
   return last;
 }
 
-describe('Order flow (reference service)', () => {
-  let server: RedisServer;
+describe(`Order flow (reference service, ${testTopology()})`, () => {
+  let redis: TestRedis;
   beforeAll(async () => {
-    server = await startRedis();
+    redis = await startTestRedis();
   });
   afterAll(async () => {
-    await server.stop();
+    await redis.stop();
   });
 
   it('POST /orders → pending → confirmed by the notifications consumer; SSE relays order.* events', async () => {
-    const booted: BootedApp = await bootApp(
-      { REDIS_URL: server.url, REDIS_KEY_PREFIX: uniquePrefix('shop') },
-      { listen: true },
-    );
+    const booted: BootedApp = await bootApp({ ...redis.env, REDIS_KEY_PREFIX: uniquePrefix('shop') }, { listen: true });
     const { app } = booted;
     const http = app.getHttpServer();
     try {
@@ -132,7 +130,7 @@ describe('Order flow (reference service)', () => {
   });
 
   it('an order for a SKU kept in the inventory reserves its stock under the lock: 409 when short, never oversold', async () => {
-    const booted = await bootApp({ REDIS_URL: server.url, REDIS_KEY_PREFIX: uniquePrefix('stock') }, { listen: true });
+    const booted = await bootApp({ ...redis.env, REDIS_KEY_PREFIX: uniquePrefix('stock') }, { listen: true });
     const http = booted.app.getHttpServer();
     try {
       const cookie = await signUpAndLogin(booted.app, 'stockbuyer');
@@ -163,9 +161,10 @@ describe('Order flow (reference service)', () => {
   it('with MESSAGING_CONSUMERS=false the API only produces; a separate worker process (start:worker) confirms', async () => {
     const database = await createTestDatabase('orders');
     const keyPrefix = uniquePrefix('worker');
-    const env = { REDIS_URL: server.url, REDIS_KEY_PREFIX: keyPrefix, DATABASE_URL: database.url };
+    const env = { ...redis.env, REDIS_KEY_PREFIX: keyPrefix, DATABASE_URL: database.url }; // the worker's too
     const booted = await bootApp({ ...env, MESSAGING_CONSUMERS: 'false' }, { listen: true });
     let worker: ChildProcess | undefined;
+    let sse: Awaited<ReturnType<typeof followEvents>> | undefined;
     try {
       const { app } = booted;
       const cookie = await signUpAndLogin(app, 'shopper3');
@@ -180,6 +179,7 @@ describe('Order flow (reference service)', () => {
         .set('Cookie', cookie)
         .expect(200);
       expect(pending.body.status).toBe('pending'); // nobody consumes in the API
+      sse = await followEvents(app, cookie);
 
       let output = '';
       worker = spawn(
@@ -198,6 +198,12 @@ describe('Order flow (reference service)', () => {
       });
       expect(order.status).toBe('confirmed');
       expect(output).toMatch(/worker consuming orders\/notifications/);
+      // The worker's order.confirmed reaches the API's SSE subscribers: both processes use the same pub/sub mode.
+      const events = sse.events;
+      await eventually(() => events.some((e) => e.type === 'order.confirmed'), 5_000, 'SSE order.confirmed');
+      expect(events.find((e) => e.type === 'order.confirmed')?.data).toMatchObject({
+        payload: { orderId: created.body.id },
+      });
 
       // The worker stops on SIGTERM through Nest's shutdown hooks (which re-raise the signal once closed).
       const exited = new Promise<string>((resolve) =>
@@ -206,6 +212,7 @@ describe('Order flow (reference service)', () => {
       worker.kill('SIGTERM');
       expect(['0/null', 'null/SIGTERM']).toContain(await exited);
     } finally {
+      sse?.close();
       if (worker && worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
       await booted.close();
       await database.drop();

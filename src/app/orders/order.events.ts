@@ -10,6 +10,14 @@ export const ORDER_CHANNELS = {
   confirmed: 'order.confirmed',
 } as const;
 
+/**
+ * Pub/sub mode of every process of the service on a Redis Cluster (no effect on a single node or Sentinel):
+ * `classic`, because `GET /events` subscribes to the pattern `order.*` and sharded pub/sub (the library's default
+ * on Cluster) has no patterns. The API and the worker must agree: a sharded SPUBLISH never reaches a classic
+ * subscriber.
+ */
+export const APP_CLUSTER_PUBSUB = 'classic';
+
 /** Payload of `order.created` (stream entry and pub/sub event). */
 export interface OrderCreatedEvent {
   /** Always `order.created`. */

@@ -2,6 +2,7 @@ import type { DynamicModule, Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { MessagingModule, RedisConfigError } from '../../index';
 import { NotificationsModule } from '../notifications/notifications.module';
+import { APP_CLUSTER_PUBSUB } from './order.events';
 import { OrdersModule } from './orders.module';
 
 /**
@@ -19,7 +20,10 @@ export function consumersEnabled(config: ConfigService): boolean {
 export function appMessagingModule(): DynamicModule {
   return MessagingModule.forRootAsync({
     inject: [ConfigService],
-    useFactory: (config: ConfigService) => ({ disableConsumers: !consumersEnabled(config) }),
+    useFactory: (config: ConfigService) => ({
+      disableConsumers: !consumersEnabled(config),
+      clusterPubSub: APP_CLUSTER_PUBSUB,
+    }),
   });
 }
 
