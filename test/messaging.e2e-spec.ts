@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { IsInt, IsString, Min } from 'class-validator';
 import { RedisUnavailableError } from '../src/redis';
 import {
@@ -11,7 +11,7 @@ import {
   type MessageEnvelope,
   type StreamMessage,
 } from '../src/messaging';
-import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
+import { onCluster, startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
 import { Recorder, createMessagingApp, eventually } from './messaging/messaging-test.helpers';
 
 class OrderDto {
@@ -90,23 +90,32 @@ class JobConsumer {
 }
 
 const options = { consumerDefaults: { blockMs: 200 } };
+/**
+ * Pub/sub tests subscribe to patterns (`order.*`). On a cluster that needs classic pub/sub: the default, sharded
+ * pub/sub, has no patterns (refused at startup; sharded pub/sub is tested in messaging-cluster.e2e-spec.ts).
+ */
+const pubSubOptions = onCluster ? { ...options, clusterPubSub: 'classic' as const } : options;
 
-describe('Messaging: pub/sub event bus', () => {
-  let server: RedisServer;
+// Topology-aware (test/support/redis-harness.ts): one redis-server, or a 3-master cluster with REDIS_TOPOLOGY=cluster.
+describe(`Messaging: pub/sub event bus (${testTopology()})`, () => {
+  let redis: TestRedis;
   beforeAll(async () => {
-    server = await startRedis();
+    redis = await startTestRedis();
   });
   afterAll(async () => {
-    await server.stop();
+    await redis.stop();
   });
+  /** Pattern subscriptions on the server(s): PUBSUB NUMPAT counts those of one node, so sum every master. */
+  const numpat = async () =>
+    (await redis.eachNode(async (c) => Number((await c.pubsub('NUMPAT')) as unknown))).reduce((a, b) => a + b, 0);
 
   it('broadcasts to every instance, with an envelope, on a prefixed channel', async () => {
     const keyPrefix = uniquePrefix('bus');
     const [a, b] = await Promise.all([
-      createMessagingApp({ url: server.url, keyPrefix }, options, [PubSubHandlers]),
-      createMessagingApp({ url: server.url, keyPrefix }, options, [PubSubHandlers]),
+      createMessagingApp({ ...redis.connection, keyPrefix }, pubSubOptions, [PubSubHandlers]),
+      createMessagingApp({ ...redis.connection, keyPrefix }, pubSubOptions, [PubSubHandlers]),
     ]);
-    const raw = server.client();
+    const raw = redis.client();
     const rawSeen: string[] = [];
     await raw.psubscribe(`${keyPrefix}msg:*`);
     raw.on('pmessage', (_p: string, channel: string) => rawSeen.push(channel));
@@ -140,7 +149,7 @@ describe('Messaging: pub/sub event bus', () => {
 
   it('pattern subscriptions get every matching channel, not others', async () => {
     const keyPrefix = uniquePrefix('pat');
-    const app = await createMessagingApp({ url: server.url, keyPrefix }, options, [PubSubHandlers]);
+    const app = await createMessagingApp({ ...redis.connection, keyPrefix }, pubSubOptions, [PubSubHandlers]);
     try {
       const bus = app.get(EventBus);
       await bus.publish('order.created', { id: 1 });
@@ -160,12 +169,12 @@ describe('Messaging: pub/sub event bus', () => {
 
   it('validates payloads with a DTO: invalid ones are counted, the handler is not called', async () => {
     const keyPrefix = uniquePrefix('dto');
-    const app = await createMessagingApp({ url: server.url, keyPrefix }, options, [PubSubHandlers]);
+    const app = await createMessagingApp({ ...redis.connection, keyPrefix }, pubSubOptions, [PubSubHandlers]);
     try {
       const bus = app.get(EventBus);
       await bus.publish('check.validated', { sku: 'A', qty: 0 });
       await bus.publish('check.validated', { sku: 'B', qty: 2 });
-      const raw = server.client();
+      const raw = redis.client();
       await raw.publish(`${keyPrefix}msg:check.validated`, 'not json{');
       raw.disconnect();
       const rec = app.get(Recorder);
@@ -180,18 +189,16 @@ describe('Messaging: pub/sub event bus', () => {
 
   it('observe() gives an Observable that unsubscribes on teardown', async () => {
     const keyPrefix = uniquePrefix('obs');
-    const app = await createMessagingApp({ url: server.url, keyPrefix }, options);
+    const app = await createMessagingApp({ ...redis.connection, keyPrefix }, pubSubOptions);
     try {
       const bus = app.get(EventBus);
       const got: string[] = [];
       const sub = bus.observe('news.*', { pattern: true }).subscribe((e) => got.push(e.type));
-      const raw = server.client();
-      await eventually(async () => Number((await raw.pubsub('NUMPAT')) as unknown) >= 1, 2_000, 'psubscribe');
+      await eventually(async () => (await numpat()) >= 1, 2_000, 'psubscribe');
       await bus.publish('news.a', 1);
       await eventually(() => got.length === 1, 2_000, 'observed');
       sub.unsubscribe();
-      await eventually(async () => Number((await raw.pubsub('NUMPAT')) as unknown) === 0, 2_000, 'punsubscribe');
-      raw.disconnect();
+      await eventually(async () => (await numpat()) === 0, 2_000, 'punsubscribe');
       expect(got).toEqual(['news.a']);
     } finally {
       await app.close();
@@ -199,9 +206,9 @@ describe('Messaging: pub/sub event bus', () => {
   });
 
   it('rejects publish with RedisUnavailableError when Redis is down (no hang, no silent drop)', async () => {
-    const own = await startRedis();
+    const own = await startTestRedis();
     const app = await createMessagingApp(
-      { url: own.url, keyPrefix: uniquePrefix('down'), commandTimeoutMs: 500 },
+      { ...own.connection, keyPrefix: uniquePrefix('down'), commandTimeoutMs: 500 },
       options,
     );
     try {
@@ -217,20 +224,20 @@ describe('Messaging: pub/sub event bus', () => {
   });
 });
 
-describe('Messaging: durable streams', () => {
-  let server: RedisServer;
+describe(`Messaging: durable streams (${testTopology()})`, () => {
+  let redis: TestRedis;
   beforeAll(async () => {
-    server = await startRedis();
+    redis = await startTestRedis();
   });
   afterAll(async () => {
-    await server.stop();
+    await redis.stop();
   });
 
   it('two consumers in one group split the work; each message handled exactly once', async () => {
     const keyPrefix = uniquePrefix('split');
     const [a, b] = await Promise.all([
-      createMessagingApp({ url: server.url, keyPrefix }, { ...options, consumerName: 'a' }, [JobConsumer]),
-      createMessagingApp({ url: server.url, keyPrefix }, { ...options, consumerName: 'b' }, [JobConsumer]),
+      createMessagingApp({ ...redis.connection, keyPrefix }, { ...options, consumerName: 'a' }, [JobConsumer]),
+      createMessagingApp({ ...redis.connection, keyPrefix }, { ...options, consumerName: 'b' }, [JobConsumer]),
     ]);
     try {
       const producer = a.get(StreamProducer);
@@ -257,7 +264,7 @@ describe('Messaging: durable streams', () => {
 
   it('retries a poison message with backoff, then moves it to <stream>:dlq after maxAttempts; invalid JSON goes there at once', async () => {
     const keyPrefix = uniquePrefix('dlq');
-    const app = await createMessagingApp({ url: server.url, keyPrefix }, options, [JobConsumer]);
+    const app = await createMessagingApp({ ...redis.connection, keyPrefix }, options, [JobConsumer]);
     try {
       const producer = app.get(StreamProducer);
       await producer.add('jobs', { n: 1, poison: true });
@@ -289,7 +296,7 @@ describe('Messaging: durable streams', () => {
 
   it('trims the stream approximately to maxLen', async () => {
     const keyPrefix = uniquePrefix('trim');
-    const app = await createMessagingApp({ url: server.url, keyPrefix }, { streamMaxLen: 100 });
+    const app = await createMessagingApp({ ...redis.connection, keyPrefix }, { streamMaxLen: 100 });
     try {
       const producer = app.get(StreamProducer);
       for (let i = 0; i < 1_000; i++) await producer.add('log', { i });
@@ -305,12 +312,12 @@ describe('Messaging: durable streams', () => {
 
   it('graceful shutdown finishes and acks the messages in flight', async () => {
     const keyPrefix = uniquePrefix('shutdown');
-    const app = await createMessagingApp({ url: server.url, keyPrefix }, options, [JobConsumer]);
+    const app = await createMessagingApp({ ...redis.connection, keyPrefix }, options, [JobConsumer]);
     const producer = app.get(StreamProducer);
     const rec = app.get(Recorder);
     await Promise.all([1, 2, 3].map((n) => producer.add('jobs', { n, slowMs: 500 })));
     await eventually(async () => (await producer.info('jobs')).groups[0]?.pending === 3, 5_000, 'in flight');
-    const raw = server.client();
+    const raw = redis.client();
     await app.close();
     expect(rec.items.sort()).toEqual([1, 2, 3]);
     const groups = (await raw.call('XINFO', 'GROUPS', `${keyPrefix}msg:stream:{jobs}`)) as unknown[][];
@@ -320,7 +327,7 @@ describe('Messaging: durable streams', () => {
 
   it('shutdown does not hang on a handler that never finishes (shutdownTimeoutMs); its message stays pending', async () => {
     const keyPrefix = uniquePrefix('stuck');
-    const app = await createMessagingApp({ url: server.url, keyPrefix }, { ...options, shutdownTimeoutMs: 300 }, [
+    const app = await createMessagingApp({ ...redis.connection, keyPrefix }, { ...options, shutdownTimeoutMs: 300 }, [
       StuckConsumer,
     ]);
     await app.get(StreamProducer).add('stuck', { n: 1 });
@@ -329,15 +336,38 @@ describe('Messaging: durable streams', () => {
     const started = Date.now();
     await app.close();
     expect(Date.now() - started).toBeLessThan(3_000);
-    const raw = server.client({ protocol: 2 });
+    const raw = redis.client({ protocol: 2 });
     const pending = (await raw.call('XPENDING', `${keyPrefix}msg:stream:{stuck}`, 'workers')) as unknown[];
     raw.disconnect();
     expect(Number(pending[0])).toBe(1);
   });
 
+  it('shutdown with Redis down does not wait for a read that cannot finish (no handler in flight)', async () => {
+    const own = await startTestRedis();
+    const app = await createMessagingApp({ ...own.connection, keyPrefix: uniquePrefix('downstop') }, options, [
+      JobConsumer,
+    ]);
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    try {
+      await app.get(StreamProducer).add('jobs', { n: 1 });
+      const rec = app.get(Recorder);
+      await rec.until(() => rec.items.includes(1), 5_000, 'first job');
+      await own.kill(); // the reader's next XREADGROUP cannot be answered (on a cluster it waits for the nodes)
+      await new Promise((r) => setTimeout(r, 300));
+      const started = Date.now();
+      await app.close(); // shutdownTimeoutMs: 10 s by default
+      expect(Date.now() - started).toBeLessThan(5_000);
+      const stuck = warn.mock.calls.filter((c) => String(c[0]).includes('handlers still running'));
+      expect(stuck).toEqual([]);
+    } finally {
+      warn.mockRestore();
+      await own.stop();
+    }
+  });
+
   it('processOnce runs a function once per id', async () => {
     const keyPrefix = uniquePrefix('idem');
-    const app = await createMessagingApp({ url: server.url, keyPrefix }, options);
+    const app = await createMessagingApp({ ...redis.connection, keyPrefix }, options);
     try {
       const guard = app.get(IdempotencyGuard);
       let runs = 0;
@@ -352,18 +382,21 @@ describe('Messaging: durable streams', () => {
   });
 });
 
-describe('Messaging: after a Redis restart', () => {
-  let server: RedisServer;
+describe(`Messaging: after a Redis restart (${testTopology()})`, () => {
+  let redis: TestRedis;
   beforeAll(async () => {
-    server = await startRedis();
+    redis = await startTestRedis();
   });
   afterAll(async () => {
-    await server.stop();
+    await redis.stop();
   });
 
   it('subscriptions are restored and consumers recreate their group', async () => {
     const keyPrefix = uniquePrefix('restart');
-    const app = await createMessagingApp({ url: server.url, keyPrefix }, options, [PubSubHandlers, JobConsumer]);
+    const app = await createMessagingApp({ ...redis.connection, keyPrefix }, pubSubOptions, [
+      PubSubHandlers,
+      JobConsumer,
+    ]);
     try {
       const bus = app.get(EventBus);
       const producer = app.get(StreamProducer);
@@ -371,7 +404,7 @@ describe('Messaging: after a Redis restart', () => {
       await producer.add('jobs', { n: 1 });
       await rec.until(() => rec.items.includes(1), 5_000, 'first job');
 
-      await server.restart();
+      await redis.restart(); // every node of a cluster, empty
 
       // Pub/sub: ioredis resubscribes once reconnected; publish until one arrives.
       await eventually(

@@ -63,6 +63,8 @@ export class StreamConsumerRunner {
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private acking: Promise<void> = Promise.resolve();
+  /** The batch whose handlers are running, if any. */
+  private handling: Promise<void> | undefined;
   private nextClaimAt = 0;
   private lastErrorLogAt = 0;
 
@@ -94,9 +96,14 @@ export class StreamConsumerRunner {
     if (this.readerId !== undefined && !(this.shared instanceof Cluster)) {
       await (this.shared as import('ioredis').Redis).client('UNBLOCK', this.readerId).catch(() => undefined);
     }
+    // A reader that is not connected has no read to finish: wait only for the handlers in flight. (On a Cluster
+    // whose nodes are all down its read waits in ioredis's offline queue until the cluster is back: waiting for the
+    // loop held shutdown for the whole shutdownTimeoutMs, and the warning blamed handlers that did not exist.)
+    const readerConnected = this.reader?.status === 'ready';
+    const work = readerConnected ? this.loop : (this.handling ?? Promise.resolve());
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([
-      this.loop.then(() => this.acking).then(() => true),
+      work.then(() => this.acking).then(() => true),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), this.c.shutdownTimeoutMs);
       }),
@@ -213,6 +220,16 @@ export class StreamConsumerRunner {
   }
 
   private async processBatch(entries: Delivery[]): Promise<void> {
+    const batch = this.handleBatch(entries);
+    this.handling = batch;
+    try {
+      await batch;
+    } finally {
+      if (this.handling === batch) this.handling = undefined;
+    }
+  }
+
+  private async handleBatch(entries: Delivery[]): Promise<void> {
     const acks: string[] = [];
     let next = 0;
     const worker = async () => {
