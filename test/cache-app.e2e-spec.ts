@@ -1,7 +1,8 @@
 /**
  * The reference service's cached `GET /users/:id`: X-Cache, eviction on PATCH/DELETE, negative caching,
  * a stampede across two service instances, near-cache coherence, and Redis killed mid-test.
- * Two instances share one PostgreSQL database (created for this suite) and one redis-server.
+ * Two instances share one PostgreSQL database (created for this suite) and one Redis: a redis-server, or a 3-master
+ * cluster with REDIS_TOPOLOGY=cluster (topology-aware, test/support/redis-harness.ts).
  */
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -15,7 +16,7 @@ import { AppModule } from '../src/app/app.module';
 import { configureApp } from '../src/app/app.setup';
 import { DatabaseService } from '../src/app/database/database.service';
 import { UsersService } from '../src/app/users/users.service';
-import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
+import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
 
 const ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -36,8 +37,8 @@ interface Instance {
   dbCalls: () => number;
 }
 
-describe('Reference service: cached users', () => {
-  let server: RedisServer;
+describe(`Reference service: cached users (${testTopology()})`, () => {
+  let redis: TestRedis;
   const dbName = `nrk_cache_${process.pid}_${Date.now().toString(36)}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'nrk-cache-app-'));
   let a: Instance;
@@ -64,13 +65,13 @@ describe('Reference service: cached users', () => {
   }
 
   beforeAll(async () => {
-    server = await startRedis();
+    redis = await startTestRedis();
     await admin(`CREATE DATABASE ${dbName}`);
     const url = new URL(ADMIN_URL);
     url.pathname = `/${dbName}`;
     Object.assign(process.env, {
       NODE_ENV: 'test',
-      REDIS_URL: server.url,
+      ...redis.env, // REDIS_URL or REDIS_CLUSTER_NODES
       REDIS_KEY_PREFIX: uniquePrefix('capp'),
       DATABASE_URL: url.toString(),
       DATA_DIR: dataDir,
@@ -85,7 +86,7 @@ describe('Reference service: cached users', () => {
     await a?.app.close();
     await b?.app.close();
     process.env = saved;
-    await server?.stop();
+    await redis?.stop();
     await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -152,7 +153,7 @@ describe('Reference service: cached users', () => {
   it('Redis killed mid-test: 200 from the database, then the cache recovers after a restart', async () => {
     const id = await newUser('outage');
     const cache = a.app.get(CacheService, { strict: false });
-    await server.kill();
+    await redis.kill(); // every node of a cluster
     const t0 = Date.now();
     for (let i = 0; i < 5; i++) {
       const r = await request(a.http).get(`/users/${id}`);
@@ -162,7 +163,7 @@ describe('Reference service: cached users', () => {
     }
     expect(Date.now() - t0).toBeLessThan(3_000);
     expect(cache.stats.outages).toBe(1);
-    await server.start();
+    await redis.start();
     const deadline = Date.now() + 15_000;
     let status = '';
     while (Date.now() < deadline) {
@@ -171,7 +172,7 @@ describe('Reference service: cached users', () => {
       await sleep(100);
     }
     expect(status).toBe('HIT');
-    const probe = server.client();
+    const probe = redis.client();
     expect(await probe.exists(`${process.env.REDIS_KEY_PREFIX}cache:user:${id}`)).toBe(1);
     probe.disconnect();
   });

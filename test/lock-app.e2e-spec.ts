@@ -2,22 +2,23 @@
  * The reference service's inventory: stock reserved by a read-modify-write under the lock `inventory:<sku>`,
  * guarded in the database by the fencing token. 200 concurrent reservations never oversell; a busy lock
  * answers 423 + Retry-After; a stale fencing token is refused; bad input is a 400; Redis down is a 503.
+ * Topology-aware (test/support/redis-harness.ts): one redis-server, or a 3-master cluster with REDIS_TOPOLOGY=cluster.
  */
 import request from 'supertest';
 import { LockService } from '../src';
 import { DatabaseService } from '../src/app/database/database.service';
 import { bootApp, createTestDatabase, type BootedApp } from './support/app-boot';
-import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
+import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
 
-describe('Inventory under distributed locks', () => {
-  let server: RedisServer;
+describe(`Inventory under distributed locks (${testTopology()})`, () => {
+  let redis: TestRedis;
   let db: { url: string; drop(): Promise<void> };
   let patient: BootedApp;
   let hurried: BootedApp;
   beforeAll(async () => {
-    server = await startRedis();
+    redis = await startTestRedis();
     db = await createTestDatabase('inventory');
-    const env = { REDIS_URL: server.url, REDIS_KEY_PREFIX: uniquePrefix('inv'), DATABASE_URL: db.url };
+    const env = { ...redis.env, REDIS_KEY_PREFIX: uniquePrefix('inv'), DATABASE_URL: db.url };
     patient = await bootApp({ ...env, LOCK_WAIT_MS: '60000', LOCK_TTL_MS: '5000' });
     hurried = await bootApp({ ...env, LOCK_WAIT_MS: '200', LOCK_TTL_MS: '5000' });
   });
@@ -25,7 +26,7 @@ describe('Inventory under distributed locks', () => {
     await patient?.close();
     await hurried?.close();
     await db?.drop();
-    await server?.stop();
+    await redis?.stop();
   });
 
   it('creates, reads and replaces stock', async () => {
@@ -107,14 +108,14 @@ describe('Inventory under distributed locks', () => {
   });
 });
 
-describe('Inventory with Redis down', () => {
+describe(`Inventory with Redis down (${testTopology()})`, () => {
   it('answers 503, never a reservation without a lock', async () => {
-    const server = await startRedis();
-    const app = await bootApp({ REDIS_URL: server.url, REDIS_KEY_PREFIX: uniquePrefix('invdown') });
+    const redis = await startTestRedis();
+    const app = await bootApp({ ...redis.env, REDIS_KEY_PREFIX: uniquePrefix('invdown') });
     try {
       const http = request(app.app.getHttpServer());
       await http.post('/inventory').send({ sku: 'D1', stock: 5 }).expect(201);
-      await server.kill();
+      await redis.kill(); // every node of a cluster
       const t0 = Date.now();
       await http.post('/inventory/D1/reserve').send({ qty: 1 }).expect(503);
       expect(Date.now() - t0).toBeLessThan(3_000);
@@ -124,7 +125,7 @@ describe('Inventory with Redis down', () => {
       expect(Number(stock.rows[0].stock)).toBe(5);
     } finally {
       await app.close();
-      await server.stop();
+      await redis.stop();
     }
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Sessions and login end to end on the reference service: two instances on one real redis-server and one
- * PostgreSQL database, supertest requests carrying the session cookie by hand (so one cookie can visit both).
+ * Sessions and login end to end on the reference service: two instances on one real Redis and one PostgreSQL
+ * database, supertest requests carrying the session cookie by hand (so one cookie can visit both). Topology-aware
+ * (test/support/redis-harness.ts): one redis-server, or a 3-master cluster with REDIS_TOPOLOGY=cluster.
  */
 import { Controller, Get, Query, Req, UseGuards, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -10,7 +11,7 @@ import request from 'supertest';
 import { RedisSessionStore, SESSION_STORE, SessionAuthGuard, SessionAuthService } from '../src';
 import { AppModule } from '../src/app/app.module';
 import { configureApp } from '../src/app/app.setup';
-import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
+import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
 
 const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
 
@@ -82,14 +83,14 @@ function sidOf(cookie: string): string {
   return value.slice(2, value.lastIndexOf('.'));
 }
 
-describe('sessions and login (reference service, two instances, one Redis)', () => {
-  let server: RedisServer;
+describe(`sessions and login (reference service, two instances, one Redis: ${testTopology()})`, () => {
+  let redis: TestRedis;
   let db: { url: string; drop(): Promise<void> };
   let a: INestApplication;
   let b: INestApplication;
   let prefix: string;
   let env: Record<string, string>;
-  const redis = () => server.client();
+  const direct = () => redis.client();
 
   async function login(app: INestApplication, creds = DEMO, ua = 'jest'): Promise<string> {
     const res = await request(app.getHttpServer()).post('/auth/login').set('User-Agent', ua).send(creds).expect(200);
@@ -101,10 +102,10 @@ describe('sessions and login (reference service, two instances, one Redis)', () 
     request(app.getHttpServer()).get('/auth/me').set('Cookie', cookie);
 
   beforeAll(async () => {
-    [server, db] = await Promise.all([startRedis(), createTestDatabase('sess')]);
+    [redis, db] = await Promise.all([startTestRedis(), createTestDatabase('sess')]);
     prefix = uniquePrefix('sess');
     env = {
-      REDIS_URL: server.url,
+      ...redis.env, // REDIS_URL or REDIS_CLUSTER_NODES
       DATABASE_URL: db.url,
       REDIS_KEY_PREFIX: prefix,
       SESSION_SECRET: OLD_SECRET,
@@ -124,7 +125,7 @@ describe('sessions and login (reference service, two instances, one Redis)', () 
     await a?.close();
     await b?.close();
     await db?.drop();
-    await server?.stop();
+    await redis?.stop();
   });
 
   it('logs in (200, user without hash, secure-by-default cookie), serves /me, logs out (204, cookie cleared)', async () => {
@@ -136,7 +137,7 @@ describe('sessions and login (reference service, two instances, one Redis)', () 
     expect(setCookie).toMatch(/SameSite=Lax/);
     expect(setCookie).toMatch(/Expires=/);
     const cookie = sessionCookie(res)!;
-    const c = redis();
+    const c = direct();
     const ttl = await c.pttl(`${prefix}sess:${sidOf(cookie)}`);
     expect(ttl).toBeGreaterThan(86_000_000);
     expect(ttl).toBeLessThanOrEqual(86_400_000);
@@ -178,7 +179,7 @@ describe('sessions and login (reference service, two instances, one Redis)', () 
     expect(sidOf(second)).not.toBe(sidOf(first));
     await me(a, first).expect(401);
     await me(a, second).expect(200);
-    const c = redis();
+    const c = direct();
     expect(await c.exists(`${prefix}sess:${sidOf(first)}`)).toBe(0);
     c.disconnect();
   });
@@ -239,7 +240,7 @@ describe('sessions and login (reference service, two instances, one Redis)', () 
   it('prunes the index of sessions that ended by themselves', async () => {
     const cookie = await login(a);
     const gone = await login(a);
-    const c = redis();
+    const c = direct();
     await c.del(`${prefix}sess:${sidOf(gone)}`); // as if it expired
     const list = await request(a.getHttpServer()).get('/auth/sessions').set('Cookie', cookie).expect(200);
     expect(list.body.map((s: { id: string }) => s.id)).not.toContain(sidOf(gone));
@@ -269,8 +270,8 @@ describe('sessions and login (reference service, two instances, one Redis)', () 
     for (let i = 0; i < 3; i++)
       await request(http).post('/auth/login').send({ username: 'demo', password: 'bad' }).expect(401);
     await request(http).post('/auth/login').send({ username: 'demo', password: 'bad' }).expect(429);
-    const c = redis();
-    const keys = await c.keys(`${prefix}sess:login:*`);
+    const c = direct();
+    const keys = await redis.keys(`${prefix}sess:login:*`); // every master
     await Promise.all(keys.map((k) => c.del(k)));
     c.disconnect();
     expect(a.get(SessionAuthService).stats.throttled).toBeGreaterThanOrEqual(2);
@@ -278,7 +279,7 @@ describe('sessions and login (reference service, two instances, one Redis)', () 
 
   it('treats a session value that is not JSON as no session (401, logged), never 500', async () => {
     const cookie = await login(a);
-    const c = redis();
+    const c = direct();
     await c.set(`${prefix}sess:${sidOf(cookie)}`, '{not json', 'PX', 60_000);
     await me(a, cookie).expect(401);
     await c.set(`${prefix}sess:${sidOf(cookie)}`, '[1,2]', 'PX', 60_000);
@@ -323,7 +324,7 @@ describe('sessions and login (reference service, two instances, one Redis)', () 
     await request(b.getHttpServer()).post('/auth/logout').set('Cookie', cookie).expect(204);
     expect(await slow).toBe(200);
     await sleep(50);
-    const c = redis();
+    const c = direct();
     expect(await c.exists(`${prefix}sess:${sidOf(cookie)}`)).toBe(0);
     c.disconnect();
     await me(a, cookie).expect(401);
@@ -333,7 +334,7 @@ describe('sessions and login (reference service, two instances, one Redis)', () 
   it('keeps a slow request that modifies a live session working (writes back when not destroyed)', async () => {
     const cookie = await login(a);
     await request(a.getHttpServer()).get('/test/slow?ms=50').set('Cookie', cookie).expect(200);
-    const c = redis();
+    const c = direct();
     const raw = await c.get(`${prefix}sess:${sidOf(cookie)}`);
     c.disconnect();
     expect(JSON.parse(raw!).lastSlowAt).toEqual(expect.any(Number));
@@ -341,7 +342,7 @@ describe('sessions and login (reference service, two instances, one Redis)', () 
 
   it('answers 503 (never 401, never a new session) while Redis is down, and recovers without restart', async () => {
     const cookie = await login(a);
-    await server.kill();
+    await redis.kill(); // every node of a cluster
     const down = await me(a, cookie);
     expect(down.status).toBe(503);
     expect(sessionCookie(down)).toBeUndefined();
@@ -349,7 +350,7 @@ describe('sessions and login (reference service, two instances, one Redis)', () 
     expect(loginDown.status).toBe(503);
     expect(sessionCookie(loginDown)).toBeUndefined();
     await me(b, cookie).expect(503);
-    await server.start(); // empty: no persistence, so the old session is gone
+    await redis.start(); // empty: no persistence, so the old session is gone
     const deadline = Date.now() + 15_000;
     let status = 0;
     while (Date.now() < deadline) {
@@ -364,11 +365,11 @@ describe('sessions and login (reference service, two instances, one Redis)', () 
 
   it('answers 503 when Redis hangs (paused) and serves the same session once it answers again', async () => {
     const cookie = await login(a);
-    server.pause();
+    redis.pause();
     try {
       await me(a, cookie).expect(503);
     } finally {
-      server.resume();
+      redis.resume();
     }
     await sleep(100);
     await me(a, cookie).expect(200);

@@ -1,10 +1,11 @@
 /**
  * The reference service's users endpoints and /health, in process (AppModule + configureApp, like main.ts),
- * on a harness redis-server and a fresh PostgreSQL database; plus the configuration validation run at startup.
+ * on a harness Redis and a fresh PostgreSQL database; plus the configuration validation run at startup.
+ * Topology-aware (test/support/redis-harness.ts): one redis-server, or a 3-master cluster with REDIS_TOPOLOGY=cluster.
  */
 import { validateConfig } from '../../src/app/config/app.config';
 import { createTestApp, type TestApp } from '../support/app';
-import { startRedis, type RedisServer } from '../support/redis-harness';
+import { startTestRedis, testTopology, type TestRedis } from '../support/redis-harness';
 
 const alice = {
   username: 'alice_1',
@@ -13,12 +14,12 @@ const alice = {
   email: 'alice@example.com',
 };
 
-describe('reference service: users and /health', () => {
-  let redis: RedisServer;
+describe(`reference service: users and /health (${testTopology()})`, () => {
+  let redis: TestRedis;
   let t: TestApp;
   beforeAll(async () => {
-    redis = await startRedis();
-    t = await createTestApp({ redisUrl: redis.url });
+    redis = await startTestRedis();
+    t = await createTestApp({ redisEnv: redis.env });
   });
   afterAll(async () => {
     await t?.close();
@@ -89,7 +90,7 @@ describe('reference service: users and /health', () => {
   });
 
   it('GET /health answers 503 with per-client status when Redis is down', async () => {
-    await redis.kill();
+    await redis.kill(); // every node of a cluster
     const res = await t.http.get('/health').expect(503);
     expect(res.body.status).toBe('error');
     expect(res.body.details.redis.status).toBe('down');
