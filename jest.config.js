@@ -20,6 +20,7 @@ const common = {
  */
 const TOPOLOGY_SUITES = [
   'test/cache.e2e-spec.ts',
+  'test/cache-failopen.e2e-spec.ts',
   'test/cache-app.e2e-spec.ts',
   'test/session.e2e-spec.ts',
   'test/messaging.e2e-spec.ts',

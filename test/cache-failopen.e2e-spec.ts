@@ -1,16 +1,17 @@
 /**
  * The store's hot path (one ioredis Command per get/set, bounded by a shared sweeper instead of a timer per
  * command) against a frozen Redis: every call settles within its timeout plus the sweep period, as a miss or a
- * skipped write, and later calls work again after the server resumes.
+ * skipped write, and later calls work again after the server resumes. Topology-aware: on a cluster every master is
+ * frozen.
  */
 import { Test } from '@nestjs/testing';
 import { RedisCacheModule, RedisKeyvStore, RedisModule } from '../src';
-import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
+import { startTestRedis, uniquePrefix, type TestRedis } from './support/redis-harness';
 
 describe('RedisKeyvStore when Redis stops answering', () => {
-  let server: RedisServer;
+  let server: TestRedis;
   beforeAll(async () => {
-    server = await startRedis();
+    server = await startTestRedis();
   });
   afterAll(async () => {
     await server.stop();
@@ -21,7 +22,7 @@ describe('RedisKeyvStore when Redis stops answering', () => {
     const writeTimeoutMs = 300;
     const ref = await Test.createTestingModule({
       imports: [
-        RedisModule.forRoot({ url: server.url, keyPrefix: uniquePrefix('failopen') }),
+        RedisModule.forRoot({ ...server.connection, keyPrefix: uniquePrefix('failopen') }),
         RedisCacheModule.forRoot({ readTimeoutMs, writeTimeoutMs, probeIntervalMs: 50 }),
       ],
     }).compile();
