@@ -187,7 +187,7 @@ describe(`Order flow (reference service, ${testTopology()})`, () => {
         ['-r', join(__dirname, '../scripts/swc-register.cjs'), join(__dirname, '../src/app/worker.ts')],
         {
           cwd: join(__dirname, '..'),
-          env: { ...process.env, ...env, NODE_ENV: 'test' },
+          env: { ...process.env, ...env, NODE_ENV: 'test', LOG_LEVEL: 'info', WORKER_PORT: '0' },
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
@@ -198,6 +198,14 @@ describe(`Order flow (reference service, ${testTopology()})`, () => {
       });
       expect(order.status).toBe('confirmed');
       expect(output).toMatch(/worker consuming orders\/notifications/);
+      // JSON log lines, and the probes on WORKER_PORT: health (Redis + database) and metrics (consumer lag)
+      const started = output.split('\n').find((l) => l.includes('worker consuming'));
+      expect(JSON.parse(started!)).toMatchObject({ level: 30, context: 'Worker' });
+      const probes = `http://127.0.0.1:${/probes on http:\/\/localhost:(\d+)/.exec(started!)![1]}`;
+      expect((await fetch(`${probes}/health/ready`)).status).toBe(200);
+      const metrics = await (await fetch(`${probes}/metrics`)).text();
+      expect(metrics).toMatch(/^nrk_messaging_consumer_group_lag\{.*stream="[^"]*orders".*\} 0$/m);
+      expect(metrics).toMatch(/^nrk_messaging_handled_total \d+$/m);
       // The worker's order.confirmed reaches the API's SSE subscribers: both processes use the same pub/sub mode.
       const events = sse.events;
       await eventually(() => events.some((e) => e.type === 'order.confirmed'), 5_000, 'SSE order.confirmed');

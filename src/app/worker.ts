@@ -1,26 +1,41 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { MessagingExplorer } from '../index';
+import type { AppConfig } from './config/app.config';
+import { useStructuredLogs } from './logging/logging.module';
 import { WorkerModule } from './worker.module';
 
 /**
- * `npm run start:worker`: the notifications service as its own process (a Nest application context, no HTTP).
- * It talks to the API only through Redis: it consumes the `orders` stream and publishes `order.confirmed`.
+ * `npm run start:worker`: the notifications service as its own process. It talks to the API only through Redis:
+ * it consumes the `orders` stream and publishes `order.confirmed`. Its HTTP server on WORKER_PORT (default 3001)
+ * serves only the probes: `/health`, `/health/ready` and `/metrics`. Logs are JSON lines (LOG_LEVEL).
  * Needs the same Redis settings as the API (REDIS_URL, or REDIS_SENTINELS / REDIS_CLUSTER_NODES: the same
  * coreModules() read them) and a shared database (DATABASE_URL: PGlite data dirs cannot be shared).
  */
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(WorkerModule);
-  app.enableShutdownHooks();
+  const app = await NestFactory.create<NestExpressApplication>(WorkerModule, {
+    abortOnError: false,
+    bufferLogs: true, // startup lines wait for the JSON logger
+    forceCloseConnections: true, // a scrape in progress does not hold up shutdown
+  });
+  useStructuredLogs(app);
+  // useProcessExit: after a signal's graceful shutdown (consumers drained) the process ends with exit(0)
+  app.enableShutdownHooks([], { useProcessExit: true });
+  const port = app.get(ConfigService<AppConfig, true>).get('WORKER_PORT', { infer: true });
+  await app.listen(port);
+  const address = app.getHttpServer().address();
   const consumers = app.get(MessagingExplorer).consumers;
   Logger.log(
-    `worker consuming ${consumers.map((c) => `${c.stream}/${c.group} as ${c.consumer}`).join(', ')}`,
+    `worker consuming ${consumers.map((c) => `${c.stream}/${c.group} as ${c.consumer}`).join(', ')}; ` +
+      `probes on http://localhost:${typeof address === 'object' && address ? address.port : port} (/health, /metrics)`,
     'Worker',
   );
 }
 
 bootstrap().catch((err: unknown) => {
-  Logger.error(err instanceof Error ? err.message : String(err), 'Worker');
+  Logger.error(`Startup failed: ${err instanceof Error ? err.message : String(err)}`, 'Worker');
   process.exit(1);
 });

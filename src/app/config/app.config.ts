@@ -30,6 +30,13 @@ export class AppConfig {
   @Max(65535)
   PORT = 3000;
 
+  /** HTTP port of the worker's (`npm run start:worker`) probes: /health, /health/ready, /metrics (default 3001; 0 = any free port). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  WORKER_PORT = 3001;
+
   /** Log level of the JSON logs: fatal, error, warn, info, debug, trace or silent (default `info`; `silent` when NODE_ENV=test). */
   @IsOptional()
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
