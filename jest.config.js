@@ -26,6 +26,7 @@ const TOPOLOGY_SUITES = [
   'test/messaging.e2e-spec.ts',
   'test/messaging-orders.e2e-spec.ts',
   'test/lock.e2e-spec.ts',
+  'test/semaphore.e2e-spec.ts',
   'test/lock-app.e2e-spec.ts',
   'test/app/users.e2e-spec.ts',
 ];

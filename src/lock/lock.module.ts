@@ -3,14 +3,16 @@ import { DiscoveryModule } from '@nestjs/core';
 import { LockExplorer } from './lock.explorer';
 import { LockConfigurableModule } from './lock.module-definition';
 import { LockService } from './lock.service';
+import { SemaphoreService } from './semaphore.service';
 
 /**
- * Distributed locks on the shared Redis provider (or on independent nodes): `LockService` and `@WithLock`.
+ * Distributed locks on the shared Redis provider (or on independent nodes): `LockService` and `@WithLock`; counting
+ * semaphores (`SemaphoreService`, N holders, on the shared client).
  * Needs RedisModule. `LockModule.forRoot({ nodes: [...] })` for a Redlock quorum of independent servers.
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [LockService, LockExplorer],
-  exports: [LockService],
+  providers: [LockService, SemaphoreService, LockExplorer],
+  exports: [LockService, SemaphoreService],
 })
 export class LockModule extends LockConfigurableModule {}
