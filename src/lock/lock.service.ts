@@ -7,6 +7,7 @@ import { LOCK_MODULE_OPTIONS } from './lock.constants';
 import { LockLostError, LockNotAcquiredError, LockOptionsError } from './lock.errors';
 import { LockHandle, type LockHandleOwner } from './lock.handle';
 import { checkDuration, checkResources, checkSameSlot, taggedResource } from './lock.keys';
+import { retryPauseMs, sleep } from './lock.timing';
 import {
   resolveLockOptions,
   type AcquireOptions,
@@ -79,8 +80,6 @@ interface FenceCommands {
 
 /** ioredis client states in which no command can be answered now. */
 const DISCONNECTED = new Set(['reconnecting', 'close', 'end']);
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Outcome of a failed attempt: busy (another holder) or not (the nodes failed, firstError says how). */
 interface Verdict {
@@ -229,7 +228,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
           return result;
         }
         // Busy, or the nodes failed: the last attempt's votes tell which (they are in by the time we would retry).
-        const delay = Math.max(0, o.retryDelayMs + Math.round((Math.random() * 2 - 1) * o.jitterMs));
+        const delay = retryPauseMs(o.retryDelayMs, o.jitterMs);
         const pauseStart = Date.now();
         const verdict = await Promise.race([result.verdict, sleep(Math.max(delay, 1)).then(() => undefined)]);
         if (verdict && !verdict.locked) {

@@ -4,10 +4,16 @@ import { RedisService, RedisUnavailableError, isRedisConnectionError, type Redis
 import { LOCK_MODULE_OPTIONS } from './lock.constants';
 import { LockNotAcquiredError, LockOptionsError } from './lock.errors';
 import { checkDuration, checkResources, taggedResource } from './lock.keys';
+import { retryPauseMs, sleep } from './lock.timing';
 import { resolveLockOptions, type LockModuleOptions, type ResolvedLockOptions } from './lock.options';
 
 /** Most permits one semaphore may have. */
 export const MAX_SEMAPHORE_PERMITS = 100_000;
+
+/** Lua prelude of the semaphore scripts: `now`, in milliseconds by Redis' own clock. */
+const LUA_NOW_MS = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 /**
  * Takes a permit when fewer than `limit` unexpired ones are held. The semaphore is one sorted set
@@ -15,9 +21,7 @@ export const MAX_SEMAPHORE_PERMITS = 100_000;
  * permits (crashed holders) are dropped first. The key lives as long as its longest permit.
  * KEYS[1]: the set; ARGV: limit, ttlMs, permit id. Returns {1, expiresAtMs} or {0, ms until the next expiry}.
  */
-const SEMAPHORE_ACQUIRE_LUA = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+const SEMAPHORE_ACQUIRE_LUA = `${LUA_NOW_MS}
 local ttl = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
@@ -32,9 +36,7 @@ return {0, tonumber(first[2]) - now}`;
  * Extends a permit that is still held (unexpired) to now + ttlMs. KEYS[1]: the set; ARGV: ttlMs, permit id.
  * Returns the new expiry (ms, Redis' clock), or 0 when the permit is gone.
  */
-const SEMAPHORE_EXTEND_LUA = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+const SEMAPHORE_EXTEND_LUA = `${LUA_NOW_MS}
 local score = redis.call('ZSCORE', KEYS[1], ARGV[2])
 if not score or tonumber(score) <= now then return 0 end
 local ttl = tonumber(ARGV[1])
@@ -43,9 +45,7 @@ if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) en
 return now + ttl`;
 
 /** Holders now: unexpired permits. KEYS[1]: the set. */
-const SEMAPHORE_COUNT_LUA = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+const SEMAPHORE_COUNT_LUA = `${LUA_NOW_MS}
 return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')`;
 
 interface SemaphoreCommands {
@@ -148,25 +148,17 @@ export class SemaphoreService implements OnModuleInit, BeforeApplicationShutdown
     const deadline = Date.now() + waitMs;
     const id = `${this.idPrefix}:${++this.seq}`;
     for (let attempt = 1; ; attempt++) {
-      let reply: [number, number];
-      try {
-        reply = await this.client.nrkSemAcquire(key, limit, ttlMs, id);
-      } catch (err) {
-        if (isRedisConnectionError(err) || this.client.status !== 'ready') {
-          throw new RedisUnavailableError(`Could not acquire a permit of semaphore "${name}"`, { cause: err });
-        }
-        throw err;
-      }
-      const [ok, value] = reply;
+      const [ok, value] = await this.call(`acquire a permit of semaphore "${name}"`, () =>
+        this.client.nrkSemAcquire(key, limit, ttlMs, id),
+      );
       if (ok === 1) {
         const permit = new SemaphorePermit(this, name, id, value);
         this.held.add(permit);
         return permit;
       }
-      const jitter = Math.round((Math.random() * 2 - 1) * this.options.jitterMs);
-      const pause = Math.max(1, this.options.retryDelayMs + jitter);
+      const pause = Math.max(1, retryPauseMs(this.options.retryDelayMs, this.options.jitterMs));
       if (Date.now() + pause > deadline) throw new LockNotAcquiredError([name], Math.max(1, value), attempt);
-      await new Promise<void>((resolve) => setTimeout(resolve, pause));
+      await sleep(pause);
     }
   }
 
@@ -183,22 +175,16 @@ export class SemaphoreService implements OnModuleInit, BeforeApplicationShutdown
   /** How many permits of `name` are held now (unexpired). */
   async count(name: string): Promise<number> {
     const [checked] = checkResources(name);
-    try {
-      return await this.client.nrkSemCount(this.keyOf(checked));
-    } catch (err) {
-      throw new RedisUnavailableError(`Could not count the permits of semaphore "${name}"`, { cause: err });
-    }
+    return this.call(`count the permits of semaphore "${name}"`, () => this.client.nrkSemCount(this.keyOf(checked)));
   }
 
   /** @internal {@link SemaphorePermit.extend} */
   async extendPermit(permit: SemaphorePermit, ttlMs: number): Promise<boolean> {
-    try {
-      const expiresAtMs = await this.client.nrkSemExtend(this.keyOf(permit.name), ttlMs, permit.id);
-      if (expiresAtMs > 0) permit.expiresAtMs = expiresAtMs;
-      return expiresAtMs > 0;
-    } catch (err) {
-      throw new RedisUnavailableError(`Could not extend a permit of semaphore "${permit.name}"`, { cause: err });
-    }
+    const expiresAtMs = await this.call(`extend a permit of semaphore "${permit.name}"`, () =>
+      this.client.nrkSemExtend(this.keyOf(permit.name), ttlMs, permit.id),
+    );
+    if (expiresAtMs > 0) permit.expiresAtMs = expiresAtMs;
+    return expiresAtMs > 0;
   }
 
   /** @internal {@link SemaphorePermit.release} */
@@ -208,6 +194,18 @@ export class SemaphoreService implements OnModuleInit, BeforeApplicationShutdown
       return (await this.client.zrem(this.keyOf(permit.name), permit.id)) === 1;
     } catch {
       return false; // the lease expires on its own
+    }
+  }
+
+  /** Runs one script call; Redis unreachable (connection error, or the client not ready) → RedisUnavailableError. */
+  private async call<T>(what: string, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (isRedisConnectionError(err) || this.client.status !== 'ready') {
+        throw new RedisUnavailableError(`Could not ${what}`, { cause: err });
+      }
+      throw err;
     }
   }
 
