@@ -576,11 +576,35 @@ export interface TestRedis {
 /** cluster-node-timeout of the topology-aware cluster: longer than any freeze or outage a test causes. */
 const TEST_CLUSTER_NODE_TIMEOUT_MS = 15_000;
 
-class StandaloneTestRedis implements TestRedis {
+/** What both topologies do the same way, over every server: look at keys, break and thaw Redis. */
+abstract class ServersTestRedis {
+  constructor(readonly servers: readonly RedisServer[]) {}
+  async eachNode<T>(fn: (node: Redis, server: RedisServer) => Promise<T>): Promise<T[]> {
+    return eachServer(this.servers, fn);
+  }
+  keys(pattern: string): Promise<string[]> {
+    return scanAll(this.servers, pattern);
+  }
+  async kill(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.kill()));
+  }
+  abstract start(): Promise<void>;
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.start();
+  }
+  pause(): void {
+    for (const s of this.servers) s.pause();
+  }
+  resume(): void {
+    for (const s of this.servers) s.resume();
+  }
+}
+
+class StandaloneTestRedis extends ServersTestRedis implements TestRedis {
   readonly topology = 'standalone';
-  readonly servers: readonly RedisServer[];
   constructor(private readonly server: RedisServer) {
-    this.servers = [server];
+    super([server]);
   }
   get connection(): TestRedisConnection {
     return { url: this.server.url };
@@ -591,37 +615,18 @@ class StandaloneTestRedis implements TestRedis {
   client(options: Partial<RedisOptions> = {}): Redis {
     return this.server.client(options);
   }
-  async eachNode<T>(fn: (node: Redis, server: RedisServer) => Promise<T>): Promise<T[]> {
-    return eachServer(this.servers, fn);
-  }
-  keys(pattern: string): Promise<string[]> {
-    return scanAll(this.servers, pattern);
-  }
-  kill(): Promise<void> {
-    return this.server.kill();
-  }
   start(): Promise<void> {
     return this.server.start();
-  }
-  restart(): Promise<void> {
-    return this.server.restart();
-  }
-  pause(): void {
-    this.server.pause();
-  }
-  resume(): void {
-    this.server.resume();
   }
   stop(): Promise<void> {
     return this.server.stop();
   }
 }
 
-class ClusterTestRedis implements TestRedis {
+class ClusterTestRedis extends ServersTestRedis implements TestRedis {
   readonly topology = 'cluster';
-  readonly servers: readonly RedisServer[];
   constructor(private readonly handle: RedisClusterHandle) {
-    this.servers = handle.nodes;
+    super(handle.nodes);
   }
   get connection(): TestRedisConnection {
     return { nodes: this.handle.seeds.map((s) => ({ ...s })) };
@@ -634,29 +639,10 @@ class ClusterTestRedis implements TestRedis {
     c.on('error', () => undefined);
     return c;
   }
-  async eachNode<T>(fn: (node: Redis, server: RedisServer) => Promise<T>): Promise<T[]> {
-    return eachServer(this.servers, fn);
-  }
-  keys(pattern: string): Promise<string[]> {
-    return scanAll(this.servers, pattern);
-  }
-  async kill(): Promise<void> {
-    await Promise.all(this.servers.map((s) => s.kill()));
-  }
   async start(): Promise<void> {
     // Each node reloads its nodes.conf (kept in its dir): same node id, same slots, empty keyspace.
     await Promise.all(this.servers.map((s) => (s.running ? undefined : s.start())));
     await waitClusterOk([...this.servers]);
-  }
-  async restart(): Promise<void> {
-    await this.kill();
-    await this.start();
-  }
-  pause(): void {
-    for (const s of this.servers) s.pause();
-  }
-  resume(): void {
-    for (const s of this.servers) s.resume();
   }
   stop(): Promise<void> {
     return this.handle.stop();
