@@ -52,9 +52,14 @@ async function liveOrderEvent(
     if (res.status === 404) return 'missing';
     if (res.status !== 200 || !res.body) return `status ${res.status}: ${await res.text()}`;
     const reader = res.body.getReader();
-    await sleep(200); // the pattern subscription is made when the stream opens
-    await trigger();
     let text = '';
+    while (!/event: ready/.test(text)) {
+      // the subscription is live once the stream says `ready`
+      const { value, done } = await reader.read();
+      if (done) return `ended before ready: ${text}`;
+      text += new TextDecoder().decode(value);
+    }
+    await trigger();
     while (!/order\.created/.test(text)) {
       const { value, done } = await reader.read();
       if (done) break;

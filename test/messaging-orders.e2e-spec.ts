@@ -31,7 +31,10 @@ async function signUpAndLogin(app: INestApplication, username: string): Promise<
   return cookieOf(await request(server).post('/auth/login').send({ username, password }).expect(200));
 }
 
-/** Opens GET /events and collects the SSE `event:` names and data. */
+/**
+ * Opens GET /events and collects the SSE `event:` names and data; resolves at the `ready` event (the subscription is
+ * live from then on: an event published after it is never missed).
+ */
 function followEvents(
   app: INestApplication,
   cookie: string,
@@ -53,10 +56,11 @@ function followEvents(
             buffer = buffer.slice(end + 2);
             const type = /^event: (.*)$/m.exec(block)?.[1];
             const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (type && data) events.push({ type, data: JSON.parse(data) as unknown });
+            if (type === 'ready') resolve({ events, close: () => req.destroy() });
+            else if (type && data) events.push({ type, data: JSON.parse(data) as unknown });
           }
         });
-        resolve({ events, close: () => req.destroy() });
+        res.on('end', () => reject(new Error('GET /events ended before its ready event')));
       },
     );
     req.on('error', (err) => {

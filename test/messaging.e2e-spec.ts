@@ -208,6 +208,69 @@ describe(`Messaging: pub/sub event bus (${testTopology()})`, () => {
     }
   });
 
+  it('subscribe() resolves only once Redis confirmed it, for concurrent callers of one channel too; observe() says so with onSubscribed', async () => {
+    const keyPrefix = uniquePrefix('live');
+    const app = await createMessagingApp({ ...redis.connection, keyPrefix }, pubSubOptions);
+    try {
+      const bus = app.get(EventBus);
+      // Five handlers subscribe at once (one SUBSCRIBE in Redis); each publishes as soon as its own subscribe
+      // resolves. Every handler must get all five: a resolve before the subscription is live would lose some.
+      const got: number[][] = Array.from({ length: 5 }, () => []);
+      await Promise.all(
+        got.map((list, i) =>
+          bus.subscribe<number>('live.x', (n) => void list.push(n)).then(() => bus.publish('live.x', i)),
+        ),
+      );
+      await eventually(() => got.every((list) => list.length === 5), 3_000, 'every handler got every message');
+      for (const list of got) expect([...list].sort()).toEqual([0, 1, 2, 3, 4]);
+
+      const seen: unknown[] = [];
+      const sub = bus
+        .observe('live.*', { pattern: true, onSubscribed: () => void bus.publish('live.y', 'first') })
+        .subscribe((e) => seen.push(e.payload));
+      await eventually(() => seen.includes('first'), 3_000, 'the message published from onSubscribed');
+      sub.unsubscribe();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a subscribe that failed while Redis was down is made again by the next caller once Redis is back', async () => {
+    const own = await startTestRedis();
+    const keyPrefix = uniquePrefix('resub');
+    const app = await createMessagingApp({ ...own.connection, keyPrefix, commandTimeoutMs: 500 }, pubSubOptions);
+    try {
+      const bus = app.get(EventBus);
+      await bus.publish('warm', 1); // the shared client is connected
+      await own.kill();
+      const got: unknown[] = [];
+      await expect(bus.subscribe('again', (p) => void got.push(p))).rejects.toBeInstanceOf(RedisUnavailableError);
+      await own.start();
+      await eventually(
+        async () =>
+          bus
+            .subscribe('again', (p) => void got.push(p))
+            .then(
+              () => true,
+              () => false,
+            ),
+        15_000,
+        'subscribe after restart',
+      );
+      await eventually(
+        async () => {
+          await bus.publish('again', 'after').catch(() => undefined);
+          return got.includes('after');
+        },
+        5_000,
+        'message after the new subscribe',
+      );
+    } finally {
+      await app.close();
+      await own.stop();
+    }
+  });
+
   it('rejects publish with RedisUnavailableError when Redis is down (no hang, no silent drop)', async () => {
     const own = await startTestRedis();
     const app = await createMessagingApp(

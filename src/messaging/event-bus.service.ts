@@ -33,6 +33,15 @@ export interface SubscribeOptions {
   label?: string;
 }
 
+/** Options of {@link EventBus.observe}. */
+export interface ObserveOptions extends SubscribeOptions {
+  /**
+   * Called once Redis has confirmed the subscription: every message published from then on is delivered.
+   * An SSE endpoint can use it to tell its client that the stream is live (before that, messages may be missed).
+   */
+  onSubscribed?: () => void;
+}
+
 /** Options of {@link EventBus.publish}. */
 export interface PublishOptions {
   /** Headers to carry; `traceId` is generated when missing. */
@@ -56,6 +65,10 @@ export class EventBus implements OnModuleDestroy {
   private readonly logger = new Logger('EventBus');
   private subscriber: RedisClient | undefined;
   private readonly registrations = new Map<string, Set<Registration>>();
+  /** Subscriptions Redis has confirmed (`<kind>:<key>`). */
+  private readonly confirmed = new Set<string>();
+  /** SUBSCRIBE/PSUBSCRIBE in flight: later callers of the same channel wait for it too. */
+  private readonly confirming = new Map<string, Promise<void>>();
   private closed = false;
   private isSharded: boolean | undefined;
   private readonly batcher = new CommandBatcher(() => this.redis.getClient(this.options.clientName));
@@ -135,28 +148,43 @@ export class EventBus implements OnModuleDestroy {
     if (!set) {
       set = new Set();
       this.registrations.set(id, set);
-      set.add(reg);
-      await this.redisSubscribe(kind, key);
-    } else {
-      set.add(reg);
+    }
+    set.add(reg);
+    try {
+      await this.confirm(id, kind, key);
+    } catch (err) {
+      // Not subscribed: forget this handler, so the next caller asks Redis again.
+      set.delete(reg);
+      if (set.size === 0 && this.registrations.get(id) === set) this.registrations.delete(id);
+      throw err;
     }
     return async () => {
       const current = this.registrations.get(id);
       if (!current?.delete(reg) || current.size > 0) return;
       this.registrations.delete(id);
+      this.confirmed.delete(id);
       await this.redisUnsubscribe(kind, key).catch(() => undefined);
     };
   }
 
-  /** The messages of a channel (or pattern) as an Observable; subscribes on first subscription, unsubscribes on teardown. */
-  observe<T = unknown>(channel: string, options: SubscribeOptions = {}): Observable<MessageEnvelope<T>> {
+  /**
+   * The messages of a channel (or pattern) as an Observable; subscribes on first subscription, unsubscribes on
+   * teardown. `onSubscribed` tells when Redis has confirmed the subscription; a failed subscription errors the
+   * Observable (RedisUnavailableError when Redis is unreachable).
+   */
+  observe<T = unknown>(channel: string, options: ObserveOptions = {}): Observable<MessageEnvelope<T>> {
+    const { onSubscribed, ...subscribeOptions } = options;
     return new Observable<MessageEnvelope<T>>((subscriber) => {
       let off: (() => Promise<void>) | undefined;
       let done = false;
-      this.subscribe<T>(channel, (_payload, envelope) => subscriber.next(envelope), options).then(
+      this.subscribe<T>(channel, (_payload, envelope) => subscriber.next(envelope), subscribeOptions).then(
         (unsubscribe) => {
-          if (done) void unsubscribe();
-          else off = unsubscribe;
+          if (done) {
+            void unsubscribe();
+            return;
+          }
+          off = unsubscribe;
+          onSubscribed?.();
         },
         (err: unknown) => subscriber.error(err),
       );
@@ -173,6 +201,7 @@ export class EventBus implements OnModuleDestroy {
     const sub = this.subscriber;
     const ids = [...this.registrations.keys()];
     this.registrations.clear();
+    this.confirmed.clear();
     if (!sub || sub.status !== 'ready') return;
     const channels = ids.filter((id) => id.startsWith('channel:')).map((id) => id.slice('channel:'.length));
     const patterns = ids.filter((id) => id.startsWith('pattern:')).map((id) => id.slice('pattern:'.length));
@@ -215,6 +244,21 @@ export class EventBus implements OnModuleDestroy {
     sub.on('pmessage', (pattern: string, _channel: string, text: string) => this.dispatch(`pattern:${pattern}`, text));
     this.subscriber = sub;
     return sub;
+  }
+
+  /** Resolves once Redis has confirmed the subscription `id`, sharing one SUBSCRIBE among concurrent callers. */
+  private async confirm(id: string, kind: Kind, key: string): Promise<void> {
+    if (this.confirmed.has(id)) return;
+    let pending = this.confirming.get(id);
+    if (!pending) {
+      pending = this.redisSubscribe(kind, key)
+        .then(() => {
+          if (this.registrations.has(id)) this.confirmed.add(id);
+        })
+        .finally(() => this.confirming.delete(id));
+      this.confirming.set(id, pending);
+    }
+    await pending;
   }
 
   private async redisSubscribe(kind: Kind, key: string): Promise<void> {

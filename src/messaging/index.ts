@@ -1,5 +1,11 @@
 export { MessagingModule } from './messaging.module';
-export { EventBus, type MessageHandler, type PublishOptions, type SubscribeOptions } from './event-bus.service';
+export {
+  EventBus,
+  type MessageHandler,
+  type ObserveOptions,
+  type PublishOptions,
+  type SubscribeOptions,
+} from './event-bus.service';
 export {
   StreamProducer,
   type StreamAddOptions,

@@ -12,7 +12,7 @@ import {
   type MessageEvent,
   Sse,
 } from '@nestjs/common';
-import { filter, map, type Observable } from 'rxjs';
+import { filter, map, merge, Subject, type Observable } from 'rxjs';
 import { CurrentUser, EventBus, SessionAuthGuard } from '../../index';
 import type { PublicUser } from '../users/user.entity';
 import { CreateOrderDto } from './dto/create-order.dto';
@@ -48,12 +48,25 @@ export class OrdersController {
     return order;
   }
 
-  /** Server-Sent Events: my `order.*` events (`order.created`, `order.confirmed`) as they happen. */
+  /**
+   * Server-Sent Events: first `ready` once the subscription is live (every event after it is delivered), then my
+   * `order.*` events (`order.created`, `order.confirmed`) as they happen.
+   */
   @Sse('events')
   events(@CurrentUser() user: PublicUser): Observable<MessageEvent> {
-    return this.bus.observe<Partial<OrderCreatedEvent>>('order.*', { pattern: true }).pipe(
-      filter((e) => e.payload?.userId === user.id),
-      map((e) => ({ id: e.id, type: e.type, data: e })),
-    );
+    const ready = new Subject<MessageEvent>();
+    const orders = this.bus
+      .observe<Partial<OrderCreatedEvent>>('order.*', {
+        pattern: true,
+        onSubscribed: () => {
+          ready.next({ type: 'ready', data: { userId: user.id } });
+          ready.complete();
+        },
+      })
+      .pipe(
+        filter((e) => e.payload?.userId === user.id),
+        map((e): MessageEvent => ({ id: e.id, type: e.type, data: e })),
+      );
+    return merge(ready, orders);
   }
 }
