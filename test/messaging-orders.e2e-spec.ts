@@ -230,4 +230,48 @@ describe(`Order flow (reference service, ${testTopology()})`, () => {
       await database.drop();
     }
   });
+
+  it('GET /events answers 503 before any header when its subscription cannot be made; leaving the stream ends the subscription', async () => {
+    const own = await startTestRedis();
+    const booted = await bootApp({ ...own.env, REDIS_KEY_PREFIX: uniquePrefix('sse') }, { listen: true });
+    const http = booted.app.getHttpServer();
+    const numpat = async () =>
+      (await own.eachNode(async (c) => Number((await c.pubsub('NUMPAT')) as unknown))).reduce((a, b) => a + b, 0);
+    try {
+      const cookie = await signUpAndLogin(booted.app, 'sse-outage');
+      // Redis accepts no new connection: the pub/sub connection GET /events opens on first use cannot be made,
+      // while the shared client (sessions) goes on working. Admin connections are opened before.
+      const admins = own.servers.map((server) => server.client());
+      const [, maxclients] = (await admins[0].config('GET', 'maxclients')) as string[];
+      await Promise.all(admins.map((c) => c.config('SET', 'maxclients', '1')));
+      try {
+        const started = Date.now();
+        const refused = await request(http).get('/events').set('Cookie', cookie).timeout({ response: 15_000 });
+        expect(refused.status).toBe(503);
+        expect(refused.body.message).toMatch(/redis/i);
+        expect(refused.headers['content-type']).toMatch(/application\/json/);
+        expect(Date.now() - started).toBeLessThan(12_000);
+      } finally {
+        await Promise.all(admins.map((c) => c.config('SET', 'maxclients', maxclients)));
+        admins.forEach((c) => c.disconnect());
+      }
+      // Once Redis accepts connections again the stream opens, and closing it unsubscribes.
+      await eventually(async () => (await request(http).get('/health/ready')).status === 200, 10_000, 'ready again');
+      let sse: Awaited<ReturnType<typeof followEvents>> | undefined;
+      await eventually(
+        async () => {
+          sse = await followEvents(booted.app, cookie).catch(() => undefined);
+          return sse !== undefined;
+        },
+        15_000,
+        'GET /events after the outage',
+      );
+      expect(await numpat()).toBe(1);
+      sse!.close();
+      await eventually(async () => (await numpat()) === 0, 5_000, 'PUNSUBSCRIBE after the client left');
+    } finally {
+      await booted.close();
+      await own.stop();
+    }
+  });
 });
