@@ -559,6 +559,8 @@ export interface TestRedis {
   eachNode<T>(fn: (node: Redis, server: RedisServer) => Promise<T>): Promise<T[]>;
   /** Every key matching `pattern` (SCAN MATCH on every master), for tests that read the keyspace. */
   keys(pattern: string): Promise<string[]>;
+  /** Pattern subscriptions on the server(s): PUBSUB NUMPAT counts those of one node, so the sum over every master. */
+  patternSubscriptions(): Promise<number>;
   /** Kills every process (SIGKILL) and waits for them to exit: Redis is down. */
   kill(): Promise<void>;
   /** Starts every process again on its port, empty (no persistence); on a cluster waits for `cluster_state:ok`. */
@@ -584,6 +586,10 @@ abstract class ServersTestRedis {
   }
   keys(pattern: string): Promise<string[]> {
     return scanAll(this.servers, pattern);
+  }
+  async patternSubscriptions(): Promise<number> {
+    const counts = await this.eachNode(async (c) => Number((await c.pubsub('NUMPAT')) as unknown));
+    return counts.reduce((a, b) => a + b, 0);
   }
   async kill(): Promise<void> {
     await Promise.all(this.servers.map((s) => s.kill()));
