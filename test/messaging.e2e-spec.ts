@@ -232,6 +232,43 @@ describe(`Messaging: pub/sub event bus (${testTopology()})`, () => {
     }
   });
 
+  it('listen() resolves once subscribed; what arrives before its Observable is subscribed waits for it; the signal ends it', async () => {
+    const keyPrefix = uniquePrefix('listen');
+    const app = await createMessagingApp({ ...redis.connection, keyPrefix }, pubSubOptions);
+    try {
+      const bus = app.get(EventBus);
+      const abort = new AbortController();
+      const events = await bus.listen<string>('feed.*', { pattern: true, signal: abort.signal });
+      // A witness on the same pattern shares the registration: once it has a message, listen() got it too.
+      const witnessed: unknown[] = [];
+      const offWitness = await bus.subscribe('feed.*', (p) => void witnessed.push(p), { pattern: true });
+      await bus.publish('feed.a', 'early');
+      await eventually(() => witnessed.includes('early'), 3_000, 'witness');
+      const got: unknown[] = [];
+      const sub = events.subscribe((e) => got.push(e.payload));
+      expect(got).toEqual(['early']); // kept until subscribed, handed over at once
+      await bus.publish('feed.b', 'live');
+      await eventually(() => got.includes('live'), 3_000, 'live message');
+      let secondError: unknown;
+      events.subscribe({ error: (err: unknown) => (secondError = err) });
+      expect(String(secondError)).toMatch(/one subscriber/);
+
+      await offWitness();
+      abort.abort(); // as Nest does when the SSE client leaves
+      await eventually(async () => (await redis.patternSubscriptions()) === 0, 3_000, 'punsubscribe on abort');
+      sub.unsubscribe();
+
+      // An already-aborted signal: subscribed and ended at once, the Observable completes.
+      const gone = await bus.listen('feed.*', { pattern: true, signal: AbortSignal.abort() });
+      let completed = false;
+      gone.subscribe({ complete: () => (completed = true) });
+      expect(completed).toBe(true);
+      await eventually(async () => (await redis.patternSubscriptions()) === 0, 3_000, 'punsubscribe when aborted');
+    } finally {
+      await app.close();
+    }
+  });
+
   it('a subscribe that failed while Redis was down is made again by the next caller once Redis is back', async () => {
     const own = await startTestRedis();
     const keyPrefix = uniquePrefix('resub');

@@ -42,6 +42,15 @@ export interface ObserveOptions extends SubscribeOptions {
   onSubscribed?: () => void;
 }
 
+/** Options of {@link EventBus.listen}. */
+export interface ListenOptions extends SubscribeOptions {
+  /** Ends the subscription when aborted, whether or not the Observable was subscribed (e.g. Nest's `@SseSignal()`). */
+  signal?: AbortSignal;
+}
+
+/** Messages {@link EventBus.listen} keeps for its Observable until it is subscribed; later ones are dropped. */
+export const LISTEN_BUFFER_LIMIT = 100;
+
 /** Options of {@link EventBus.publish}. */
 export interface PublishOptions {
   /** Headers to carry; `traceId` is generated when missing. */
@@ -65,10 +74,11 @@ export class EventBus implements OnModuleDestroy {
   private readonly logger = new Logger('EventBus');
   private subscriber: RedisClient | undefined;
   private readonly registrations = new Map<string, Set<Registration>>();
-  /** Subscriptions Redis has confirmed (`<kind>:<key>`). */
-  private readonly confirmed = new Set<string>();
-  /** SUBSCRIBE/PSUBSCRIBE in flight: later callers of the same channel wait for it too. */
-  private readonly confirming = new Map<string, Promise<void>>();
+  /**
+   * The SUBSCRIBE/PSUBSCRIBE of each `<kind>:<key>`, settled once Redis answered: every caller of a channel awaits
+   * the same one. A failed one is dropped, so the next caller asks Redis again.
+   */
+  private readonly subscribed = new Map<string, Promise<void>>();
   private closed = false;
   private isSharded: boolean | undefined;
   private readonly batcher = new CommandBatcher(() => this.redis.getClient(this.options.clientName));
@@ -151,7 +161,7 @@ export class EventBus implements OnModuleDestroy {
     }
     set.add(reg);
     try {
-      await this.confirm(id, kind, key);
+      await this.subscribedInRedis(id, kind, key);
     } catch (err) {
       // Not subscribed: forget this handler, so the next caller asks Redis again.
       set.delete(reg);
@@ -162,7 +172,7 @@ export class EventBus implements OnModuleDestroy {
       const current = this.registrations.get(id);
       if (!current?.delete(reg) || current.size > 0) return;
       this.registrations.delete(id);
-      this.confirmed.delete(id);
+      this.subscribed.delete(id);
       await this.redisUnsubscribe(kind, key).catch(() => undefined);
     };
   }
@@ -195,13 +205,61 @@ export class EventBus implements OnModuleDestroy {
     });
   }
 
+  /**
+   * Subscribes now and resolves, once Redis has confirmed it, with the messages from that moment on as an Observable
+   * for one subscriber — e.g. a Server-Sent Events response: an async `@Sse()` handler that awaits it answers an
+   * error (RedisUnavailableError → 503) before any header, and its client misses nothing published after the
+   * stream opened. Messages that arrive before the Observable is subscribed wait for it (at most
+   * {@link LISTEN_BUFFER_LIMIT}; later ones are dropped). The subscription ends when the Observable is
+   * unsubscribed or `signal` aborts (Nest's `@SseSignal()`: also when the client left before the stream existed).
+   */
+  async listen<T = unknown>(channel: string, options: ListenOptions = {}): Promise<Observable<MessageEnvelope<T>>> {
+    const { signal, ...subscribeOptions } = options;
+    const early: Array<MessageEnvelope<T>> = [];
+    let deliver: ((envelope: MessageEnvelope<T>) => void) | undefined;
+    const unsubscribe = await this.subscribe<T>(
+      channel,
+      (_payload, envelope) => {
+        if (deliver) deliver(envelope);
+        else if (early.length < LISTEN_BUFFER_LIMIT) early.push(envelope);
+      },
+      subscribeOptions,
+    );
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      deliver = undefined;
+      early.length = 0;
+      signal?.removeEventListener('abort', end);
+      void unsubscribe();
+    };
+    if (signal?.aborted) end();
+    else signal?.addEventListener('abort', end, { once: true });
+    let taken = false;
+    return new Observable<MessageEnvelope<T>>((subscriber) => {
+      if (taken) {
+        subscriber.error(new Error(`listen("${channel}") gives an Observable for one subscriber`));
+        return undefined;
+      }
+      taken = true;
+      if (ended) {
+        subscriber.complete();
+        return undefined;
+      }
+      for (const envelope of early.splice(0)) subscriber.next(envelope);
+      deliver = (envelope) => subscriber.next(envelope);
+      return end;
+    });
+  }
+
   /** Shutdown: unsubscribes everything; RedisModule closes the connection afterwards. */
   async onModuleDestroy(): Promise<void> {
     this.closed = true;
     const sub = this.subscriber;
     const ids = [...this.registrations.keys()];
     this.registrations.clear();
-    this.confirmed.clear();
+    this.subscribed.clear();
     if (!sub || sub.status !== 'ready') return;
     const channels = ids.filter((id) => id.startsWith('channel:')).map((id) => id.slice('channel:'.length));
     const patterns = ids.filter((id) => id.startsWith('pattern:')).map((id) => id.slice('pattern:'.length));
@@ -247,18 +305,18 @@ export class EventBus implements OnModuleDestroy {
   }
 
   /** Resolves once Redis has confirmed the subscription `id`, sharing one SUBSCRIBE among concurrent callers. */
-  private async confirm(id: string, kind: Kind, key: string): Promise<void> {
-    if (this.confirmed.has(id)) return;
-    let pending = this.confirming.get(id);
-    if (!pending) {
-      pending = this.redisSubscribe(kind, key)
-        .then(() => {
-          if (this.registrations.has(id)) this.confirmed.add(id);
-        })
-        .finally(() => this.confirming.delete(id));
-      this.confirming.set(id, pending);
+  private subscribedInRedis(id: string, kind: Kind, key: string): Promise<void> {
+    let done = this.subscribed.get(id);
+    if (!done) {
+      const attempt = this.redisSubscribe(kind, key);
+      // Registered first, so the entry is gone before any caller sees the error.
+      attempt.catch(() => {
+        if (this.subscribed.get(id) === attempt) this.subscribed.delete(id);
+      });
+      this.subscribed.set(id, attempt);
+      done = attempt;
     }
-    await pending;
+    return done;
   }
 
   private async redisSubscribe(kind: Kind, key: string): Promise<void> {

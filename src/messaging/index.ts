@@ -1,6 +1,8 @@
 export { MessagingModule } from './messaging.module';
 export {
   EventBus,
+  LISTEN_BUFFER_LIMIT,
+  type ListenOptions,
   type MessageHandler,
   type ObserveOptions,
   type PublishOptions,

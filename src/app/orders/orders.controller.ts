@@ -13,16 +13,13 @@ import {
   Sse,
   SseSignal,
 } from '@nestjs/common';
-import { EMPTY, Observable } from 'rxjs';
+import { filter, map, startWith, type Observable } from 'rxjs';
 import { CurrentUser, EventBus, SessionAuthGuard } from '../../index';
 import type { PublicUser } from '../users/user.entity';
 import { CreateOrderDto } from './dto/create-order.dto';
 import type { Order } from './order.entity';
 import type { OrderCreatedEvent } from './order.events';
 import { OrdersService } from './orders.service';
-
-/** Events of `GET /events` kept while the stream is being opened (more are dropped). */
-const MAX_EARLY_EVENTS = 100;
 
 /** Orders of the logged-in user, and their live events. */
 @Controller()
@@ -59,37 +56,11 @@ export class OrdersController {
    */
   @Sse('events')
   async events(@CurrentUser() user: PublicUser, @SseSignal() signal: AbortSignal): Promise<Observable<MessageEvent>> {
-    // Events between the subscription and Nest subscribing to the stream wait here (bounded).
-    const early: MessageEvent[] = [];
-    let deliver: ((event: MessageEvent) => void) | undefined;
-    const unsubscribe = await this.bus.subscribe<Partial<OrderCreatedEvent>>(
-      'order.*',
-      (payload, envelope) => {
-        if (payload?.userId !== user.id) return;
-        const event: MessageEvent = { id: envelope.id, type: envelope.type, data: envelope };
-        if (deliver) deliver(event);
-        else if (early.length < MAX_EARLY_EVENTS) early.push(event);
-      },
-      { pattern: true },
+    const envelopes = await this.bus.listen<Partial<OrderCreatedEvent>>('order.*', { pattern: true, signal });
+    return envelopes.pipe(
+      filter((e) => e.payload?.userId === user.id),
+      map((e): MessageEvent => ({ id: e.id, type: e.type, data: e })),
+      startWith<MessageEvent>({ type: 'ready', data: { userId: user.id } }),
     );
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      deliver = undefined;
-      void unsubscribe();
-    };
-    // The signal ends with the response on every path, also when the client left before the stream existed.
-    if (signal.aborted) {
-      release();
-      return EMPTY;
-    }
-    signal.addEventListener('abort', release, { once: true });
-    return new Observable<MessageEvent>((subscriber) => {
-      subscriber.next({ type: 'ready', data: { userId: user.id } });
-      for (const event of early.splice(0)) subscriber.next(event);
-      deliver = (event) => subscriber.next(event);
-      return release;
-    });
   }
 }
