@@ -125,7 +125,7 @@ describe('RedisModule (standalone)', () => {
     [{ url: 'redis://x:1', nodes: [{ host: 'a', port: 1 }] }, /"nodes".*"url"/],
     [{ url: 'not a url' }, /"url": cannot parse/],
     [{ url: 'http://localhost:6379' }, /"url": unsupported scheme/],
-    [{ readyTimeoutMs: -1 }, /"readyTimeoutMs": must be a positive number/],
+    [{ readyTimeoutMs: -1 }, /"readyTimeoutMs": must be a positive integer number of milliseconds, got -1/],
     [{ commandTimeoutMs: -5 }, /"commandTimeoutMs"/],
     [{ sentinels: [{ host: 'a', port: 1 }] }, /"name": is required/],
     [{ keyPrefix: 'has space' }, /"keyPrefix"/],

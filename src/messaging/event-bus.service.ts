@@ -18,7 +18,7 @@ import { MESSAGING_RESOLVED_OPTIONS } from './messaging.providers';
 import type { ResolvedMessagingOptions } from './messaging.options';
 import { validatePayload, type PayloadDto } from './payload-validation';
 import { MessageValidationError } from './messaging.errors';
-import { CommandBatcher } from './command-batcher';
+import { CommandBatcher } from '../core/command-batcher';
 
 /** A pub/sub handler: gets the (validated) payload and the whole envelope. */
 export type MessageHandler<T = unknown> = (payload: T, envelope: MessageEnvelope<T>) => unknown;

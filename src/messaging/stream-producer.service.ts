@@ -6,7 +6,7 @@ import type { ResolvedMessagingOptions } from './messaging.options';
 import { MESSAGING_RESOLVED_OPTIONS } from './messaging.providers';
 import { MessagingStats, type MessagingCounters } from './messaging.stats';
 import { createEnvelope, encodeEnvelope, type MessageEnvelope, type MessageHeaders } from './message-envelope';
-import { CommandBatcher } from './command-batcher';
+import { CommandBatcher } from '../core/command-batcher';
 import { deadLetterKey, parseEntries, parseFlatObject, streamKey } from './stream-keys';
 
 /** Options of {@link StreamProducer.add}. */

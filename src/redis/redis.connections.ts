@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { settleWithin, withTimeout } from '../core/deadline';
+import { OutageBreaker } from '../core/outage-breaker';
 import { RedisUnavailableError } from './redis.errors';
 import type { RedisClient, RedisConnectionOptions, ResolvedRedisModuleOptions } from './redis.options';
 
@@ -145,19 +147,14 @@ export async function waitUntilReady(client: RedisClient, address: string, timeo
     if (isPermanentConnectError(err)) failNow?.(err);
   };
   client.on('error', onError);
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      new Promise<void>((resolve, reject) => {
-        failNow = reject;
-        client.once('ready', () => resolve());
-        if (client.status === 'wait') client.connect().catch((err: Error) => onError(err));
-        if (client.status === 'end') reject(new Error('connection ended'));
-      }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
-      }),
-    ]);
+    const ready = new Promise<void>((resolve, reject) => {
+      failNow = reject;
+      client.once('ready', () => resolve());
+      if (client.status === 'wait') client.connect().catch((err: Error) => onError(err));
+      if (client.status === 'end') reject(new Error('connection ended'));
+    });
+    await withTimeout(ready, timeoutMs, () => new Error('timeout'));
   } catch {
     const permanent = lastError !== undefined && isPermanentConnectError(lastError);
     throw new RedisUnavailableError(
@@ -168,7 +165,6 @@ export async function waitUntilReady(client: RedisClient, address: string, timeo
       { cause: lastError },
     );
   } finally {
-    if (timer) clearTimeout(timer);
     client.off('error', onError);
   }
 }
@@ -180,7 +176,6 @@ export async function waitUntilReady(client: RedisClient, address: string, timeo
 export class RedisConnections {
   private readonly logger = new Logger('RedisModule');
   private readonly connections = new Map<string, TrackedConnection>();
-  private readonly lastErrorLog = new Map<string, number>();
 
   constructor(readonly options: ResolvedRedisModuleOptions) {}
 
@@ -273,17 +268,14 @@ export class RedisConnections {
   private track(c: TrackedConnection): void {
     this.connections.set(c.name, c);
     if (!c.owned) return;
-    // One log line per client per 30 s while it is failing, not one per reconnect attempt.
-    c.client.on('error', (err: Error) => {
-      const now = Date.now();
-      if (now - (this.lastErrorLog.get(c.name) ?? 0) > 30_000) {
-        this.lastErrorLog.set(c.name, now);
-        this.logger.warn(`Redis client "${c.name}" (${c.address}): ${err.message}`);
-      }
+    // One line when a connection starts failing and one when it is back, not one per reconnect attempt.
+    const outage = new OutageBreaker({
+      subject: `Redis client "${c.name}" (${c.address})`,
+      probeIntervalMs: 0,
+      logger: this.logger,
     });
-    c.client.on('ready', () => {
-      if (this.lastErrorLog.delete(c.name)) this.logger.log(`Redis client "${c.name}" (${c.address}) reconnected`);
-    });
+    c.client.on('error', (err: Error) => outage.failure(err));
+    c.client.on('ready', () => outage.success());
   }
 }
 
@@ -291,16 +283,7 @@ export class RedisConnections {
 export async function closeClient(client: RedisClient): Promise<void> {
   if (client.status === 'end') return;
   const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
-  if (client.status === 'ready') {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      client.quit().catch(() => undefined),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, 1_000);
-      }),
-    ]);
-    if (timer) clearTimeout(timer);
-  }
+  if (client.status === 'ready') await settleWithin(client.quit(), 1_000, undefined);
   if ((client.status as string) !== 'end') client.disconnect();
-  await Promise.race([ended, new Promise<void>((resolve) => setTimeout(resolve, 1_000).unref())]);
+  await settleWithin(ended, 1_000, undefined);
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { withTimeout } from '../core/deadline';
 import { REDIS_CONNECTIONS } from './redis.constants';
 import type { RedisConnections, TrackedConnection } from './redis.connections';
 
@@ -38,19 +39,12 @@ export class RedisHealthIndicator {
     if (c.blocking) return { status: state === 'ready' ? 'up' : 'down', state };
     if (state !== 'ready') return { status: 'down', state, error: `connection is ${state}` };
     const started = performance.now();
-    let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = this.connections.options.healthTimeoutMs;
     try {
-      await Promise.race([
-        c.client.ping(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('PING timed out')), this.connections.options.healthTimeoutMs);
-        }),
-      ]);
+      await withTimeout(c.client.ping(), timeoutMs, () => new Error(`PING timed out after ${timeoutMs} ms`));
       return { status: 'up', state, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
     } catch (err) {
       return { status: 'down', state, error: err instanceof Error ? err.message : String(err) };
-    } finally {
-      if (timer) clearTimeout(timer);
     }
   }
 }

@@ -1,5 +1,7 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { LibraryMethodExplorer } from '../core/method-explorer';
 import { DEFAULT_REDIS_CLIENT, REDIS_CONNECTIONS, REDIS_MODULE_OPTIONS, getRedisClientToken } from './redis.constants';
 import { RedisConnections } from './redis.connections';
 import { RedisHealthIndicator } from './redis.health';
@@ -56,11 +58,12 @@ function clientProviders(names: Iterable<string>): Provider[] {
 
 /**
  * The shared Redis provider (global by default). Makes every connection of the application, waits for
- * them at startup, reports them in health checks and closes them last on shutdown.
+ * them at startup, reports them in health checks and closes them last on shutdown. Also hosts the library's one
+ * method explorer, which wires the method decorators every feature contributes (`@WithLock`, `@Cacheable`...).
  */
 @Module({
-  imports: [TerminusModule],
-  providers: [RedisService, RedisHealthIndicator],
+  imports: [TerminusModule, DiscoveryModule],
+  providers: [RedisService, RedisHealthIndicator, LibraryMethodExplorer],
   exports: [RedisService, RedisHealthIndicator],
 })
 export class RedisModule extends RedisConfigurableModule {

@@ -1,3 +1,4 @@
+import { check } from '../core/option-checker';
 import { DEFAULT_KEY_PREFIX, DEFAULT_REDIS_CLIENT } from './redis.constants';
 import { RedisConfigError } from './redis.errors';
 import type { RedisConnectionOptions, RedisModuleOptions, ResolvedRedisModuleOptions } from './redis.options';
@@ -29,16 +30,6 @@ function pickConnection(options: RedisModuleOptions): RedisConnectionOptions {
     if (options[key] !== undefined) picked[key] = options[key];
   }
   return picked as RedisConnectionOptions;
-}
-
-function checkDuration(path: string, value: unknown, allowZero = true): void {
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new RedisConfigError(
-      path,
-      `must be a ${allowZero ? 'non-negative' : 'positive'} number of milliseconds, got ${String(value)}`,
-    );
-  }
 }
 
 function checkNodes(path: string, nodes: unknown): void {
@@ -105,15 +96,11 @@ export function validateConnectionOptions(path: string, o: RedisConnectionOption
     if (o.db !== undefined && o.db !== 0)
       throw new RedisConfigError(`${prefix}db`, 'Redis Cluster has only database 0');
   }
-  if (o.port !== undefined && (!Number.isInteger(o.port) || o.port <= 0 || o.port > 65535)) {
-    throw new RedisConfigError(`${prefix}port`, `must be an integer in 1..65535, got ${String(o.port)}`);
-  }
-  if (o.db !== undefined && (!Number.isInteger(o.db) || o.db < 0)) {
-    throw new RedisConfigError(`${prefix}db`, `must be a non-negative integer, got ${String(o.db)}`);
-  }
-  checkDuration(`${prefix}commandTimeoutMs`, o.commandTimeoutMs, false);
-  checkDuration(`${prefix}connectTimeoutMs`, o.connectTimeoutMs, false);
-  checkDuration(`${prefix}maxReconnectDelayMs`, o.maxReconnectDelayMs);
+  check.positiveInt(`${prefix}port`, o.port, { max: 65535 });
+  check.nonNegativeInt(`${prefix}db`, o.db);
+  check.durationMs(`${prefix}commandTimeoutMs`, o.commandTimeoutMs, { min: 1 });
+  check.durationMs(`${prefix}connectTimeoutMs`, o.connectTimeoutMs, { min: 1 });
+  check.durationMs(`${prefix}maxReconnectDelayMs`, o.maxReconnectDelayMs);
 }
 
 /**
@@ -121,9 +108,7 @@ export function validateConnectionOptions(path: string, o: RedisConnectionOption
  * offending option, so a misconfigured service fails at startup with a readable message.
  */
 export function resolveRedisModuleOptions(options: RedisModuleOptions = {}): ResolvedRedisModuleOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new RedisConfigError('options', 'must be an object');
-  }
+  if (options === null || typeof options !== 'object') check.fail('options', 'must be an object');
   const topLevel = pickConnection(options);
   const clients: Record<string, RedisConnectionOptions> = { ...(options.clients ?? {}) };
   if (clients[DEFAULT_REDIS_CLIENT] && Object.keys(topLevel).length > 0) {
@@ -148,8 +133,8 @@ export function resolveRedisModuleOptions(options: RedisModuleOptions = {}): Res
   if (/[\s{}]/.test(keyPrefix)) {
     throw new RedisConfigError('keyPrefix', 'must not contain whitespace or braces (braces are hash tags on Cluster)');
   }
-  checkDuration('readyTimeoutMs', options.readyTimeoutMs, false);
-  checkDuration('healthTimeoutMs', options.healthTimeoutMs, false);
+  check.durationMs('readyTimeoutMs', options.readyTimeoutMs, { min: 1 });
+  check.durationMs('healthTimeoutMs', options.healthTimeoutMs, { min: 1 });
   return {
     clients,
     keyPrefix,

@@ -1,0 +1,27 @@
+/**
+ * The shared mechanisms every feature uses instead of its own copy: deadlines, the fail-open breaker, option
+ * checks, Lua scripts, method-decorator discovery, metrics registration and per-tick command batching.
+ * See docs/architecture.md for the shape of a feature and a short example of each.
+ */
+export { sleep, withTimeout, settleWithin, type SleepOptions } from './deadline';
+export { DeadlineSweeper, DeadlineTicket, deadlines, type Expirable } from './deadline-sweeper';
+export { OutageBreaker, type OutageBreakerOptions, type OutageLogger, type OutageStats } from './outage-breaker';
+export { OptionChecker, check, type NumberBounds, type OptionErrorFactory } from './option-checker';
+export { LuaScript, defineScript, type LuaArg, type LuaScriptDefinition } from './lua-script';
+export {
+  METHOD_DECORATOR_ORDER,
+  MethodDecoratorHandlerProvider,
+  type AnyMethod,
+  type DecoratedMethod,
+  type MethodDecoratorHandler,
+} from './method-decorators';
+export { LibraryMethodExplorer } from './method-explorer';
+export {
+  FeatureMetricsProvider,
+  statsCounters,
+  type FeatureMetric,
+  type FeatureMetricsSource,
+  type MetricSample,
+  type StatsCounterSpec,
+} from './feature-metrics';
+export { CommandBatcher } from './command-batcher';
