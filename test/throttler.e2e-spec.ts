@@ -1,9 +1,9 @@
-import { Controller, Get, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Logger, type INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import request from 'supertest';
-import { RedisModule, RedisService } from '../src/redis';
+import { RedisModule, RedisService, RedisTimeoutError } from '../src/redis';
 import { RedisThrottlerStorage, type RedisThrottlerStorageOptions } from '../src/throttler';
 import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
 
@@ -108,9 +108,11 @@ describe('RedisThrottlerStorage (@nestjs/throttler on the shared client)', () =>
     }
   });
 
-  it('fails open when Redis is down, and counts again once it is back', async () => {
+  it('fails open when Redis is down, and counts again once it is back; one log line each way', async () => {
     const own = await startRedis();
     const app = await makeApp(own, uniquePrefix('thr'), { limit: 2, ttl: 60_000 });
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    const log = jest.spyOn(Logger.prototype, 'log');
     try {
       await own.kill();
       for (let i = 0; i < 4; i++) expect((await request(app.getHttpServer()).get('/ping')).status).toBe(200);
@@ -121,7 +123,15 @@ describe('RedisThrottlerStorage (@nestjs/throttler on the shared client)', () =>
       const statuses: number[] = [];
       for (let i = 0; i < 3; i++) statuses.push((await request(app.getHttpServer()).get('/ping')).status);
       expect(statuses).toEqual([200, 200, 429]);
+      const lines = (spy: jest.SpyInstance, pattern: RegExp) =>
+        spy.mock.calls.filter((c) => pattern.test(String(c[0])));
+      expect(lines(warn, /^Redis unavailable for the rate limiter \(.+\): requests are let through/)).toHaveLength(1);
+      expect(lines(log, /^Redis is back for the rate limiter after \d+ ms$/)).toHaveLength(1);
+      expect(lastStorage?.stats).toMatchObject({ failedOpen: 4, outages: 1 });
+      expect(lastStorage?.stats.errors).toBeGreaterThanOrEqual(1);
     } finally {
+      warn.mockRestore();
+      log.mockRestore();
       await app.close();
       await own.stop();
     }
@@ -136,6 +146,28 @@ describe('RedisThrottlerStorage (@nestjs/throttler on the shared client)', () =>
       expect(res.status).toBeGreaterThanOrEqual(500);
       expect(lastStorage?.failedOpen).toBe(0);
     } finally {
+      await app.close();
+      await own.stop();
+    }
+  });
+
+  it('with failOpen: false, a frozen Redis is a RedisTimeoutError after timeoutMs', async () => {
+    const own = await startRedis();
+    const app = await makeApp(own, uniquePrefix('thr'), { limit: 2, ttl: 60_000 }, { failOpen: false, timeoutMs: 150 });
+    try {
+      const storage = lastStorage as RedisThrottlerStorage;
+      expect((await storage.increment('t', 60_000, 2, 0, 'default')).totalHits).toBe(1);
+      own.pause();
+      const started = Date.now();
+      const err = await storage.increment('t', 60_000, 2, 0, 'default').catch((e: unknown) => e);
+      const waitedMs = Date.now() - started;
+      own.resume();
+      expect(err).toBeInstanceOf(RedisTimeoutError);
+      expect((err as RedisTimeoutError).timeoutMs).toBe(150);
+      expect(waitedMs).toBeLessThan(1_000);
+      expect(storage.stats).toEqual({ failedOpen: 0, errors: 1, outages: 1 });
+    } finally {
+      own.resume();
       await app.close();
       await own.stop();
     }

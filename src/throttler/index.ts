@@ -2,4 +2,5 @@ export {
   RedisThrottlerStorage,
   type RedisThrottlerStorageOptions,
   type RedisThrottlerRecord,
+  type RedisThrottlerStats,
 } from './redis-throttler.storage';

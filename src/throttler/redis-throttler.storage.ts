@@ -1,8 +1,11 @@
 import { Logger } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { RedisClient } from '../redis/redis.options';
-import { RedisConfigError, RedisUnavailableError, isRedisConnectionError } from '../redis/redis.errors';
+import { OutageBreaker } from '../core/outage-breaker';
+import { check } from '../core/option-checker';
+import { RedisUnavailableError, toRedisUnavailable } from '../redis/redis.errors';
 import type { RedisService } from '../redis/redis.service';
+import { ThrottlerKeys } from './throttler.keys';
+import { THROTTLE_HIT } from './throttler.scripts';
 
 /** What @nestjs/throttler expects back from a storage (its `ThrottlerStorageRecord`); times in seconds. */
 export interface RedisThrottlerRecord {
@@ -26,55 +29,29 @@ export interface RedisThrottlerStorageOptions {
    */
   timeoutMs?: number;
   /**
-   * When Redis is unreachable or slow: `true` (default) lets the request through and logs a warning at
-   * most every 30 s; `false` rethrows the error (the app answers 503).
+   * When Redis is unreachable or slow: `true` (default) lets the request through; `false` throws a
+   * `RedisUnavailableError` (the app answers 503). Either way one warning is logged when an outage begins and one
+   * line when it ends.
    */
   failOpen?: boolean;
 }
 
-/** Lua: fixed window counter + block marker. KEYS[1] hits, KEYS[2] block; ARGV ttlMs, limit, blockMs. */
-const INCREMENT_LUA = `
-local blockTtl = redis.call('PTTL', KEYS[2])
-if blockTtl > 0 then
-  return {tonumber(redis.call('GET', KEYS[2]) or ARGV[2]), math.max(redis.call('PTTL', KEYS[1]), 0), 1, blockTtl}
-end
-local hits = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-if hits > tonumber(ARGV[2]) then
-  local blockMs = tonumber(ARGV[3])
-  if blockMs > 0 then
-    redis.call('SET', KEYS[2], hits, 'PX', blockMs)
-    redis.call('DEL', KEYS[1])
-    return {hits, 0, 1, blockMs}
-  end
-  return {hits, ttl, 1, ttl}
-end
-return {hits, ttl, 0, 0}
-`;
-
-const COMMAND = 'nrkThrottleIncrement';
-
-type ThrottleClient = RedisClient & {
-  nrkThrottleIncrement(
-    hitsKey: string,
-    blockKey: string,
-    ttlMs: number,
-    limit: number,
-    blockMs: number,
-  ): Promise<number[]>;
-};
-
-const defined = new WeakSet<RedisClient>();
+/** Counters of a {@link RedisThrottlerStorage} since start. */
+export interface RedisThrottlerStats {
+  /** Requests let through because Redis could not be asked (fail open). */
+  failedOpen: number;
+  /** Hits that could not be counted: Redis failed, did not answer within `timeoutMs`, or was not connected. */
+  errors: number;
+  /** Transitions from "Redis works" to "Redis fails" (each outage counted once). */
+  outages: number;
+}
 
 /**
  * A `ThrottlerStorage` for @nestjs/throttler on the shared RedisModule client: one Lua call per request
  * (INCR + PEXPIRE of a fixed window, and a block marker once over the limit), so every instance of a
  * service shares the same counters. Keys: `<prefix>throttle:{<throttler>:<key>}` (+ `:block`), one hash
- * tag per counter so it works on Cluster. Fails open by default when Redis is down or slow.
+ * tag per counter so it works on Cluster. Each call is bounded by `timeoutMs` on the shared deadline sweeper (no
+ * timer per request). Fails open by default when Redis is down or slow.
  *
  * ```ts
  * ThrottlerModule.forRootAsync({
@@ -87,36 +64,50 @@ const defined = new WeakSet<RedisClient>();
  * ```
  */
 export class RedisThrottlerStorage implements ThrottlerStorage {
-  private readonly logger = new Logger('RedisThrottlerStorage');
   private readonly clientName: string | undefined;
   private readonly timeoutMs: number;
   private readonly failOpen: boolean;
-  private lastWarnAt = 0;
-  /** Requests let through because Redis could not be asked (fail open), since start. */
-  failedOpen = 0;
+  private readonly keys: ThrottlerKeys;
+  /** Outage state: one log line when Redis starts failing and one when it is back. */
+  private readonly breaker: OutageBreaker;
+  private failedOpenCount = 0;
 
   /**
    * @param redis the RedisModule service whose client and key prefix are used
    * @param options see {@link RedisThrottlerStorageOptions}
+   * @throws RedisConfigError naming the option (`throttler.timeoutMs`...) when an option is unusable
    */
   constructor(
     private readonly redis: RedisService,
     options: RedisThrottlerStorageOptions = {},
   ) {
-    if (options.timeoutMs !== undefined && !(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0)) {
-      throw new RedisConfigError(
-        'throttler.timeoutMs',
-        `must be a positive number of milliseconds, got ${options.timeoutMs}`,
-      );
-    }
-    this.clientName = options.clientName;
-    this.timeoutMs = options.timeoutMs ?? 250;
-    this.failOpen = options.failOpen ?? true;
+    const o = check.object('throttler', options) ?? {};
+    this.clientName = check.string('throttler.clientName', o.clientName);
+    this.timeoutMs = check.durationMs('throttler.timeoutMs', o.timeoutMs, { min: 1 }) ?? 250;
+    this.failOpen = check.boolean('throttler.failOpen', o.failOpen) ?? true;
+    this.keys = new ThrottlerKeys(redis.prefixFor('throttle'));
+    this.breaker = new OutageBreaker({
+      subject: 'the rate limiter',
+      fallback: this.failOpen ? 'requests are let through without a limit' : 'requests fail (503)',
+      probeIntervalMs: 0, // every request asks Redis while it is connected: limits apply again at once after an outage
+      logger: new Logger('RedisThrottlerStorage'),
+    });
+  }
+
+  /** Requests let through because Redis could not be asked (fail open), since start. */
+  get failedOpen(): number {
+    return this.failedOpenCount;
+  }
+
+  /** Counters since start (a fresh copy). */
+  get stats(): RedisThrottlerStats {
+    const { errors, outages } = this.breaker.stats;
+    return { failedOpen: this.failedOpenCount, errors, outages };
   }
 
   /** Redis key of the hit counter of one tracker key and throttler (the block marker adds `:block`). */
   keyFor(key: string, throttlerName: string): string {
-    return `${this.redis.prefixFor('throttle')}{${throttlerName}:${key}}`;
+    return this.keys.hits(key, throttlerName);
   }
 
   /**
@@ -126,6 +117,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
    * @param limit hits allowed per window
    * @param blockDurationMs how long a tracker over the limit stays blocked, in milliseconds
    * @param throttlerName name of the throttler (`default`, `login`...)
+   * @throws RedisUnavailableError when Redis cannot count the hit and `failOpen` is false
    */
   async increment(
     key: string,
@@ -134,54 +126,40 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     blockDurationMs: number,
     throttlerName: string,
   ): Promise<RedisThrottlerRecord> {
-    const hitsKey = this.keyFor(key, throttlerName);
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const client = this.client();
-      // Not connected: fail at once rather than queue a hit that would be counted late, after reconnecting.
-      if (client.status !== 'ready') throw new RedisUnavailableError(`Redis client is ${client.status}`);
-      const reply = await Promise.race([
-        client.nrkThrottleIncrement(
-          hitsKey,
-          `${hitsKey}:block`,
-          Math.max(1, Math.round(ttlMs)),
-          Math.floor(limit),
-          Math.max(0, Math.round(blockDurationMs)),
-        ),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`Command timed out: throttler counter not updated within ${this.timeoutMs} ms`)),
-            this.timeoutMs,
-          );
-        }),
-      ]);
-      const [totalHits, windowMs, blocked, blockMs] = reply.map(Number);
-      return {
-        totalHits,
-        timeToExpire: Math.ceil(windowMs / 1000),
-        isBlocked: blocked === 1,
-        timeToBlockExpire: Math.ceil(blockMs / 1000),
-      };
-    } catch (err) {
-      if (!this.failOpen || !isRedisConnectionError(err)) throw err;
-      this.failedOpen++;
-      const now = Date.now();
-      if (now - this.lastWarnAt > 30_000) {
-        this.lastWarnAt = now;
-        this.logger.warn(`Rate limit not enforced (Redis unavailable, failing open): ${(err as Error).message}`);
-      }
-      return { totalHits: 0, timeToExpire: Math.ceil(ttlMs / 1000), isBlocked: false, timeToBlockExpire: 0 };
-    } finally {
-      if (timer) clearTimeout(timer);
+    const client = this.redis.getClient(this.clientName);
+    // Not connected: fail at once rather than queue a hit that would be counted late, after reconnecting.
+    if (!this.breaker.allow(client)) {
+      return this.uncounted(new RedisUnavailableError(`Redis client is ${client.status}`), ttlMs);
     }
+    const hitsKey = this.keys.hits(key, throttlerName);
+    let reply: number[];
+    try {
+      reply = await THROTTLE_HIT.run<number[]>(
+        client,
+        [hitsKey, this.keys.block(hitsKey)],
+        [Math.max(1, Math.round(ttlMs)), Math.floor(limit), Math.max(0, Math.round(blockDurationMs))],
+        this.timeoutMs,
+      );
+    } catch (err) {
+      const unavailable = toRedisUnavailable(err, 'Could not count a hit of the rate limiter');
+      if (!(unavailable instanceof RedisUnavailableError)) throw err;
+      this.breaker.failure(unavailable);
+      return this.uncounted(unavailable, ttlMs);
+    }
+    this.breaker.success();
+    const [totalHits, windowMs, blocked, blockMs] = reply.map(Number);
+    return {
+      totalHits,
+      timeToExpire: Math.ceil(windowMs / 1000),
+      isBlocked: blocked === 1,
+      timeToBlockExpire: Math.ceil(blockMs / 1000),
+    };
   }
 
-  private client(): ThrottleClient {
-    const client = this.redis.getClient(this.clientName);
-    if (!defined.has(client)) {
-      client.defineCommand(COMMAND, { numberOfKeys: 2, lua: INCREMENT_LUA });
-      defined.add(client);
-    }
-    return client as ThrottleClient;
+  /** A hit Redis could not count: let through (fail open), or the error. */
+  private uncounted(err: RedisUnavailableError, ttlMs: number): RedisThrottlerRecord {
+    if (!this.failOpen) throw err;
+    this.failedOpenCount++;
+    return { totalHits: 0, timeToExpire: Math.ceil(ttlMs / 1000), isBlocked: false, timeToBlockExpire: 0 };
   }
 }
