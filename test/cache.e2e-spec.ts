@@ -338,6 +338,7 @@ describe(`RedisCacheModule when Redis fails (${testTopology()})`, () => {
     await ref.init();
     const cache = ref.get(CacheService);
     const warn = jest.spyOn(Logger.prototype, 'warn');
+    const log = jest.spyOn(Logger.prototype, 'log');
     try {
       let n = 0;
       const load = async () => ++n;
@@ -365,8 +366,13 @@ describe(`RedisCacheModule when Redis fails (${testTopology()})`, () => {
       // logged once per outage, not once per request
       const outageLogs = warn.mock.calls.filter((c) => String(c[0]).startsWith('Redis unavailable for the cache'));
       expect(outageLogs).toHaveLength(cache.stats.outages);
+      const recoveryLogs = log.mock.calls.filter((c) =>
+        /^Redis is back for the cache after \d+ ms$/.test(String(c[0])),
+      );
+      expect(recoveryLogs).toHaveLength(cache.stats.outages);
     } finally {
       warn.mockRestore();
+      log.mockRestore();
       await ref.close();
     }
   });

@@ -9,6 +9,3 @@ export const CACHEABLE_METADATA = 'nest-redis-kit:cache:cacheable';
 
 /** Metadata key of `@CacheEvict`. */
 export const CACHE_EVICT_METADATA = 'nest-redis-kit:cache:evict';
-
-/** Key parts reserved for the module's own keys (`<prefix>cache:lock:<key>`, `<prefix>cache:tag:{<tag>}`). */
-export const RESERVED_KEY_PARTS = ['lock:', 'tag:'] as const;

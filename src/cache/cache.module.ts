@@ -2,8 +2,11 @@ import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { CacheModule } from '@nestjs/cache-manager';
 import { DiscoveryModule } from '@nestjs/core';
 import type { Keyv } from 'keyv';
+import { RedisService } from '../redis/redis.service';
+import { CacheRedis } from './cache-redis';
 import { CACHE_KEYV, CACHE_MODULE_OPTIONS } from './cache.constants';
 import { CacheDecoratorsExplorer } from './cache.explorer';
+import { CacheKeys } from './cache.keys';
 import {
   CACHE_ASYNC_OPTIONS_TYPE,
   CACHE_OPTIONS_TYPE,
@@ -11,8 +14,9 @@ import {
   type RedisCacheModuleExtras,
 } from './cache.module-definition';
 import { resolveCacheOptions, type RedisCacheModuleOptions } from './cache.options';
-import { CacheRuntime } from './cache.runtime';
 import { CacheService } from './cache.service';
+import { CacheCounters } from './cache.stats';
+import { CacheTags } from './cache.tags';
 import { createRedisKeyv, RedisKeyvStore } from './redis-keyv.store';
 import { UserAwareCacheInterceptor } from './user-aware-cache.interceptor';
 
@@ -25,7 +29,14 @@ const coreProviders: Provider[] = [
     inject: [RAW_OPTIONS],
     useFactory: (raw: RedisCacheModuleOptions) => resolveCacheOptions(raw),
   },
-  CacheRuntime,
+  {
+    provide: CacheKeys,
+    inject: [RedisService],
+    useFactory: (redis: RedisService) => new CacheKeys(redis.prefixFor('cache')),
+  },
+  CacheCounters,
+  CacheRedis,
+  CacheTags,
   RedisKeyvStore,
   {
     provide: CACHE_KEYV,
@@ -38,14 +49,7 @@ const coreProviders: Provider[] = [
   UserAwareCacheInterceptor,
 ];
 
-const coreExports = [
-  CACHE_MODULE_OPTIONS,
-  CACHE_KEYV,
-  CacheRuntime,
-  RedisKeyvStore,
-  CacheService,
-  UserAwareCacheInterceptor,
-];
+const coreExports = [CACHE_MODULE_OPTIONS, CACHE_KEYV, RedisKeyvStore, CacheService, UserAwareCacheInterceptor];
 
 /** Internal: the store, CacheService and the decorator explorer, built from the options. */
 @Module({})

@@ -1,4 +1,4 @@
-import { RedisConfigError } from '../redis/redis.errors';
+import { check } from '../core/option-checker';
 
 /** Near cache: a bounded in-process LRU in front of Redis, kept coherent by invalidation messages. */
 export interface NearCacheOptions {
@@ -63,50 +63,34 @@ export interface ResolvedCacheOptions {
   privateCookieNames: string[] | undefined;
 }
 
-function duration(path: string, value: unknown, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new RedisConfigError(
-      `cache.${path}`,
-      `must be a ${allowZero ? 'non-negative' : 'positive'} number of milliseconds, got ${String(value)}`,
-    );
-  }
-  return Math.round(value);
-}
-
-/** Validates RedisCacheModule options (throws {@link RedisConfigError} naming the option) and fills in defaults. */
+/** Validates RedisCacheModule options (throws a `RedisConfigError` naming the option) and fills in defaults. */
 export function resolveCacheOptions(options: RedisCacheModuleOptions = {}): ResolvedCacheOptions {
-  if (options === null || typeof options !== 'object') throw new RedisConfigError('cache', 'must be an object');
+  const o = check.object('cache', options) ?? {};
+  const duration = (name: string, fallback: number, min = 1): number =>
+    check.durationMs(`cache.${name}`, o[name], { min }) ?? fallback;
   let nearCache: Required<NearCacheOptions> | false = false;
-  if (options.nearCache) {
-    const n = options.nearCache;
-    if (!Number.isInteger(n.maxEntries) || n.maxEntries <= 0) {
-      throw new RedisConfigError(
-        'cache.nearCache.maxEntries',
-        `must be a positive integer, got ${String(n.maxEntries)}`,
-      );
-    }
-    nearCache = { maxEntries: n.maxEntries, ttlMs: duration('nearCache.ttlMs', n.ttlMs, 30_000) };
+  if (o.nearCache) {
+    const near = check.object('cache.nearCache', o.nearCache) ?? {};
+    const maxEntries =
+      check.positiveInt('cache.nearCache.maxEntries', near.maxEntries) ??
+      check.fail('cache.nearCache.maxEntries', 'must be a positive integer, got undefined');
+    nearCache = { maxEntries, ttlMs: check.durationMs('cache.nearCache.ttlMs', near.ttlMs, { min: 1 }) ?? 30_000 };
   }
-  if (options.privateCookieNames !== undefined) {
-    if (!Array.isArray(options.privateCookieNames) || options.privateCookieNames.some((c) => typeof c !== 'string')) {
-      throw new RedisConfigError('cache.privateCookieNames', 'must be an array of cookie names');
-    }
-  }
-  if (options.clientName !== undefined && (typeof options.clientName !== 'string' || !options.clientName)) {
-    throw new RedisConfigError('cache.clientName', 'must be a non-empty string');
+  const cookies = o.privateCookieNames;
+  if (cookies !== undefined && (!Array.isArray(cookies) || cookies.some((c) => typeof c !== 'string'))) {
+    check.fail('cache.privateCookieNames', 'must be an array of cookie names');
   }
   return {
-    clientName: options.clientName ?? 'default',
-    defaultTtlMs: duration('defaultTtlMs', options.defaultTtlMs, 60_000),
-    negativeTtlMs: duration('negativeTtlMs', options.negativeTtlMs, 5_000),
-    readTimeoutMs: duration('readTimeoutMs', options.readTimeoutMs, 100),
-    writeTimeoutMs: duration('writeTimeoutMs', options.writeTimeoutMs, 500),
-    lockTtlMs: duration('lockTtlMs', options.lockTtlMs, 5_000),
-    lockWaitMs: duration('lockWaitMs', options.lockWaitMs, 1_000, true),
-    lockPollMs: duration('lockPollMs', options.lockPollMs, 20),
-    probeIntervalMs: duration('probeIntervalMs', options.probeIntervalMs, 500),
+    clientName: check.string('cache.clientName', o.clientName) ?? 'default',
+    defaultTtlMs: duration('defaultTtlMs', 60_000),
+    negativeTtlMs: duration('negativeTtlMs', 5_000),
+    readTimeoutMs: duration('readTimeoutMs', 100),
+    writeTimeoutMs: duration('writeTimeoutMs', 500),
+    lockTtlMs: duration('lockTtlMs', 5_000),
+    lockWaitMs: duration('lockWaitMs', 1_000, 0),
+    lockPollMs: duration('lockPollMs', 20),
+    probeIntervalMs: duration('probeIntervalMs', 500),
     nearCache,
-    privateCookieNames: options.privateCookieNames,
+    privateCookieNames: cookies as string[] | undefined,
   };
 }

@@ -1,11 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import type { RedisClient } from '../redis/redis.options';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { sleep } from '../core/deadline';
+import { RedisService } from '../redis/redis.service';
+import { checkCacheKey, checkCacheKeys, checkCacheTags } from './cache-key.validation';
+import { CACHE_MODULE_OPTIONS } from './cache.constants';
+import { decodeCacheEntry, entryTags, type CacheEntry } from './cache.entry';
+import { CacheKeys } from './cache.keys';
+import type { ResolvedCacheOptions } from './cache.options';
+import { CacheRedis, UNAVAILABLE, type OrUnavailable } from './cache-redis';
+import { RELEASE_LOADER_LOCK } from './cache.scripts';
+import { CacheCounters, type CacheStats } from './cache.stats';
+import { CacheTags } from './cache.tags';
+import { encodeCacheValue } from './cache-value.codec';
+import { NearCache } from './near-cache';
+import { NearCacheInvalidation } from './near-cache.invalidation';
 import { RedisKeyvStore } from './redis-keyv.store';
-import { CacheRuntime, UNAVAILABLE } from './cache.runtime';
-import type { CacheStats } from './cache.stats';
-import { NearCache, type InvalidationMessage } from './near-cache';
 
 /** Options of one `getOrSet` call. Every duration is in milliseconds. */
 export interface GetOrSetOptions {
@@ -40,26 +49,11 @@ export interface CacheResult<T> {
   status: CacheStatus;
 }
 
-/** Stored form of a CacheService entry (JSON, one encoding). */
-interface Entry {
-  /** The value (absent for an undefined "not found"). */
-  v?: unknown;
-  /** Fresh until this time, ms since the epoch. */
-  f: number;
-  /** Tag -> version at load time. */
-  t?: Record<string, string>;
-  /** 1 for a negative ("not found") entry. */
-  n?: 1;
-}
-
 const NO_OPTIONS: GetOrSetOptions = Object.freeze({});
 const NO_TAGS: readonly string[] = Object.freeze([]);
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function isEntry(x: unknown): x is Entry {
-  return typeof x === 'object' && x !== null && typeof (x as Entry).f === 'number';
-}
+/** What a read of an entry gives: the entry, null (absent, invalidated, not ours) or UNAVAILABLE. */
+type EntryRead = OrUnavailable<CacheEntry | null>;
 
 /**
  * Cache-aside on Redis for any provider: `getOrSet` with single-flight (in process and across processes),
@@ -72,18 +66,30 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
   readonly instanceId = randomUUID();
   private readonly logger = new Logger('Cache');
   private readonly inFlight = new Map<string, Promise<CacheResult<unknown>>>();
-  private readonly near: NearCache<Entry> | undefined;
-  private subscriber: RedisClient | undefined;
-  private subscriberReadyOnce = false;
-  private readonly channel: string;
+  private readonly near: NearCache<CacheEntry> | undefined;
+  private readonly invalidation: NearCacheInvalidation | undefined;
 
   constructor(
-    private readonly rt: CacheRuntime,
+    @Inject(CACHE_MODULE_OPTIONS) private readonly options: ResolvedCacheOptions,
+    private readonly redis: CacheRedis,
+    private readonly keys: CacheKeys,
+    private readonly tags: CacheTags,
+    private readonly counters: CacheCounters,
     /** The Keyv store behind CACHE_MANAGER (exposed for `clear()` and advanced use). */
     readonly store: RedisKeyvStore,
+    redisService: RedisService,
   ) {
-    this.near = rt.options.nearCache ? new NearCache<Entry>(rt.options.nearCache) : undefined;
-    this.channel = `${rt.prefix}inv`;
+    if (!options.nearCache) return;
+    this.near = new NearCache<CacheEntry>(options.nearCache);
+    this.invalidation = new NearCacheInvalidation({
+      near: this.near,
+      instanceId: this.instanceId,
+      channel: keys.invalidationChannel,
+      redisService,
+      clientName: options.clientName,
+      redis,
+      onReceived: () => this.counters.invalidationsReceived++,
+    });
   }
 
   /**
@@ -91,7 +97,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
    * A metrics exporter reads it at scrape time.
    */
   get stats(): Readonly<CacheStats> {
-    return { ...this.rt.counters };
+    return this.counters.snapshot(this.redis.outageStats);
   }
 
   /** True when the near cache is on. */
@@ -101,30 +107,12 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
 
   /** Subscribes to invalidation messages when the near cache is on. */
   async onModuleInit(): Promise<void> {
-    if (!this.near) return;
-    const sub = this.rt.redis.duplicate(this.rt.options.clientName, 'cache-invalidation');
-    this.subscriber = sub;
-    sub.on('ready', () => {
-      // ioredis re-subscribes on reconnect; messages sent meanwhile are lost, so start empty.
-      if (this.subscriberReadyOnce) this.near?.clear('invalidation subscriber reconnected');
-      this.subscriberReadyOnce = true;
-    });
-    if (sub.status === 'ready') this.subscriberReadyOnce = true;
-    sub.on('message', (channel: string, text: string) => {
-      if (channel === this.channel) this.onInvalidation(text);
-    });
-    try {
-      await sub.subscribe(this.channel);
-    } catch (err) {
-      this.logger.warn(`Near cache: cannot subscribe to ${this.channel}: ${(err as Error).message}`);
-    }
+    await this.invalidation?.start();
   }
 
   /** Closes the invalidation subscriber. */
   async onModuleDestroy(): Promise<void> {
-    const sub = this.subscriber;
-    this.subscriber = undefined;
-    if (sub) await this.rt.redis.release(sub).catch(() => undefined);
+    await this.invalidation?.stop();
   }
 
   /**
@@ -160,8 +148,8 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
   ): Promise<T | CacheResult<T>> {
     const tags = options.tags ?? NO_TAGS;
     try {
-      this.rt.checkKey(key);
-      for (const t of tags) this.rt.checkTag(t);
+      checkCacheKey(key);
+      checkCacheTags(tags);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -175,11 +163,11 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     if (tags.length > 0) {
       return this.readEntry(key, tags).then((read) => this.afterRead(key, loader, options, withStatus, read));
     }
-    return this.rt.command(
+    return this.redis.command(
       'get',
-      [this.rt.entryKey(key)],
-      this.rt.options.readTimeoutMs,
-      (raw: string | null | typeof UNAVAILABLE): T | CacheResult<T> | Promise<T | CacheResult<T>> => {
+      [this.keys.entry(key)],
+      this.options.readTimeoutMs,
+      (raw: OrUnavailable<string | null>): T | CacheResult<T> | Promise<T | CacheResult<T>> => {
         const read = raw === UNAVAILABLE ? UNAVAILABLE : this.decodeEntry(raw);
         if (read !== UNAVAILABLE && read !== null && !read.t && read.f > Date.now()) {
           this.countHit(read, false);
@@ -197,11 +185,11 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     loader: () => Promise<T> | T,
     options: GetOrSetOptions,
     withStatus: boolean,
-    first: Entry | null | typeof UNAVAILABLE,
+    first: EntryRead,
   ): Promise<T | CacheResult<T>> {
     let read = first;
     if (read !== UNAVAILABLE && read !== null && read.t && (options.tags ?? NO_TAGS).length === 0) {
-      read = await this.verifyTags(read, NO_TAGS, []);
+      read = await this.checkTags(read, new Map());
     }
     if (read !== UNAVAILABLE && read !== null) {
       this.countHit(read, false);
@@ -210,28 +198,28 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
         return withStatus ? { value: read.v as T, status: 'hit' } : (read.v as T);
       }
       // Present but past its freshness: stale-while-revalidate window.
-      this.rt.counters.staleServed++;
+      this.counters.staleServed++;
       this.flight(key, () => this.load(key, loader, options, false)).catch((err: unknown) =>
         this.logger.warn(`Background refresh of "${key}" failed: ${err instanceof Error ? err.message : String(err)}`),
       );
       return withStatus ? { value: read.v as T, status: 'stale' } : (read.v as T);
     }
-    this.rt.counters.misses++;
+    this.counters.misses++;
     const result = await this.flight(key, () => this.load(key, loader, options, read === UNAVAILABLE));
     return withStatus ? result : result.value;
   }
 
   /** The value of `key` (fresh or stale), or undefined when absent, invalidated, "not found", or Redis unavailable. */
   async get<T>(key: string): Promise<T | undefined> {
-    this.rt.checkKey(key);
+    checkCacheKey(key);
     const near = this.near?.get(key);
     if (near && near.entry.f > Date.now()) {
       this.countHit(near.entry, true);
       return near.entry.v as T | undefined;
     }
-    const read = await this.readEntry(key, []);
+    const read = await this.readEntry(key, NO_TAGS);
     if (read === UNAVAILABLE || read === null) {
-      this.rt.counters.misses++;
+      this.counters.misses++;
       return undefined;
     }
     this.countHit(read, false);
@@ -244,13 +232,14 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
    * @returns false when the write was skipped (Redis unavailable)
    */
   async set(key: string, value: unknown, options: CacheSetOptions = {}): Promise<boolean> {
-    this.rt.checkKey(key);
-    const tags = options.tags ?? [];
-    tags.forEach((t) => this.rt.checkTag(t));
-    const ttlMs = options.ttlMs ?? this.rt.options.defaultTtlMs;
-    const versions = tags.length ? await this.touchTags(tags, ttlMs + this.rt.options.writeTimeoutMs) : undefined;
+    checkCacheKey(key);
+    const tags = options.tags ?? NO_TAGS;
+    checkCacheTags(tags);
+    const ttlMs = options.ttlMs ?? this.options.defaultTtlMs;
+    const versions = tags.length ? await this.tags.touch(tags, ttlMs + this.options.writeTimeoutMs) : undefined;
     if (versions === UNAVAILABLE) return false;
-    return this.write(key, { v: value, f: Date.now() + ttlMs, ...(versions ? { t: versions } : {}) }, ttlMs, tags);
+    const entry: CacheEntry = { v: value, f: Date.now() + ttlMs, ...(versions ? { t: versions } : {}) };
+    return this.write(key, entry, encodeCacheValue(key, entry), ttlMs);
   }
 
   /**
@@ -259,18 +248,12 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
    * @returns the number of keys that existed
    */
   async delete(...keys: string[]): Promise<number> {
-    keys.forEach((k) => this.rt.checkKey(k));
+    checkCacheKeys(keys);
     if (keys.length === 0) return 0;
     this.near?.delete(keys);
-    const c = this.rt.client;
-    const full = keys.map((k) => this.rt.entryKey(k));
-    const n = await this.rt.write(async () =>
-      c.isCluster
-        ? (await Promise.all(full.map((k) => c.unlink(k)))).reduce((a, b) => a + b, 0)
-        : (c as Redis).unlink(...full),
-    );
-    this.rt.counters.deletes += keys.length;
-    this.publish({ i: this.instanceId, k: keys });
+    const n = await this.store.unlink(keys);
+    this.counters.deletes += keys.length;
+    this.invalidation?.keysChanged(keys);
     return n === UNAVAILABLE ? 0 : n;
   }
 
@@ -281,15 +264,13 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
    * @returns the number of tags that had live entries
    */
   async invalidateTags(tags: readonly string[]): Promise<number> {
-    tags.forEach((t) => this.rt.checkTag(t));
+    checkCacheTags(tags);
     if (tags.length === 0) return 0;
     this.near?.deleteTags(tags);
-    const results = await Promise.all(
-      tags.map((t) => this.rt.write(() => this.rt.client.nrkCacheBumpTag(this.rt.tagKey(t)))),
-    );
-    this.rt.counters.tagInvalidations += tags.length;
-    this.publish({ i: this.instanceId, t: [...tags] });
-    return results.filter((r) => r !== UNAVAILABLE && Number(r) > 0).length;
+    const live = await this.tags.bump(tags);
+    this.counters.tagInvalidations += tags.length;
+    this.invalidation?.tagsInvalidated([...tags]);
+    return live;
   }
 
   /**
@@ -301,7 +282,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
   async clear(): Promise<number> {
     this.near?.clear();
     const removed = await this.store.clearCount();
-    this.publish({ i: this.instanceId, c: 1 });
+    this.invalidation?.cleared();
     return removed;
   }
 
@@ -309,7 +290,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
   private flight<T>(key: string, fn: () => Promise<CacheResult<T>>): Promise<CacheResult<T>> {
     const running = this.inFlight.get(key) as Promise<CacheResult<T>> | undefined;
     if (running) {
-      this.rt.counters.coalesced++;
+      this.counters.coalesced++;
       return running.then((r) => ({ value: r.value, status: 'miss' as const }));
     }
     const p = fn().finally(() => this.inFlight.delete(key));
@@ -324,21 +305,21 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     options: GetOrSetOptions,
     redisDown: boolean,
   ): Promise<CacheResult<T>> {
-    const tags = options.tags ?? [];
-    const lockKey = this.rt.lockKey(key);
+    const tags = options.tags ?? NO_TAGS;
+    const { lockTtlMs, lockWaitMs, lockPollMs } = this.options;
+    const client = this.redis.client;
+    const lockKey = this.keys.loaderLock(key);
     let token: string | undefined;
-    if (!redisDown && this.rt.options.lockWaitMs > 0) {
+    if (!redisDown && lockWaitMs > 0) {
       const candidate = randomUUID();
-      const got = await this.rt.write(() =>
-        this.rt.client.set(lockKey, candidate, 'PX', this.rt.options.lockTtlMs, 'NX'),
-      );
+      const got = await this.redis.write(() => client.set(lockKey, candidate, 'PX', lockTtlMs, 'NX'));
       if (got === 'OK') token = candidate;
       else if (got === null) {
         // Another process is loading this key: poll for its value, then load ourselves.
-        this.rt.counters.lockWaits++;
-        const deadline = Date.now() + this.rt.options.lockWaitMs;
+        this.counters.lockWaits++;
+        const deadline = Date.now() + lockWaitMs;
         while (Date.now() < deadline) {
-          await sleep(this.rt.options.lockPollMs);
+          await sleep(lockPollMs);
           const e = await this.readEntry(key, tags);
           if (e === UNAVAILABLE) break;
           if (e && e.f > Date.now()) {
@@ -350,153 +331,84 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     }
     try {
       const ttl = this.ttlFor(options);
-      const versions =
-        tags.length && !redisDown ? await this.touchTags(tags, ttl.physicalMs + this.rt.options.lockTtlMs) : undefined;
-      this.rt.counters.loads++;
+      const versions = tags.length && !redisDown ? await this.tags.touch(tags, ttl.physicalMs + lockTtlMs) : undefined;
+      this.counters.loads++;
       let value: T;
       try {
         value = await loader();
       } catch (err) {
-        this.rt.counters.loadErrors++;
+        this.counters.loadErrors++;
         throw err;
       }
       const negative = value === null || value === undefined;
-      const freshMs = negative ? (options.negativeTtlMs ?? this.rt.options.negativeTtlMs) : ttl.freshMs;
+      const freshMs = negative ? (options.negativeTtlMs ?? this.options.negativeTtlMs) : ttl.freshMs;
       const physicalMs = negative ? freshMs : ttl.physicalMs;
-      const entry: Entry = { f: Date.now() + freshMs };
+      const entry: CacheEntry = { f: Date.now() + freshMs };
       if (value !== undefined) entry.v = value;
       if (negative) entry.n = 1;
       if (versions && versions !== UNAVAILABLE) entry.t = versions;
-      const text = this.rt.encode(key, entry);
-      if (!redisDown && versions !== UNAVAILABLE) await this.writeText(key, entry, text, physicalMs, tags);
+      const text = encodeCacheValue(key, entry);
+      if (!redisDown && versions !== UNAVAILABLE) await this.write(key, entry, text, physicalMs);
       return { value, status: 'miss' };
     } finally {
       if (token) {
-        const t = token;
-        await this.rt.write(() => this.rt.client.nrkCacheReleaseLock(lockKey, t));
+        const ours = token;
+        await this.redis.write(() => RELEASE_LOADER_LOCK.run(client, [lockKey], [ours]));
       }
     }
   }
 
   private ttlFor(options: GetOrSetOptions): { freshMs: number; physicalMs: number } {
-    const base = options.ttlMs ?? this.rt.options.defaultTtlMs;
+    const base = options.ttlMs ?? this.options.defaultTtlMs;
     const jitter = options.jitterMs ? Math.floor(Math.random() * options.jitterMs) : 0;
     const freshMs = Math.max(1, Math.round(base + jitter));
     return { freshMs, physicalMs: freshMs + Math.max(0, Math.round(options.staleWhileRevalidateMs ?? 0)) };
   }
 
-  /** Reads and decodes an entry, checking its tag versions; prefetches the versions of `hintTags` in parallel. */
-  private async readEntry(key: string, hintTags: readonly string[]): Promise<Entry | null | typeof UNAVAILABLE> {
-    const c = this.rt.client;
-    if (hintTags.length === 0) {
-      const raw = await this.rt.read(() => c.get(this.rt.entryKey(key)));
-      if (raw === UNAVAILABLE) return UNAVAILABLE;
-      const entry = this.decodeEntry(raw);
-      return entry?.t ? this.verifyTags(entry, NO_TAGS, []) : entry;
-    }
-    const raws = await this.rt.read(() =>
-      Promise.all([c.get(this.rt.entryKey(key)), ...hintTags.map((t) => c.get(this.rt.tagKey(t)))]),
-    );
-    if (raws === UNAVAILABLE) return UNAVAILABLE;
-    const entry = this.decodeEntry(raws[0]);
-    return entry?.t ? this.verifyTags(entry, hintTags, raws.slice(1)) : entry;
-  }
-
-  /** Parses a stored entry; null when absent or not ours (counted as an error). */
-  private decodeEntry(raw: string | null): Entry | null {
-    if (raw === null) return null;
-    let entry: unknown;
-    try {
-      entry = JSON.parse(raw);
-    } catch {
-      entry = undefined;
-    }
-    if (!isEntry(entry)) {
-      this.rt.counters.errors++;
-      return null;
-    }
-    return entry;
+  /** Reads an entry and checks its tag versions, reading the versions of `hintTags` along with it. */
+  private async readEntry(key: string, hintTags: readonly string[]): Promise<EntryRead> {
+    const read = await this.tags.readWithVersions(this.keys.entry(key), hintTags);
+    if (read === UNAVAILABLE) return UNAVAILABLE;
+    const entry = this.decodeEntry(read.raw);
+    return entry?.t ? this.checkTags(entry, read.versions) : entry;
   }
 
   /** The entry when every tag it carries still has the version it was loaded under; null when invalidated. */
-  private async verifyTags(
-    entry: Entry,
-    knownTags: readonly string[],
-    knownVersions: Array<string | null>,
-  ): Promise<Entry | null | typeof UNAVAILABLE> {
-    const c = this.rt.client;
-    const known = new Map<string, string | null>(knownTags.map((t, i) => [t, knownVersions[i]]));
-    const missing = Object.keys(entry.t ?? {}).filter((t) => !known.has(t));
-    if (missing.length) {
-      const more = await this.rt.read(() => Promise.all(missing.map((t) => c.get(this.rt.tagKey(t)))));
-      if (more === UNAVAILABLE) return UNAVAILABLE;
-      missing.forEach((t, i) => known.set(t, more[i]));
-    }
-    for (const [tag, version] of Object.entries(entry.t ?? {})) {
-      if (known.get(tag) !== version) return null; // invalidated (or its version key expired)
-    }
-    return entry;
+  private async checkTags(entry: CacheEntry, known: ReadonlyMap<string, string | null>): Promise<EntryRead> {
+    const unchanged = await this.tags.unchanged(entry.t ?? {}, known);
+    if (unchanged === UNAVAILABLE) return UNAVAILABLE;
+    return unchanged ? entry : null;
   }
 
-  /** Creates/extends each tag's version key and returns tag -> version (UNAVAILABLE when Redis fails). */
-  private async touchTags(
-    tags: readonly string[],
-    ttlMs: number,
-  ): Promise<Record<string, string> | typeof UNAVAILABLE> {
-    const versions = await this.rt.write(() =>
-      Promise.all(tags.map((t) => this.rt.client.nrkCacheTouchTag(this.rt.tagKey(t), Math.ceil(ttlMs)))),
-    );
-    if (versions === UNAVAILABLE) return UNAVAILABLE;
-    return Object.fromEntries(tags.map((t, i) => [t, String(versions[i])]));
+  /** Parses a stored entry; null when absent or not ours (counted as an error). */
+  private decodeEntry(raw: string | null): CacheEntry | null {
+    if (raw === null) return null;
+    const entry = decodeCacheEntry(raw);
+    if (entry) return entry;
+    this.counters.undecodable++;
+    return null;
   }
 
-  private async write(key: string, entry: Entry, physicalMs: number, tags: readonly string[]): Promise<boolean> {
-    return this.writeText(key, entry, this.rt.encode(key, entry), physicalMs, tags);
-  }
-
-  private async writeText(
-    key: string,
-    entry: Entry,
-    text: string,
-    physicalMs: number,
-    tags: readonly string[],
-  ): Promise<boolean> {
-    const ok = await this.rt.write(() => this.rt.client.set(this.rt.entryKey(key), text, 'PX', Math.ceil(physicalMs)));
+  /** Writes an encoded entry; keeps it near and tells the other processes. False when skipped. */
+  private async write(key: string, entry: CacheEntry, text: string, physicalMs: number): Promise<boolean> {
+    const ttlMs = Math.ceil(physicalMs);
+    const ok = await this.redis.write(() => this.redis.client.set(this.keys.entry(key), text, 'PX', ttlMs));
     if (ok === UNAVAILABLE) return false;
-    this.rt.counters.sets++;
+    this.counters.sets++;
     if (this.near) {
-      this.near.set(key, entry, tags, entry.f - Date.now());
-      this.publish({ i: this.instanceId, k: [key] });
+      this.keepNear(key, entry);
+      this.invalidation?.keysChanged([key]);
     }
     return true;
   }
 
-  private keepNear(key: string, entry: Entry): void {
-    if (this.near) this.near.set(key, entry, Object.keys(entry.t ?? {}), entry.f - Date.now());
+  private keepNear(key: string, entry: CacheEntry): void {
+    if (this.near) this.near.set(key, entry, entryTags(entry), entry.f - Date.now());
   }
 
-  private countHit(entry: Entry, near: boolean): void {
-    this.rt.counters.hits++;
-    if (near) this.rt.counters.nearHits++;
-    if (entry.n) this.rt.counters.negativeHits++;
-  }
-
-  private publish(message: InvalidationMessage): void {
-    if (!this.near) return;
-    void this.rt.write(() => this.rt.client.publish(this.channel, JSON.stringify(message)));
-  }
-
-  private onInvalidation(text: string): void {
-    let msg: InvalidationMessage;
-    try {
-      msg = JSON.parse(text) as InvalidationMessage;
-    } catch {
-      return;
-    }
-    if (!this.near || msg.i === this.instanceId) return;
-    this.rt.counters.invalidationsReceived++;
-    if (msg.c) this.near.clear();
-    if (msg.k) this.near.delete(msg.k);
-    if (msg.t) this.near.deleteTags(msg.t);
+  private countHit(entry: CacheEntry, near: boolean): void {
+    this.counters.hits++;
+    if (near) this.counters.nearHits++;
+    if (entry.n) this.counters.negativeHits++;
   }
 }

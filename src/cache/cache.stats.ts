@@ -1,3 +1,5 @@
+import { Injectable } from '@nestjs/common';
+
 /**
  * Counters of the cache since the process started. Every field only grows (Prometheus counters): a
  * metrics module reads `CacheService.stats` at scrape time.
@@ -21,7 +23,7 @@ export interface CacheStats {
   coalesced: number;
   /** Times this process waited for another process's loader (cross-process lock lost). */
   lockWaits: number;
-  /** Redis operations that failed or timed out (each one counted). */
+  /** Redis operations that failed or timed out (each one counted), and values under our prefix that are not ours. */
   errors: number;
   /** Redis operations not attempted because Redis was failing (fail-open fast path). */
   skipped: number;
@@ -37,24 +39,63 @@ export interface CacheStats {
   invalidationsReceived: number;
 }
 
-/** A fresh set of zeroed counters. */
-export function emptyStats(): CacheStats {
-  return {
-    hits: 0,
-    misses: 0,
-    nearHits: 0,
-    negativeHits: 0,
-    staleServed: 0,
-    loads: 0,
-    loadErrors: 0,
-    coalesced: 0,
-    lockWaits: 0,
-    errors: 0,
-    skipped: 0,
-    outages: 0,
-    sets: 0,
-    deletes: 0,
-    tagInvalidations: 0,
-    invalidationsReceived: 0,
-  };
+/** The counters the cache's `OutageBreaker` keeps (Redis failures, skipped calls, outages). */
+type OutageCounters = Pick<CacheStats, 'errors' | 'skipped' | 'outages'>;
+
+/**
+ * The cache's own counters, shared by the store and CacheService. Redis failures are counted by the fail-open
+ * breaker; {@link snapshot} adds them. Internal.
+ */
+@Injectable()
+export class CacheCounters {
+  /** See {@link CacheStats.hits}. */
+  hits = 0;
+  /** See {@link CacheStats.misses}. */
+  misses = 0;
+  /** See {@link CacheStats.nearHits}. */
+  nearHits = 0;
+  /** See {@link CacheStats.negativeHits}. */
+  negativeHits = 0;
+  /** See {@link CacheStats.staleServed}. */
+  staleServed = 0;
+  /** See {@link CacheStats.loads}. */
+  loads = 0;
+  /** See {@link CacheStats.loadErrors}. */
+  loadErrors = 0;
+  /** See {@link CacheStats.coalesced}. */
+  coalesced = 0;
+  /** See {@link CacheStats.lockWaits}. */
+  lockWaits = 0;
+  /** Values under our prefix that are not ours (not JSON, or not an entry): read as misses, reported as errors. */
+  undecodable = 0;
+  /** See {@link CacheStats.sets}. */
+  sets = 0;
+  /** See {@link CacheStats.deletes}. */
+  deletes = 0;
+  /** See {@link CacheStats.tagInvalidations}. */
+  tagInvalidations = 0;
+  /** See {@link CacheStats.invalidationsReceived}. */
+  invalidationsReceived = 0;
+
+  /** Every counter as {@link CacheStats} (a fresh object), with the breaker's. */
+  snapshot(outage: Readonly<OutageCounters>): CacheStats {
+    return {
+      hits: this.hits,
+      misses: this.misses,
+      nearHits: this.nearHits,
+      negativeHits: this.negativeHits,
+      staleServed: this.staleServed,
+      loads: this.loads,
+      loadErrors: this.loadErrors,
+      coalesced: this.coalesced,
+      lockWaits: this.lockWaits,
+      errors: outage.errors + this.undecodable,
+      skipped: outage.skipped,
+      outages: outage.outages,
+      sets: this.sets,
+      deletes: this.deletes,
+      tagInvalidations: this.tagInvalidations,
+      invalidationsReceived: this.invalidationsReceived,
+    };
+  }
 }

@@ -10,21 +10,10 @@ export interface NearEntry<E> {
   tags: readonly string[];
 }
 
-/** Invalidation message published on `<prefix>cache:inv`. */
-export interface InvalidationMessage {
-  /** Instance id of the sender (a process ignores its own messages). */
-  i: string;
-  /** Keys to drop. */
-  k?: string[];
-  /** Tags whose entries to drop. */
-  t?: string[];
-  /** Drop everything (after clear()). */
-  c?: 1;
-}
-
 /**
  * In-process LRU (lru-cache, bounded by entries) in front of Redis, with a tag -> keys index so that an
- * invalidation message for a tag drops exactly the entries that carry it. Internal to CacheService.
+ * invalidation message for a tag drops exactly the entries that carry it ({@link NearCacheInvalidation} keeps it
+ * coherent across processes). Internal to CacheService.
  */
 export class NearCache<E extends object> {
   private readonly lru: LRUCache<string, NearEntry<E>>;

@@ -3,7 +3,11 @@ import { Injectable } from '@nestjs/common';
 import { Keyv, type KeyvStoreAdapter, type StoredData } from 'keyv';
 import type { Redis } from 'ioredis';
 import { RedisUnavailableError } from '../redis/redis.errors';
-import { CacheRuntime, UNAVAILABLE } from './cache.runtime';
+import { checkCacheKey, checkCacheKeys } from './cache-key.validation';
+import { CacheKeys } from './cache.keys';
+import { CacheRedis, UNAVAILABLE, type OrUnavailable } from './cache-redis';
+import { CacheCounters } from './cache.stats';
+import { decodeCacheValue, encodeCacheValue, NOT_JSON } from './cache-value.codec';
 
 /** What Keyv hands to `set` when built by {@link createRedisKeyv} (no serializer): the value and its expiry. */
 interface KeyvEnvelope {
@@ -13,11 +17,6 @@ interface KeyvEnvelope {
 
 function isEnvelope(data: unknown): data is KeyvEnvelope {
   return typeof data === 'object' && data !== null && 'value' in data && !Array.isArray(data);
-}
-
-/** Escapes glob characters so that a key prefix is matched literally by SCAN MATCH. */
-export function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
 
 /**
@@ -34,38 +33,41 @@ export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
   /** Ignored: keys already live under `<prefix>cache:`. */
   namespace?: string;
 
-  constructor(private readonly rt: CacheRuntime) {
+  constructor(
+    private readonly redis: CacheRedis,
+    private readonly keys: CacheKeys,
+    private readonly counters: CacheCounters,
+  ) {
     super();
   }
 
   /** The value of `key` (`{ value }`, no expiry field: Redis expires it), or undefined (absent, or Redis unavailable). */
   get<Value>(key: string): Promise<StoredData<Value> | undefined> {
     try {
-      this.rt.checkKey(key);
+      checkCacheKey(key);
     } catch (err) {
       return Promise.reject(err);
     }
     // Hot path: a single step over the GET (no async wrapper), see the benchmark.
-    return this.rt.command(
+    return this.redis.command(
       'get',
-      [this.rt.entryKey(key)],
-      this.rt.options.readTimeoutMs,
-      (raw: string | null | typeof UNAVAILABLE) => this.decode<Value>(key, raw),
+      [this.keys.entry(key)],
+      this.redis.options.readTimeoutMs,
+      this.decode as (raw: OrUnavailable<string | null>) => StoredData<Value> | undefined,
     );
   }
 
   /** Values of several keys in one round trip (MGET; concurrent GETs on Cluster, where keys span slots). */
   async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
-    keys.forEach((k) => this.rt.checkKey(k));
+    checkCacheKeys(keys);
     if (keys.length === 0) return [];
-    const full = keys.map((k) => this.rt.entryKey(k));
-    const raws = await this.rt.read(() =>
-      this.rt.client.isCluster
-        ? Promise.all(full.map((k) => this.rt.client.get(k)))
-        : (this.rt.client as Redis).mget(full),
+    const full = keys.map((k) => this.keys.entry(k));
+    const client = this.redis.client;
+    const raws = await this.redis.read(() =>
+      client.isCluster ? Promise.all(full.map((k) => client.get(k))) : (client as Redis).mget(full),
     );
     if (raws === UNAVAILABLE) return keys.map(() => undefined);
-    return raws.map((raw, i) => this.decode<Value>(keys[i], raw));
+    return raws.map((raw) => this.decode(raw) as StoredData<Value | undefined>);
   }
 
   /**
@@ -75,42 +77,44 @@ export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
   set(key: string, data: unknown, ttlMs?: number): Promise<boolean> {
     let text: string;
     try {
-      this.rt.checkKey(key);
-      text = this.rt.encode(key, isEnvelope(data) ? data.value : data);
+      checkCacheKey(key);
+      text = encodeCacheValue(key, isEnvelope(data) ? data.value : data);
     } catch (err) {
       return Promise.reject(err);
     }
-    const full = this.rt.entryKey(key);
-    return this.rt.command(
+    const full = this.keys.entry(key);
+    return this.redis.command(
       'set',
       ttlMs && ttlMs > 0 ? [full, text, 'PX', Math.ceil(ttlMs)] : [full, text],
-      this.rt.options.writeTimeoutMs,
+      this.redis.options.writeTimeoutMs,
       this.onSetReply,
     );
   }
 
   /** Maps a SET reply: false when the write was skipped (Redis unavailable), else counts it. One function for every call. */
-  private readonly onSetReply = (ok: string | typeof UNAVAILABLE): boolean => {
+  private readonly onSetReply = (ok: OrUnavailable<string>): boolean => {
     if (ok === UNAVAILABLE) return false;
-    this.rt.counters.sets++;
+    this.counters.sets++;
     return true;
   };
 
   /** Stores several values in one pipeline (concurrent SETs on Cluster). */
   async setMany(entries: Array<{ key: string; value: unknown; ttl?: number }>): Promise<void> {
     const prepared = entries.map((e) => {
-      this.rt.checkKey(e.key);
-      const text = this.rt.encode(e.key, isEnvelope(e.value) ? e.value.value : e.value);
-      return { key: this.rt.entryKey(e.key), text, ttlMs: e.ttl && e.ttl > 0 ? Math.ceil(e.ttl) : undefined };
+      checkCacheKey(e.key);
+      const text = encodeCacheValue(e.key, isEnvelope(e.value) ? e.value.value : e.value);
+      return { key: this.keys.entry(e.key), text, ttlMs: e.ttl && e.ttl > 0 ? Math.ceil(e.ttl) : undefined };
     });
     if (prepared.length === 0) return;
-    const c = this.rt.client;
-    const ok = await this.rt.write(async () => {
-      if (c.isCluster) {
-        await Promise.all(prepared.map((p) => (p.ttlMs ? c.set(p.key, p.text, 'PX', p.ttlMs) : c.set(p.key, p.text))));
+    const client = this.redis.client;
+    const ok = await this.redis.write(async () => {
+      if (client.isCluster) {
+        await Promise.all(
+          prepared.map((p) => (p.ttlMs ? client.set(p.key, p.text, 'PX', p.ttlMs) : client.set(p.key, p.text))),
+        );
         return;
       }
-      const pipe = c.pipeline();
+      const pipe = client.pipeline();
       for (const p of prepared) {
         if (p.ttlMs) pipe.set(p.key, p.text, 'PX', p.ttlMs);
         else pipe.set(p.key, p.text);
@@ -119,38 +123,47 @@ export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
       const failed = results.find(([err]) => err);
       if (failed?.[0]) throw failed[0];
     });
-    if (ok !== UNAVAILABLE) this.rt.counters.sets += prepared.length;
+    if (ok !== UNAVAILABLE) this.counters.sets += prepared.length;
   }
 
   /** Deletes one key (UNLINK); true when it existed. */
   async delete(key: string): Promise<boolean> {
-    this.rt.checkKey(key);
-    const n = await this.rt.write(() => this.rt.client.unlink(this.rt.entryKey(key)));
+    checkCacheKey(key);
+    const n = await this.unlink([key]);
     if (n === UNAVAILABLE) return false;
-    this.rt.counters.deletes++;
+    this.counters.deletes++;
     return n > 0;
   }
 
   /** Deletes several keys in one UNLINK (per key on Cluster); true when every key existed. */
   async deleteMany(keys: string[]): Promise<boolean> {
-    keys.forEach((k) => this.rt.checkKey(k));
+    checkCacheKeys(keys);
     if (keys.length === 0) return true;
-    const full = keys.map((k) => this.rt.entryKey(k));
-    const c = this.rt.client;
-    const n = await this.rt.write(async () =>
-      c.isCluster
-        ? (await Promise.all(full.map((k) => c.unlink(k)))).reduce((a, b) => a + b, 0)
-        : (c as Redis).unlink(...full),
-    );
+    const n = await this.unlink(keys);
     if (n === UNAVAILABLE) return false;
-    this.rt.counters.deletes += keys.length;
+    this.counters.deletes += keys.length;
     return n === keys.length;
+  }
+
+  /**
+   * Removes the entries of checked keys: one UNLINK, or one per key on Cluster (keys span slots). Skipped while Redis
+   * fails.
+   * @returns how many existed, or UNAVAILABLE
+   */
+  unlink(keys: readonly string[]): Promise<OrUnavailable<number>> {
+    const full = keys.map((k) => this.keys.entry(k));
+    const client = this.redis.client;
+    return this.redis.write(async () =>
+      client.isCluster
+        ? (await Promise.all(full.map((k) => client.unlink(k)))).reduce((a, b) => a + b, 0)
+        : (client as Redis).unlink(...full),
+    );
   }
 
   /** True when `key` exists. */
   async has(key: string): Promise<boolean> {
-    this.rt.checkKey(key);
-    const n = await this.rt.read(() => this.rt.client.exists(this.rt.entryKey(key)));
+    checkCacheKey(key);
+    const n = await this.redis.read(() => this.redis.client.exists(this.keys.entry(key)));
     return n !== UNAVAILABLE && n > 0;
   }
 
@@ -161,20 +174,20 @@ export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
 
   /**
    * Removes every key of the cache (`<prefix>cache:*`: entries, tag versions, loader locks) with SCAN +
-   * UNLINK on every master, and nothing else. Throws RedisUnavailableError when Redis cannot be reached.
-   * @returns the number of keys removed
+   * UNLINK on every master, and nothing else.
+   * @throws RedisUnavailableError when Redis cannot be reached
    */
   async clear(): Promise<void> {
     await this.clearCount();
   }
 
-  /** {@link clear}, returning how many keys were removed. */
+  /** {@link clear}, returning how many keys were removed. @throws RedisUnavailableError */
   async clearCount(): Promise<number> {
-    const c = this.rt.client;
-    const nodes: Redis[] = c.isCluster
-      ? (c as unknown as { nodes(role: 'master'): Redis[] }).nodes('master')
-      : [c as Redis];
-    const match = `${escapeGlob(this.rt.prefix)}*`;
+    const client = this.redis.client;
+    const nodes: Redis[] = client.isCluster
+      ? (client as unknown as { nodes(role: 'master'): Redis[] }).nodes('master')
+      : [client as Redis];
+    const match = this.keys.everyKeyPattern;
     let removed = 0;
     try {
       for (const node of nodes) {
@@ -205,16 +218,14 @@ export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
   /** Nothing to close: the store uses the shared client, which RedisModule closes last. */
   async disconnect(): Promise<void> {}
 
-  private decode<Value>(key: string, raw: string | null | typeof UNAVAILABLE): StoredData<Value> | undefined {
+  /** A stored value as Keyv wants it; one function for every call (the hot path allocates no closure). */
+  private readonly decode = (raw: OrUnavailable<string | null>): StoredData<unknown> | undefined => {
     if (raw === UNAVAILABLE || raw === null) return undefined;
-    try {
-      return { value: JSON.parse(raw) as Value };
-    } catch {
-      // Not ours (written by something else under our prefix, key ${key}): a miss, counted as an error.
-      this.rt.counters.errors++;
-      return undefined;
-    }
-  }
+    const value = decodeCacheValue(raw);
+    if (value !== NOT_JSON) return { value };
+    this.counters.undecodable++; // written by something else under our prefix: a miss, reported as an error
+    return undefined;
+  };
 }
 
 /**
