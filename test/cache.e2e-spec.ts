@@ -5,6 +5,7 @@ import request from 'supertest';
 import {
   CacheEvict,
   CacheKeyError,
+  CachePut,
   CacheSerializationError,
   CacheService,
   Cacheable,
@@ -46,6 +47,26 @@ class UserRepo {
 
   @CacheEvict({ tags: (id: number) => [`user-${id}`] })
   async touch(_id: number): Promise<void> {}
+
+  @CachePut({ key: (id: number) => `repo:user:${id}`, ttlMs: 10_000, tags: (id: number) => [`user-${id}`] })
+  async save(id: number, name: string): Promise<{ id: number; name: string }> {
+    if (name === '') throw new Error('empty name');
+    this.names.set(id, name);
+    return { id, name };
+  }
+
+  @CachePut({ key: (id: number) => `repo:raw:${id}` })
+  async raw(id: number): Promise<{ id: number; big: bigint }> {
+    return { id, big: 10n };
+  }
+}
+
+@Injectable()
+class BadlyDecorated {
+  @CachePut({ key: 'fixed' as unknown as () => string })
+  async save(): Promise<number> {
+    return 1;
+  }
 }
 
 @Controller('who')
@@ -253,6 +274,57 @@ describe(`RedisCacheModule (${testTopology()})`, () => {
     expect(repo.calls).toBe(4);
   });
 
+  it('@CachePut stores the result after success (read back by @Cacheable), nothing when the method throws', async () => {
+    const ref = await build(uniquePrefix('put'), {}, { providers: [UserRepo] });
+    const repo = ref.get(UserRepo);
+    const cache = ref.get(CacheService);
+    expect(await repo.find(1)).toEqual({ id: 1, name: 'Ada' });
+    expect(await repo.save(1, 'Grace')).toEqual({ id: 1, name: 'Grace' });
+    expect(await repo.find(1)).toEqual({ id: 1, name: 'Grace' }); // a hit with the new value
+    expect(repo.calls).toBe(1);
+    expect(await repo.save(3, 'Edsger')).toEqual({ id: 3, name: 'Edsger' });
+    expect(await repo.find(3)).toEqual({ id: 3, name: 'Edsger' });
+    expect(repo.calls).toBe(1);
+    await expect(repo.save(4, '')).rejects.toThrow('empty name');
+    expect(await cache.get('repo:user:4')).toBeUndefined();
+    await repo.touch(3); // the stored entry carries the tags of @CachePut
+    expect(await repo.find(3)).toEqual({ id: 3, name: 'Edsger' });
+    expect(repo.calls).toBe(2);
+  });
+
+  it('@CachePut: a result without a JSON form is logged as a CacheSerializationError, and still returned', async () => {
+    const ref = await build(uniquePrefix('putbad'), {}, { providers: [UserRepo] });
+    const error = jest.spyOn(Logger.prototype, 'error');
+    try {
+      expect(await ref.get(UserRepo).raw(7)).toEqual({ id: 7, big: 10n });
+      const lines = error.mock.calls.map((c) => String(c[0]));
+      expect(lines.some((l) => /@CachePut on UserRepo\.raw.*Cannot cache the value of "repo:raw:7"/.test(l))).toBe(
+        true,
+      );
+      expect(await ref.get(CacheService).get('repo:raw:7')).toBeUndefined();
+    } finally {
+      error.mockRestore();
+    }
+  });
+
+  it('a decorator with unusable options fails at startup, naming the method', async () => {
+    const ref = await Test.createTestingModule({
+      imports: [
+        RedisModule.forRoot({ ...redis.connection, keyPrefix: uniquePrefix('badput') }),
+        RedisCacheModule.forRoot(),
+      ],
+      providers: [BadlyDecorated],
+    }).compile();
+    ref.useLogger(false);
+    try {
+      await expect(ref.init()).rejects.toThrow(
+        /Invalid option "@CachePut\(BadlyDecorated\.save\)\.key": must be a function/,
+      );
+    } finally {
+      await ref.close();
+    }
+  });
+
   it('UserAwareCacheInterceptor never caches a request with Authorization or a cookie', async () => {
     const ref = await build(uniquePrefix('http'), {}, { controllers: [WhoController] });
     const app: INestApplication = ref.createNestApplication({ logger: false });
@@ -373,6 +445,34 @@ describe(`RedisCacheModule when Redis fails (${testTopology()})`, () => {
     } finally {
       warn.mockRestore();
       log.mockRestore();
+      await ref.close();
+    }
+  });
+
+  it('@CachePut while Redis is down: the method runs and its result is returned, the write is skipped', async () => {
+    const ref = await Test.createTestingModule({
+      imports: [
+        RedisModule.forRoot({ ...redis.connection, keyPrefix: uniquePrefix('putdown') }),
+        RedisCacheModule.forRoot({ writeTimeoutMs: 200 }),
+      ],
+      providers: [UserRepo],
+    }).compile();
+    ref.useLogger(false);
+    await ref.init();
+    const repo = ref.get(UserRepo);
+    const cache = ref.get(CacheService);
+    try {
+      await redis.kill();
+      const t0 = Date.now();
+      expect(await repo.save(1, 'Barbara')).toEqual({ id: 1, name: 'Barbara' });
+      expect(Date.now() - t0).toBeLessThan(1_000);
+      expect(repo.names.get(1)).toBe('Barbara');
+      expect(cache.stats.sets).toBe(0);
+      await redis.start();
+      await waitFor(async () => (await repo.save(2, 'Alan')) !== undefined && cache.stats.sets > 0, 15_000);
+      expect(await repo.find(2)).toEqual({ id: 2, name: 'Alan' });
+      expect(repo.calls).toBe(0);
+    } finally {
       await ref.close();
     }
   });

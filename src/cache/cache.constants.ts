@@ -9,3 +9,6 @@ export const CACHEABLE_METADATA = 'nest-redis-kit:cache:cacheable';
 
 /** Metadata key of `@CacheEvict`. */
 export const CACHE_EVICT_METADATA = 'nest-redis-kit:cache:evict';
+
+/** Metadata key of `@CachePut`. */
+export const CACHE_PUT_METADATA = 'nest-redis-kit:cache:put';

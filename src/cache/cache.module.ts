@@ -1,11 +1,12 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { CacheModule } from '@nestjs/cache-manager';
-import { DiscoveryModule } from '@nestjs/core';
 import type { Keyv } from 'keyv';
 import { RedisService } from '../redis/redis.service';
+import { CacheEvictHandler } from './cache-evict.decorator';
+import { CachePutHandler } from './cache-put.decorator';
 import { CacheRedis } from './cache-redis';
+import { CacheableHandler } from './cacheable.decorator';
 import { CACHE_KEYV, CACHE_MODULE_OPTIONS } from './cache.constants';
-import { CacheDecoratorsExplorer } from './cache.explorer';
 import { CacheKeys } from './cache.keys';
 import {
   CACHE_ASYNC_OPTIONS_TYPE,
@@ -45,13 +46,15 @@ const coreProviders: Provider[] = [
       createRedisKeyv(store, o.defaultTtlMs),
   },
   CacheService,
-  CacheDecoratorsExplorer,
+  CacheableHandler,
+  CacheEvictHandler,
+  CachePutHandler,
   UserAwareCacheInterceptor,
 ];
 
 const coreExports = [CACHE_MODULE_OPTIONS, CACHE_KEYV, RedisKeyvStore, CacheService, UserAwareCacheInterceptor];
 
-/** Internal: the store, CacheService and the decorator explorer, built from the options. */
+/** Internal: the store, CacheService and the decorator handlers, built from the options. */
 @Module({})
 class RedisCacheCoreModule {}
 
@@ -62,7 +65,7 @@ function rename(definition: DynamicModule): DynamicModule {
   );
   return {
     module: RedisCacheCoreModule,
-    imports: [...(definition.imports ?? []), DiscoveryModule],
+    imports: definition.imports ?? [],
     providers: [...providers, ...coreProviders],
     exports: coreExports,
   };
@@ -86,7 +89,7 @@ function compose(core: DynamicModule, isGlobal: boolean): DynamicModule {
 /**
  * Caching on the shared RedisModule client (no connection of its own). Registers @nestjs/cache-manager with
  * a Keyv store on Redis, so `CACHE_MANAGER`, `CacheInterceptor`, `@CacheKey` and `@CacheTTL` work as usual,
- * and provides {@link CacheService} (getOrSet, tags, stats), `@Cacheable` / `@CacheEvict` and
+ * and provides {@link CacheService} (getOrSet, tags, stats), `@Cacheable` / `@CacheEvict` / `@CachePut` and
  * {@link UserAwareCacheInterceptor}. Global by default.
  */
 @Module({})

@@ -1,20 +1,65 @@
-import { SetMetadata } from '@nestjs/common';
+import { Injectable, SetMetadata } from '@nestjs/common';
+import { check } from '../core/option-checker';
+import {
+  METHOD_DECORATOR_ORDER,
+  MethodDecoratorHandlerProvider,
+  type AnyMethod,
+  type DecoratedMethod,
+  type MethodDecoratorHandler,
+} from '../core/method-decorators';
 import { CACHEABLE_METADATA } from './cache.constants';
-import type { GetOrSetOptions } from './cache.service';
+import { CacheService, type GetOrSetOptions } from './cache.service';
+import { checkKeyFunction, checkListOption, valuesFor, type FixedOrFromArgs } from './cache-decorator.options';
 
 /** Options of {@link Cacheable}. The method's arguments are passed to `key` (and to `tags` when it is a function). */
 export interface CacheableOptions<A extends unknown[] = unknown[]> extends Omit<GetOrSetOptions, 'tags'> {
   /** Cache key from the method's arguments, e.g. `(id: number) => \`user:${id}\``. */
   key: (...args: A) => string;
   /** Tags, fixed or from the arguments. */
-  tags?: readonly string[] | ((...args: A) => readonly string[]);
+  tags?: FixedOrFromArgs<A>;
 }
 
 /**
  * Caches the result of an async provider method with `CacheService.getOrSet` (single-flight, negative
- * caching, tags...). Only stores metadata; RedisCacheModule wraps the method at application bootstrap.
+ * caching, tags...): on a hit the method is not called. Only stores metadata; the library's method explorer wraps
+ * the method at module initialisation (inside `@WithLock`, `@CacheEvict` and `@CachePut` on the same method).
  * Works on providers (not on controller route handlers: use the CacheInterceptor there).
+ *
+ * ```ts
+ * @Cacheable({ key: (id: number) => `price:${id}`, ttlMs: 10_000, tags: ['prices'] })
+ * async price(id: number): Promise<Price | null> { ... }
+ * ```
  */
 export function Cacheable<A extends unknown[] = unknown[]>(options: CacheableOptions<A>): MethodDecorator {
   return SetMetadata(CACHEABLE_METADATA, options);
+}
+
+/** Wraps `@Cacheable` methods in `CacheService.getOrSet`. Internal: provided by RedisCacheModule. */
+@MethodDecoratorHandlerProvider()
+@Injectable()
+export class CacheableHandler implements MethodDecoratorHandler<CacheableOptions> {
+  readonly decorator = '@Cacheable';
+  readonly metadataKey = CACHEABLE_METADATA;
+  readonly order = METHOD_DECORATOR_ORDER.cacheable;
+
+  constructor(private readonly cache: CacheService) {}
+
+  /** Checks the options once, at startup, naming the method. */
+  validate(options: CacheableOptions, target: DecoratedMethod): void {
+    const path = `@Cacheable(${target.label})`;
+    checkKeyFunction(`${path}.key`, options.key);
+    checkListOption(`${path}.tags`, options.tags);
+    for (const name of ['ttlMs', 'jitterMs', 'staleWhileRevalidateMs', 'negativeTtlMs'] as const) {
+      check.durationMs(`${path}.${name}`, options[name]);
+    }
+  }
+
+  /** `next` answered from the cache, called only on a miss. */
+  wrap(next: AnyMethod, options: CacheableOptions): AnyMethod {
+    const cache = this.cache;
+    const { key, tags, ...rest } = options;
+    return function cacheable(this: unknown, ...args: unknown[]) {
+      return cache.getOrSet(key(...args), () => next.apply(this, args), { ...rest, tags: valuesFor(tags, args) });
+    };
+  }
 }

@@ -9,6 +9,7 @@ export {
 export { RedisKeyvStore, createRedisKeyv } from './redis-keyv.store';
 export { Cacheable, type CacheableOptions } from './cacheable.decorator';
 export { CacheEvict, type CacheEvictOptions } from './cache-evict.decorator';
+export { CachePut, type CachePutOptions } from './cache-put.decorator';
 export { UserAwareCacheInterceptor, isPrivateRequest } from './user-aware-cache.interceptor';
 export { CacheKeyError, CacheSerializationError } from './cache.errors';
 export { CACHE_MODULE_OPTIONS, CACHE_KEYV } from './cache.constants';
