@@ -4,11 +4,10 @@ import {
   MethodDecoratorHandlerProvider,
   type AnyMethod,
   type DecoratedMethod,
-  type MethodDecoratorHandler,
 } from '../core/method-decorators';
 import { check } from '../core/option-checker';
 import { CACHE_EVICT_METADATA } from './cache.constants';
-import { CacheService } from './cache.service';
+import { CacheDecoratorHandler } from './cache-decorator.handler';
 import { checkListOption, valuesFor, type FixedOrFromArgs } from './cache-decorator.options';
 
 /** Options of {@link CacheEvict}: keys and/or tags, fixed or computed from the method's arguments. */
@@ -36,16 +35,14 @@ export function CacheEvict<A extends unknown[] = unknown[]>(options: CacheEvictO
 /** Runs `@CacheEvict` after the method succeeded. Internal: provided by RedisCacheModule. */
 @MethodDecoratorHandlerProvider()
 @Injectable()
-export class CacheEvictHandler implements MethodDecoratorHandler<CacheEvictOptions> {
+export class CacheEvictHandler extends CacheDecoratorHandler<CacheEvictOptions> {
   readonly decorator = '@CacheEvict';
   readonly metadataKey = CACHE_EVICT_METADATA;
   readonly order = METHOD_DECORATOR_ORDER.cacheEvict;
 
-  constructor(private readonly cache: CacheService) {}
-
   /** Checks the options once, at startup, naming the method. */
   validate(options: CacheEvictOptions, target: DecoratedMethod): void {
-    const path = `@CacheEvict(${target.label})`;
+    const path = this.optionsOf(target);
     checkListOption(`${path}.keys`, options.keys);
     checkListOption(`${path}.tags`, options.tags);
     if (options.keys === undefined && options.tags === undefined) check.fail(path, 'needs keys, tags or both');

@@ -4,22 +4,17 @@ import {
   MethodDecoratorHandlerProvider,
   type AnyMethod,
   type DecoratedMethod,
-  type MethodDecoratorHandler,
 } from '../core/method-decorators';
 import { check } from '../core/option-checker';
 import { CACHE_PUT_METADATA } from './cache.constants';
 import { CacheSerializationError } from './cache.errors';
-import { CacheService } from './cache.service';
-import { checkKeyFunction, checkListOption, valuesFor, type FixedOrFromArgs } from './cache-decorator.options';
+import { CacheDecoratorHandler } from './cache-decorator.handler';
+import { checkKeyFromArgs, valuesFor, type CacheKeyFromArgs } from './cache-decorator.options';
 
 /** Options of {@link CachePut}. The method's arguments are passed to `key` (and to `tags` when it is a function). */
-export interface CachePutOptions<A extends unknown[] = unknown[]> {
-  /** Cache key from the method's arguments, e.g. `(id: number) => \`user:${id}\``. */
-  key: (...args: A) => string;
+export interface CachePutOptions<A extends unknown[] = unknown[]> extends CacheKeyFromArgs<A> {
   /** TTL of the stored result in milliseconds (default: the module's `defaultTtlMs`). */
   ttlMs?: number;
-  /** Tags the stored entry carries, fixed or from the arguments. */
-  tags?: FixedOrFromArgs<A>;
 }
 
 /**
@@ -44,20 +39,17 @@ export function CachePut<A extends unknown[] = unknown[]>(options: CachePutOptio
 /** Stores the result of `@CachePut` methods. Internal: provided by RedisCacheModule. */
 @MethodDecoratorHandlerProvider()
 @Injectable()
-export class CachePutHandler implements MethodDecoratorHandler<CachePutOptions> {
+export class CachePutHandler extends CacheDecoratorHandler<CachePutOptions> {
   readonly decorator = '@CachePut';
   readonly metadataKey = CACHE_PUT_METADATA;
   readonly order = METHOD_DECORATOR_ORDER.cachePut;
   private readonly logger = new Logger('Cache');
 
-  constructor(private readonly cache: CacheService) {}
-
   /** Checks the options once, at startup, naming the method. */
   validate(options: CachePutOptions, target: DecoratedMethod): void {
-    const path = `@CachePut(${target.label})`;
-    checkKeyFunction(`${path}.key`, options.key);
+    const path = this.optionsOf(target);
+    checkKeyFromArgs(path, options);
     check.durationMs(`${path}.ttlMs`, options.ttlMs, { min: 1 });
-    checkListOption(`${path}.tags`, options.tags);
   }
 
   /** `next`, then the write of its result. */

@@ -1,23 +1,19 @@
 import { Injectable, SetMetadata } from '@nestjs/common';
-import { check } from '../core/option-checker';
 import {
   METHOD_DECORATOR_ORDER,
   MethodDecoratorHandlerProvider,
   type AnyMethod,
   type DecoratedMethod,
-  type MethodDecoratorHandler,
 } from '../core/method-decorators';
+import { check } from '../core/option-checker';
 import { CACHEABLE_METADATA } from './cache.constants';
-import { CacheService, type GetOrSetOptions } from './cache.service';
-import { checkKeyFunction, checkListOption, valuesFor, type FixedOrFromArgs } from './cache-decorator.options';
+import type { GetOrSetOptions } from './cache.service';
+import { CacheDecoratorHandler } from './cache-decorator.handler';
+import { checkKeyFromArgs, valuesFor, type CacheKeyFromArgs } from './cache-decorator.options';
 
 /** Options of {@link Cacheable}. The method's arguments are passed to `key` (and to `tags` when it is a function). */
-export interface CacheableOptions<A extends unknown[] = unknown[]> extends Omit<GetOrSetOptions, 'tags'> {
-  /** Cache key from the method's arguments, e.g. `(id: number) => \`user:${id}\``. */
-  key: (...args: A) => string;
-  /** Tags, fixed or from the arguments. */
-  tags?: FixedOrFromArgs<A>;
-}
+export interface CacheableOptions<A extends unknown[] = unknown[]>
+  extends Omit<GetOrSetOptions, 'tags'>, CacheKeyFromArgs<A> {}
 
 /**
  * Caches the result of an async provider method with `CacheService.getOrSet` (single-flight, negative
@@ -37,18 +33,15 @@ export function Cacheable<A extends unknown[] = unknown[]>(options: CacheableOpt
 /** Wraps `@Cacheable` methods in `CacheService.getOrSet`. Internal: provided by RedisCacheModule. */
 @MethodDecoratorHandlerProvider()
 @Injectable()
-export class CacheableHandler implements MethodDecoratorHandler<CacheableOptions> {
+export class CacheableHandler extends CacheDecoratorHandler<CacheableOptions> {
   readonly decorator = '@Cacheable';
   readonly metadataKey = CACHEABLE_METADATA;
   readonly order = METHOD_DECORATOR_ORDER.cacheable;
 
-  constructor(private readonly cache: CacheService) {}
-
   /** Checks the options once, at startup, naming the method. */
   validate(options: CacheableOptions, target: DecoratedMethod): void {
-    const path = `@Cacheable(${target.label})`;
-    checkKeyFunction(`${path}.key`, options.key);
-    checkListOption(`${path}.tags`, options.tags);
+    const path = this.optionsOf(target);
+    checkKeyFromArgs(path, options);
     for (const name of ['ttlMs', 'jitterMs', 'staleWhileRevalidateMs', 'negativeTtlMs'] as const) {
       check.durationMs(`${path}.${name}`, options[name]);
     }
