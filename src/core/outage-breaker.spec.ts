@@ -53,4 +53,13 @@ describe('OutageBreaker', () => {
     expect(lines[0]).toMatch(/connection is reconnecting/);
     expect(b.stats).toEqual({ errors: 1, outages: 1, skipped: 1 });
   });
+
+  it('probes at once on the first call after the client reconnected, whatever the interval', () => {
+    const { b } = breaker(60_000);
+    expect(b.allow({ status: 'reconnecting' })).toBe(false);
+    expect(b.allow({ status: 'ready' })).toBe(true);
+    expect(b.allow({ status: 'ready' })).toBe(false);
+    b.success();
+    expect(b.allow({ status: 'ready' })).toBe(true);
+  });
 });

@@ -49,6 +49,8 @@ export class OutageBreaker {
   readonly stats: OutageStats = { errors: 0, outages: 0, skipped: 0 };
   private since: number | undefined;
   private lastProbeAt = 0;
+  /** The client was seen disconnected during this outage: its first call once connected again is a probe. */
+  private sawDisconnect = false;
 
   constructor(private readonly options: OutageBreakerOptions) {}
 
@@ -64,16 +66,23 @@ export class OutageBreaker {
 
   /**
    * Whether to send a call to Redis now. While `client` is not connected: no (and an outage begins). While
-   * failing: one call per `probeIntervalMs`. A refused call is counted as skipped.
+   * failing: one call per `probeIntervalMs`, and the first call after the client reconnected at once (so a
+   * restarted Redis is used again without waiting for the interval). A refused call is counted as skipped.
    */
   allow(client?: ClientState): boolean {
     if (this.since === undefined && (client === undefined || client.status === 'ready')) return true;
     if (client !== undefined && client.status !== 'ready') {
       if (this.since === undefined) this.failure(new Error(`connection is ${client.status}`));
+      this.sawDisconnect = true;
       this.stats.skipped++;
       return false;
     }
     const now = Date.now();
+    if (this.sawDisconnect) {
+      this.sawDisconnect = false;
+      this.lastProbeAt = now;
+      return true;
+    }
     if (now - this.lastProbeAt < this.options.probeIntervalMs) {
       this.stats.skipped++;
       return false;
@@ -99,6 +108,7 @@ export class OutageBreaker {
     if (this.since === undefined) return;
     const lastedMs = Date.now() - this.since;
     this.since = undefined;
+    this.sawDisconnect = false;
     this.options.logger.log(`Redis is back for ${this.options.subject} after ${lastedMs} ms`);
   }
 }
