@@ -8,6 +8,7 @@
  *   npm run bench -- session   (standalone: node -r ./scripts/swc-register.cjs bench/session.bench.ts)
  *   env: BENCH_DURATION_S=2 (per round and side), BENCH_CONNECTIONS=16, BENCH_ROUNDS=9
  * Writes bench/results/session.json (the shared runner's report shape); exits 1 when a ratio target is missed.
+ * startApp, loginCookie and autocannon are also used by the peers bench (bench/peers/session.peer.ts).
  */
 import 'reflect-metadata';
 import { Controller, Get, HttpCode, Injectable, Post, UseGuards, type INestApplication } from '@nestjs/common';
@@ -77,7 +78,7 @@ class BenchController {
 }
 
 /** One server: SessionModule with our store, or with connect-redis 8.1 swapped in on the same ioredis client. */
-async function startApp(
+export async function startApp(
   redisUrl: string,
   store: 'ours' | 'connect-redis',
 ): Promise<{ app: INestApplication; url: string }> {
@@ -104,7 +105,7 @@ async function startApp(
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
 }
 
-interface Measured {
+export interface Measured {
   reqPerSec: number;
   p99Ms: number;
   p50Ms: number;
@@ -115,7 +116,7 @@ interface Measured {
 }
 
 /** Runs autocannon in a child process (its own CPU) and returns its summary. */
-async function autocannon(url: string, args: string[]): Promise<Measured> {
+export async function autocannon(url: string, args: string[]): Promise<Measured> {
   const bin = require.resolve('autocannon/autocannon.js');
   const cpu0 = process.cpuUsage();
   const { stdout } = await execFileAsync(
@@ -142,7 +143,7 @@ async function autocannon(url: string, args: string[]): Promise<Measured> {
   };
 }
 
-async function loginCookie(url: string): Promise<string> {
+export async function loginCookie(url: string): Promise<string> {
   const res = await fetch(`${url}/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -1,0 +1,111 @@
+/**
+ * Benchmark `peers` (`npm run bench -- peers`): every feature against the package people would use instead, measured
+ * in one process on one private redis-server, ours and the peer in alternating rounds; ratio = ours / peer, the
+ * median of the per-round ratios (memory: bytes per message, lower is better).
+ *
+ *   streams    StreamProducer → @StreamConsumer        vs BullMQ Queue.add → Worker (+ Redis memory per message)
+ *   pub/sub    EventBus → @OnMessage                   vs @nestjs/microservices Transport.REDIS emit → @EventPattern
+ *   transport  our microservice transport emit / send  vs Transport.REDIS (pending: rows added with the transport)
+ *   cache      CACHE_MANAGER on our store, get / set   vs @keyv/redis through cache-manager 7 (1, 16, 50 callers)
+ *   throttler  RedisThrottlerStorage.increment         vs @nest-lab/throttler-storage-redis (1, 50 callers, blocked)
+ *   lock       LockService acquire + release, using()  vs redis-semaphore Mutex; vs @sesamecare-oss/redlock
+ *   session    GET /auth/me on RedisSessionStore       vs connect-redis 8.1
+ *
+ * One feature at a time is set up (bench/peers/<feature>.peer.ts), measured and torn down. Targets: ratio >= 1.0,
+ * messaging rows >= 3.0, memory <= 1.0. Prints one table and writes bench/results/peers.json. A missed target is
+ * reported as FAIL but exits 0, unless BENCH_STRICT=1 (then it exits 1); an error always exits 1.
+ * BENCH_DURATION_MS (default 5000) is each side's measuring time per row (10 rounds); BENCH_ONLY=cache,lock runs
+ * some features only. The default run takes about 5 minutes.
+ */
+import { cpus, loadavg } from 'node:os';
+import { startRedis } from '../test/support/redis-harness';
+import { writeReport, type BenchOptions, type BenchReport, type BenchRow } from './support/bench-runner';
+import { cachePeers } from './peers/cache.peer';
+import { lockPeers } from './peers/lock.peer';
+import { measureCase, printPeerTable, type PeerGroup, type PeerRow } from './peers/peer-suite';
+import { pubsubPeers } from './peers/pubsub.peer';
+import { sessionPeers } from './peers/session.peer';
+import { streamsPeers } from './peers/streams.peer';
+import { throttlerPeers } from './peers/throttler.peer';
+import { transportPeers } from './peers/transport.peer';
+
+const GROUPS: PeerGroup[] = [
+  streamsPeers,
+  pubsubPeers,
+  transportPeers,
+  cachePeers,
+  throttlerPeers,
+  lockPeers,
+  sessionPeers,
+];
+
+async function main(): Promise<number> {
+  const durationMs = Number(process.env.BENCH_DURATION_MS ?? 5000);
+  const options: Required<BenchOptions> = {
+    concurrency: 50,
+    rounds: 10,
+    durationMs,
+    warmupMs: Math.min(1000, durationMs / 10),
+  };
+  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+  const started = Date.now();
+  const server = await startRedis();
+  const rows: PeerRow[] = [];
+  try {
+    for (const group of GROUPS) {
+      if (only && !only.includes(group.name)) continue;
+      console.log(`peers: ${group.name}...`);
+      const setup = await group.setup(server);
+      try {
+        for (const c of setup.cases) rows.push(await measureCase(group.name, c, options));
+        rows.push(...((await setup.measured?.()) ?? []));
+      } finally {
+        await setup.teardown();
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+  const seconds = Math.round((Date.now() - started) / 1000);
+  const load = loadavg().map((l) => l.toFixed(2));
+  printPeerTable(
+    rows,
+    `bench peers: ours / peer, median of ${options.rounds} alternating rounds, ${durationMs} ms per side and row; ` +
+      `${seconds} s in all; Node ${process.version}, ${cpus().length} cores, load average ${load.join(' ')}`,
+  );
+  const report: BenchReport & { loadAverage: string[]; rows: PeerRow[] } = {
+    name: 'peers',
+    durationMs,
+    concurrency: options.concurrency,
+    loadAverage: load,
+    // The shared report shape (ours as opsPerSec, the peer as baselineOpsPerSec) plus the full rows.
+    cases: rows.map((r): BenchRow => ({
+      case: `${r.group}: ${r.case} (${r.callers})`,
+      opsPerSec: r.ours ?? 0,
+      p50Ms: null,
+      p99Ms: null,
+      baselineOpsPerSec: r.peer,
+      ratio: r.ratio,
+      target: r.target,
+      ...(r.pass === null ? {} : { pass: r.pass }),
+    })),
+    rows,
+  };
+  console.log(`\nwrote ${writeReport(report)}`);
+  const failed = rows.filter((r) => r.pass === false);
+  if (failed.length === 0) return 0;
+  const strict = process.env.BENCH_STRICT === '1';
+  console.log(
+    `${failed.length} of ${rows.length} rows miss their target` +
+      (strict ? ' (BENCH_STRICT=1: exit 1)' : ' (reported only; BENCH_STRICT=1 makes it exit 1)'),
+  );
+  return strict ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,75 @@
+/**
+ * Cache get / set through cache-manager 7: CACHE_MANAGER as RedisCacheModule wires it (our Keyv store on the
+ * shared ioredis client) vs `@keyv/redis` (node-redis) through cache-manager 7, as its docs show:
+ * `createCache({ stores: [new Keyv({ store: new KeyvRedis(url) })] })`. 1, 16 and 50 callers; the same value.
+ */
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { CACHE_MANAGER } from '@nestjs/cache-manager';
+import KeyvRedis from '@keyv/redis';
+import { createCache, type Cache } from 'cache-manager';
+import { Keyv } from 'keyv';
+import { RedisCacheModule, RedisModule } from '../../src';
+import { uniquePrefix, type RedisServer } from '../../test/support/redis-harness';
+import { PEER_TARGET, type PeerCase, type PeerGroup } from './peer-suite';
+
+const TTL_MS = 600_000;
+const VALUE = {
+  id: 42,
+  username: 'ada.lovelace',
+  displayName: 'Ada Lovelace',
+  email: 'ada@example.com',
+  createdAt: '2026-11-25T16:00:00.000Z',
+};
+
+export const cachePeers: PeerGroup = {
+  name: 'cache',
+  setup: async (server: RedisServer) => {
+    @Module({
+      imports: [
+        RedisModule.forRoot({ url: server.url, keyPrefix: uniquePrefix('peers-cache') }),
+        RedisCacheModule.forRoot({ defaultTtlMs: TTL_MS }),
+      ],
+    })
+    class CacheBenchModule {}
+    const app = await NestFactory.createApplicationContext(CacheBenchModule, { logger: ['error'] });
+    const ours = app.get<Cache>(CACHE_MANAGER);
+    const peer = createCache({ stores: [new Keyv({ store: new KeyvRedis(server.url) })] });
+    for (const [name, cache] of [
+      ['ours', ours],
+      ['@keyv/redis', peer],
+    ] as const) {
+      await cache.set('k', VALUE, TTL_MS);
+      if (JSON.stringify(await cache.get('k')) !== JSON.stringify(VALUE)) throw new Error(`${name}: get is not a hit`);
+    }
+    let i = 0;
+    const setKey = () => `s${i++ % 100}`;
+
+    const cases: PeerCase[] = [];
+    for (const callers of [1, 16, 50]) {
+      cases.push({
+        case: 'get (hit): CACHE_MANAGER on our store / @keyv/redis',
+        callers,
+        ours: () => ours.get('k'),
+        peer: () => peer.get('k'),
+        target: PEER_TARGET,
+      });
+    }
+    for (const callers of [1, 16, 50]) {
+      cases.push({
+        case: 'set: CACHE_MANAGER on our store / @keyv/redis',
+        callers,
+        ours: () => ours.set(setKey(), VALUE, TTL_MS),
+        peer: () => peer.set(setKey(), VALUE, TTL_MS),
+        target: PEER_TARGET,
+      });
+    }
+    return {
+      cases,
+      teardown: async () => {
+        await peer.disconnect();
+        await app.close();
+      },
+    };
+  },
+};

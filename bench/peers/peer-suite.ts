@@ -1,0 +1,146 @@
+/**
+ * The shape of one feature's peer comparison in `npm run bench -- peers` and the code that measures it: ours vs
+ * the peer package in alternating rounds on one redis-server (bench/support/bench-runner.ts `measurePair`),
+ * ratio = ours / peer (median of the per-round ratios), one table for every feature.
+ */
+import type { RedisServer } from '../../test/support/redis-harness';
+import { measurePair, type BenchOp, type BenchOptions } from '../support/bench-runner';
+
+/** Ratio every row must reach (ours / peer). */
+export const PEER_TARGET = 1.0;
+/** Ratio of the messaging rows (streams, pub/sub, the messaging transport). */
+export const MESSAGING_TARGET = 3.0;
+
+/** One row measured by the shared runner: the same operation through our code and through the peer. */
+export interface PeerCase {
+  /** Row name, e.g. `cache get: CACHE_MANAGER (our store) / @keyv/redis`. */
+  case: string;
+  /** Concurrent callers, each calling back to back. */
+  callers: number;
+  /** How the table shows the callers (default: the number), e.g. `10x100` for bursts in flight. */
+  callersLabel?: string;
+  /** One call through our code. */
+  ours: BenchOp;
+  /** One call through the peer. */
+  peer: BenchOp;
+  /** Operations one call performs (a burst of messages; default 1). */
+  opsPerCall?: number;
+  /** Least ours/peer ratio: {@link PEER_TARGET}, or {@link MESSAGING_TARGET} for messaging. */
+  target: number;
+}
+
+/** Whether a larger figure is better (throughput) or a smaller one (bytes). */
+export type Better = 'higher' | 'lower';
+
+/** One row of the table and of `bench/results/peers.json`. */
+export interface PeerRow {
+  /** Feature, e.g. `cache`. */
+  group: string;
+  /** What was compared. */
+  case: string;
+  /** Concurrent callers (connections for HTTP, bursts in flight for messaging). */
+  callers: string;
+  /** Our figure (see `unit`); null for a row not measured yet. */
+  ours: number | null;
+  /** The peer's figure; null for a row not measured yet. */
+  peer: number | null;
+  /** `ops/s`, `msg/s`, `req/s` or `B/msg`. */
+  unit: string;
+  /** ours / peer: median of the per-round ratios (null: not measured yet). */
+  ratio: number | null;
+  /** The target ratio. */
+  target: number;
+  /** `higher`: ratio >= target passes (throughput); `lower`: ratio <= target passes (memory). */
+  better: Better;
+  /** Verdict; null for a row not measured yet. */
+  pass: boolean | null;
+}
+
+/** What a feature's setup returns. */
+export interface PeerGroupSetup {
+  /** Rows measured by the shared runner, in order. */
+  cases: PeerCase[];
+  /** Rows measured another way (HTTP with autocannon, memory), run after the cases. */
+  measured?: () => Promise<PeerRow[]>;
+  /** Closes what the setup opened (apps, clients; not the server). */
+  teardown: () => Promise<void>;
+}
+
+/** One feature's comparison; set up, measured and torn down before the next feature starts. */
+export interface PeerGroup {
+  /** Feature name, e.g. `lock`. */
+  name: string;
+  /** Opens apps and peer clients against the shared server. */
+  setup: (server: RedisServer) => Promise<PeerGroupSetup>;
+}
+
+/** Measures one case (peer = baseline, ours = subject) and returns its row. */
+export async function measureCase(group: string, c: PeerCase, options: Required<BenchOptions>): Promise<PeerRow> {
+  const row = await measurePair(
+    { case: c.case, baseline: c.peer, subject: c.ours, concurrency: c.callers, opsPerCall: c.opsPerCall },
+    options,
+  );
+  return {
+    group,
+    case: c.case,
+    callers: c.callersLabel ?? String(c.callers),
+    ours: row.opsPerSec,
+    peer: row.baselineOpsPerSec,
+    unit: (c.opsPerCall ?? 1) > 1 ? 'msg/s' : 'ops/s',
+    ratio: row.ratio,
+    target: c.target,
+    better: 'higher',
+    pass: row.ratio === null ? false : row.ratio >= c.target,
+  };
+}
+
+/** A row for a comparison measured outside the shared runner; `ratio` is ours / peer. */
+export function peerRow(
+  fields: Omit<PeerRow, 'pass' | 'ratio' | 'better'> & { ratio: number; better?: Better },
+): PeerRow {
+  const better = fields.better ?? 'higher';
+  const ratio = Math.round(fields.ratio * 100) / 100;
+  return {
+    ...fields,
+    ratio,
+    better,
+    pass: better === 'higher' ? fields.ratio >= fields.target : fields.ratio <= fields.target,
+  };
+}
+
+/** A row whose measurement does not exist yet (shown as pending; never a failure). */
+export function pendingRow(group: string, name: string, target: number): PeerRow {
+  return {
+    group,
+    case: name,
+    callers: '-',
+    ours: null,
+    peer: null,
+    unit: '-',
+    ratio: null,
+    target,
+    better: 'higher',
+    pass: null,
+  };
+}
+
+/** Prints every row as one table: case, callers, ours, peer, ratio, target and verdict. */
+export function printPeerTable(rows: PeerRow[], header: string): void {
+  const head = ['case', 'callers', 'ours', 'peer', 'unit', 'ratio', 'target'];
+  const num = (n: number | null) => (n === null ? '-' : String(Math.round(n)));
+  const cells = rows.map((r) => [
+    `${r.group}: ${r.case}`,
+    r.callers,
+    num(r.ours),
+    num(r.peer),
+    r.unit,
+    r.ratio === null ? '-' : r.ratio.toFixed(2),
+    `${r.better === 'higher' ? '>=' : '<='} ${r.target.toFixed(1)} ${r.pass === null ? 'PENDING' : r.pass ? 'PASS' : 'FAIL'}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) => c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ');
+  console.log(`\n${header}`);
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const c of cells) console.log(line(c));
+}
