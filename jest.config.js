@@ -30,6 +30,7 @@ const TOPOLOGY_SUITES = [
   'test/lock-app.e2e-spec.ts',
   'test/app/users.e2e-spec.ts',
   'test/core.e2e-spec.ts',
+  'test/app/catalog.e2e-spec.ts',
 ];
 
 const topology = process.env.REDIS_TOPOLOGY || 'standalone';

@@ -10,6 +10,7 @@ import { SecurityModule } from './security/security.module';
 import { UsersModule } from './users/users.module';
 import { shopMessagingModules } from './orders/orders.setup';
 import { AuthModule } from './auth/auth.module';
+import { CatalogModule } from './catalog/catalog.module';
 
 /** The reference service: the library's four features composed on one shared Redis provider. */
 @Module({
@@ -20,6 +21,7 @@ import { AuthModule } from './auth/auth.module';
     HealthModule,
     MetricsModule.forRoot(), // GET /metrics (Prometheus): Redis connections and command latency, feature counters
     UsersModule,
+    CatalogModule, // cache: a faceted search over the seeded products, cached with tags, invalidated by writes
     AuthModule,
     LockModule.forRootAsync({
       inject: [ConfigService],

@@ -114,12 +114,23 @@ export class AppConfig {
   @MinLength(1)
   DATA_DIR = './.data';
 
-  /** TTL of cached users (`GET /users/:id`), in milliseconds (default 60000). */
+  /** TTL of cached answers (`GET /users/:id`, `GET /catalog/search`), in milliseconds (default 60000). */
   @Transform(toInt)
   @IsInt()
   @Min(1)
   @Max(86_400_000)
   CACHE_TTL_MS = 60_000;
+
+  /**
+   * Products seeded into the catalog at startup (one INSERT, idempotent): default 100000, 1000 when NODE_ENV=test;
+   * 0 = none.
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(5_000_000)
+  CATALOG_SEED_ROWS?: number;
 
   /** Near cache (in-process LRU in front of Redis) size in entries; 0 (default) turns it off. */
   @Transform(toInt)

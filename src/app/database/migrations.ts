@@ -52,4 +52,22 @@ export const MIGRATIONS: Migration[] = [
       updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
     )`,
   },
+  {
+    id: '030_products',
+    sql: `CREATE TABLE IF NOT EXISTS products (
+      id INTEGER PRIMARY KEY,
+      sku TEXT NOT NULL UNIQUE,
+      name TEXT NOT NULL,
+      category TEXT NOT NULL,
+      brand TEXT NOT NULL,
+      price_cents INTEGER NOT NULL CHECK (price_cents >= 0),
+      rating_tenths SMALLINT NOT NULL CHECK (rating_tenths BETWEEN 0 AND 50),
+      stock INTEGER NOT NULL CHECK (stock >= 0),
+      updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )`,
+  },
+  {
+    id: '031_products_category_price',
+    sql: `CREATE INDEX IF NOT EXISTS products_category_price ON products (category, price_cents)`,
+  },
 ];

@@ -26,3 +26,69 @@ export class LoginDto {
   @ApiProperty({ example: 'demo-password', maxLength: 1024, format: 'password' })
   password!: string;
 }
+
+/** A product of the catalog. */
+export class ProductDto {
+  @ApiProperty({ example: 42 })
+  id!: number;
+
+  @ApiProperty({ example: 'SKU-0000042' })
+  sku!: string;
+
+  @ApiProperty({ example: 'Smart Cameras 42' })
+  name!: string;
+
+  @ApiProperty({ example: 'cameras' })
+  category!: string;
+
+  @ApiProperty({ example: 'Brand 15' })
+  brand!: string;
+
+  @ApiProperty({ example: 33297, description: 'Price in cents' })
+  priceCents!: number;
+
+  @ApiProperty({ example: 4.3, minimum: 0, maximum: 5 })
+  rating!: number;
+
+  @ApiProperty({ example: 66, description: 'Units in stock' })
+  stock!: number;
+}
+
+/** Products of one brand among the matches of a search. */
+export class BrandCountDto {
+  @ApiProperty({ example: 'Brand 07' })
+  brand!: string;
+
+  @ApiProperty({ example: 131 })
+  count!: number;
+}
+
+/** Price range of the matches of a search, cents. */
+export class PriceRangeDto {
+  @ApiProperty({ example: 99 })
+  min!: number;
+
+  @ApiProperty({ example: 25012 })
+  avg!: number;
+
+  @ApiProperty({ example: 49995 })
+  max!: number;
+}
+
+/** Answer of `GET /catalog/search`: aggregates over every match plus the first items. */
+export class ProductSearchResultDto {
+  @ApiProperty({ example: 5000, description: 'Matching products' })
+  total!: number;
+
+  @ApiProperty({ type: PriceRangeDto, nullable: true, description: 'null without matches' })
+  priceCents!: PriceRangeDto | null;
+
+  @ApiProperty({ example: 300512, description: 'Units in stock over every match' })
+  unitsInStock!: number;
+
+  @ApiProperty({ type: [BrandCountDto], description: 'The five brands with the most matches' })
+  topBrands!: BrandCountDto[];
+
+  @ApiProperty({ type: [ProductDto], description: 'The first `limit` matches in the requested order' })
+  items!: ProductDto[];
+}

@@ -1,4 +1,4 @@
-import { LoginDto, UserDto } from './api-models';
+import { LoginDto, ProductDto, ProductSearchResultDto, UserDto } from './api-models';
 
 /** What the OpenAPI document says about one operation beyond what its decorators give. */
 export interface RouteDoc {
@@ -15,7 +15,7 @@ export interface RouteDoc {
 }
 
 /** Models used by {@link ROUTE_DOCS}, registered in the document. */
-export const DOC_MODELS = [UserDto, LoginDto];
+export const DOC_MODELS = [UserDto, LoginDto, ProductDto, ProductSearchResultDto];
 
 /**
  * Operation-specific documentation of the reference service, keyed `METHOD /path` (OpenAPI path syntax).
@@ -38,6 +38,17 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     errors: { '404': 'No such user' },
   },
   'DELETE /users/{id}': { summary: 'Delete a user (evicts the cached user)', errors: { '404': 'No such user' } },
+  'GET /catalog/search': {
+    summary:
+      'Faceted product search (count, price range, stock, top brands, first items) through the cache ' +
+      '(`X-Cache: HIT|MISS`); answered from the database when Redis is unavailable',
+    response: { status: '200', model: ProductSearchResultDto },
+  },
+  'PATCH /catalog/products/{id}': {
+    summary: 'Change price and/or stock (invalidates the cached searches of its category)',
+    response: { status: '200', model: ProductDto },
+    errors: { '404': 'No such product' },
+  },
   'POST /auth/login': {
     summary: 'Log in: sets the session cookie',
     body: LoginDto,
