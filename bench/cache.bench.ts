@@ -14,13 +14,27 @@
  *     measured in this run, each request timed in µs): p50 and p99 cached vs uncached (target: cached p99 lower).
  *     At saturation (autocannon, 32 connections) p99 is the queue, connections / throughput, plus GC pauses:
  *     it tells little about what a request costs, so it is shown for information only.
+ *  6. HTTP GET /catalog/search (a faceted search aggregating over the matches among BENCH_CATALOG_ROWS seeded
+ *     products, default 100 000): cached vs the same search straight from PostgreSQL through a bench route
+ *     (same validation), 100 searches (20 categories x 5 variants): req/s at saturation (target >= 5x), p99 at
+ *     the same offered load (open loop, half the uncached saturation; target: cached lower), database queries
+ *     during the cached runs (target <= 1 per search per TTL).
  * Short paired rounds alternate baseline and subject; the median of the per-round ratios is kept.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Controller, Get, Module, NotFoundException, Param, ParseIntPipe, type INestApplication } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Module,
+  NotFoundException,
+  Param,
+  ParseIntPipe,
+  Query,
+  type INestApplication,
+} from '@nestjs/common';
 import { CACHE_MANAGER, type Cache } from '@nestjs/cache-manager';
 import { NestFactory } from '@nestjs/core';
 import { Client } from 'pg';
@@ -28,6 +42,8 @@ import type { Redis } from 'ioredis';
 import { CacheService, RedisCacheModule, RedisKeyvStore, RedisModule, RedisService } from '../src';
 import { AppModule } from '../src/app/app.module';
 import { configureApp } from '../src/app/app.setup';
+import { CATEGORIES, CatalogModule, CatalogService, normaliseSearch } from '../src/app/catalog';
+import { SearchProductsDto } from '../src/app/catalog/dto/search-products.dto';
 import { UsersModule } from '../src/app/users/users.module';
 import { UsersService } from '../src/app/users/users.service';
 import { startRedis, uniquePrefix } from '../test/support/redis-harness';
@@ -46,6 +62,14 @@ const HTTP_CONNECTIONS = 32;
 const LATENCY_SECONDS = QUICK ? 2 : 3;
 const LATENCY_ROUNDS = QUICK ? 2 : 5;
 const USERS = 100;
+/** Products seeded for the catalog search. */
+const CATALOG_ROWS = Number(process.env.BENCH_CATALOG_ROWS ?? 100_000);
+/** The searches of the catalog runs: every category with five variants (100 cache keys). */
+const SEARCHES = CATEGORIES.flatMap((category) =>
+  ['sort=rating', 'sort=price', 'sort=-price', 'minPriceCents=1000&maxPriceCents=20000', 'inStock=true'].map(
+    (variant) => `category=${category}&${variant}`,
+  ),
+);
 
 const VALUE = {
   id: 42,
@@ -209,11 +233,15 @@ async function microBenchmarks(lines: BenchLine[]): Promise<void> {
 // ---------------------------------------------------------------- HTTP: the service runs in a child process
 
 let dbQueries = 0;
+let catalogQueries = 0;
 let benchCache: CacheService | undefined;
 
 @Controller('bench')
 class BenchController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly catalog: CatalogService,
+  ) {}
 
   /** The ceiling: the same service (middleware, filters, pipes) answering a constant. */
   @Get('constant')
@@ -227,6 +255,20 @@ class BenchController {
     const user = await this.users.findById(id);
     if (!user) throw new NotFoundException();
     return user;
+  }
+
+  /** Uncached: the catalog search straight from PostgreSQL, after the same validation as the cached route. */
+  @Get('catalog-uncached')
+  uncachedSearch(@Query() query: SearchProductsDto): Promise<unknown> {
+    return this.catalog.search(normaliseSearch(query));
+  }
+
+  /** Database queries of the catalog search since the last reset. */
+  @Get('catalog-queries')
+  searchQueries(): { count: number } {
+    const count = catalogQueries;
+    catalogQueries = 0;
+    return { count };
   }
 
   /** CacheService counters (fail-open timeouts would show as errors/outages). */
@@ -245,7 +287,7 @@ class BenchController {
 }
 
 async function serve(): Promise<void> {
-  @Module({ imports: [AppModule, UsersModule], controllers: [BenchController] })
+  @Module({ imports: [AppModule, UsersModule, CatalogModule], controllers: [BenchController] })
   class BenchAppModule {}
   const app: INestApplication = await NestFactory.create(BenchAppModule, { logger: ['error'] });
   configureApp(app);
@@ -256,6 +298,12 @@ async function serve(): Promise<void> {
   users.findById = (id: number) => {
     dbQueries++;
     return original(id);
+  };
+  const catalog = app.get(CatalogService, { strict: false });
+  const search = catalog.search.bind(catalog);
+  catalog.search = (q) => {
+    catalogQueries++;
+    return search(q);
   };
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
@@ -354,6 +402,117 @@ async function openLoop(
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
 }
 
+/**
+ * Open-loop latency of a cached and an uncached route at one offered load: LATENCY_ROUNDS rounds per route,
+ * alternating which goes first; `before` / `after` run around each measurement (query counters).
+ */
+async function latencyRounds(
+  port: number,
+  paths: Record<'cached' | 'uncached', (i: number) => string>,
+  ratePerSec: number,
+  before: () => Promise<unknown>,
+  after: (route: 'cached' | 'uncached') => Promise<void>,
+): Promise<Record<'cached' | 'uncached', Latency[]>> {
+  const latency: Record<'cached' | 'uncached', Latency[]> = { cached: [], uncached: [] };
+  await openLoop(port, paths.cached, ratePerSec, 1); // warm-up of the open-loop client
+  for (let r = 0; r < LATENCY_ROUNDS; r++) {
+    const first = r % 2 ? 'uncached' : 'cached';
+    for (const route of [first, first === 'cached' ? 'uncached' : 'cached'] as const) {
+      await before();
+      latency[route].push(await openLoop(port, paths[route], ratePerSec, LATENCY_SECONDS));
+      await after(route);
+    }
+  }
+  return latency;
+}
+
+/** Report lines of {@link latencyRounds}: median p99 (target: cached lower) and p50 of each route. */
+function latencyLines(
+  label: string,
+  ratePerSec: number,
+  latency: Record<'cached' | 'uncached', Latency[]>,
+): BenchLine[] {
+  const lat = (route: 'cached' | 'uncached', f: 'p50' | 'p99') => median(latency[route].map((x) => x[f]));
+  return [
+    {
+      name: `${label}p99 at ${ratePerSec} req/s (open loop): cached`,
+      value: lat('cached', 'p99'),
+      unit: 'ms',
+      target: '< uncached',
+      pass: lat('cached', 'p99') < lat('uncached', 'p99'),
+    },
+    { name: `${label}p99 at ${ratePerSec} req/s (open loop): uncached`, value: lat('uncached', 'p99'), unit: 'ms' },
+    { name: `${label}p50 at ${ratePerSec} req/s (open loop): cached`, value: lat('cached', 'p50'), unit: 'ms' },
+    { name: `${label}p50 at ${ratePerSec} req/s (open loop): uncached`, value: lat('uncached', 'p50'), unit: 'ms' },
+  ];
+}
+
+/**
+ * GET /catalog/search cached vs the same searches straight from PostgreSQL, on the service at `port`: throughput at
+ * saturation (rounds alternate the order; ratio of the medians), latency at the same offered load, database queries.
+ */
+async function catalogBenchmarks(port: number, ttlMs: number, lines: BenchLine[]): Promise<void> {
+  const base = `http://127.0.0.1:${port}`;
+  const queries = async () =>
+    ((await (await fetch(`${base}/bench/catalog-queries`)).json()) as { count: number }).count;
+  const paths = {
+    cached: (i: number) => `/catalog/search?${SEARCHES[i % SEARCHES.length]}`,
+    uncached: (i: number) => `/bench/catalog-uncached?${SEARCHES[i % SEARCHES.length]}`,
+  };
+  const started = Date.now();
+  await cannon(port, paths.uncached, 2); // warm-up; the cached one also fills the cache once per search
+  await queries();
+  await cannon(port, paths.cached, 2);
+  let cachedQueries = await queries();
+  let uncachedQueries = 0;
+  const runs: Record<'cached' | 'uncached', Array<{ rps: number; p99: number; errors: number }>> = {
+    cached: [],
+    uncached: [],
+  };
+  for (let r = 0; r < HTTP_ROUNDS; r++) {
+    const first = r % 2 ? 'uncached' : 'cached';
+    for (const route of [first, first === 'cached' ? 'uncached' : 'cached'] as const) {
+      await queries();
+      runs[route].push(await cannon(port, paths[route]));
+      if (route === 'cached') cachedQueries += await queries();
+      else uncachedQueries += await queries();
+    }
+  }
+  const rps = (route: 'cached' | 'uncached') => median(runs[route].map((x) => x.rps));
+  const ratio = rps('cached') / rps('uncached');
+  const ratePerSec = Math.max(20, Math.round(rps('uncached') / 2));
+  const latency = await latencyRounds(port, paths, ratePerSec, queries, async (route) => {
+    if (route === 'cached') cachedQueries += await queries();
+    else uncachedQueries += await queries();
+  });
+  const errors = [...runs.cached, ...runs.uncached, ...latency.cached, ...latency.uncached].reduce(
+    (a, x) => a + x.errors,
+    0,
+  );
+  const keys = SEARCHES.length;
+  lines.push(
+    {
+      name: `HTTP GET /catalog/search (${CATALOG_ROWS} products) cached vs uncached req/s`,
+      value: ratio,
+      unit: 'x',
+      target: '>= 5',
+      pass: ratio >= 5,
+    },
+    { name: '  cached GET /catalog/search', value: rps('cached'), unit: 'req/s' },
+    { name: '  uncached (the same search on PostgreSQL)', value: rps('uncached'), unit: 'req/s' },
+    ...latencyLines('catalog: ', ratePerSec, latency),
+    {
+      name: `catalog: DB queries, cached (${keys} keys, TTL ${ttlMs / 1000} s, ${Math.round((Date.now() - started) / 1000)} s in all)`,
+      value: cachedQueries,
+      unit: 'queries',
+      target: `<= ${keys}`,
+      pass: cachedQueries <= keys,
+    },
+    { name: 'catalog: DB queries, uncached runs', value: uncachedQueries, unit: 'queries' },
+    { name: 'catalog: HTTP errors (non-2xx + socket)', value: errors, unit: 'count', target: '0', pass: errors === 0 },
+  );
+}
+
 async function httpBenchmarks(lines: BenchLine[]): Promise<void> {
   const server = await startRedis();
   const ttlMs = 600_000; // longer than the whole run: the count below is then queries per key per TTL
@@ -365,6 +524,7 @@ async function httpBenchmarks(lines: BenchLine[]): Promise<void> {
     CACHE_TTL_MS: String(ttlMs),
     RATE_LIMIT_PER_MINUTE: '0',
     LOG_LEVEL: 'error',
+    CATALOG_SEED_ROWS: String(CATALOG_ROWS),
   });
   const pg = new Client({ connectionString: DATABASE_URL });
   await pg.connect();
@@ -418,20 +578,16 @@ async function httpBenchmarks(lines: BenchLine[]): Promise<void> {
     const uncached = { rps: med(runs.uncached, 'rps'), p99: med(runs.uncached, 'p99') };
     // Latency at the same offered load: half the uncached saturation throughput, rounds alternate the routes.
     const ratePerSec = Math.max(50, Math.round(uncached.rps / 2));
-    const latency: Record<'cached' | 'uncached', Latency[]> = { cached: [], uncached: [] };
-    await openLoop(port, (i) => `/users/${pick(i)}`, ratePerSec, 1); // warm-up of the open-loop client
-    for (let r = 0; r < LATENCY_ROUNDS; r++) {
-      const first = r % 2 ? 'uncached' : 'cached';
-      for (const route of [first, first === 'cached' ? 'uncached' : 'cached'] as const) {
-        const path =
-          route === 'cached' ? (i: number) => `/users/${pick(i)}` : (i: number) => `/bench/uncached/${pick(i)}`;
-        await queries();
-        latency[route].push(await openLoop(port, path, ratePerSec, LATENCY_SECONDS));
+    const latency = await latencyRounds(
+      port,
+      { cached: (i) => `/users/${pick(i)}`, uncached: (i) => `/bench/uncached/${pick(i)}` },
+      ratePerSec,
+      queries,
+      async (route) => {
         if (route === 'cached') cachedQueries += await queries();
         else uncachedQueries += await queries();
-      }
-    }
-    const lat = (route: 'cached' | 'uncached', f: 'p50' | 'p99') => median(latency[route].map((x) => x[f]));
+      },
+    );
     const errors = [...runs.constant, ...runs.cached, ...runs.uncached, ...latency.cached, ...latency.uncached].reduce(
       (a, x) => a + x.errors,
       0,
@@ -459,16 +615,7 @@ async function httpBenchmarks(lines: BenchLine[]): Promise<void> {
     lines.push({ name: '  p99 at saturation: constant (info)', value: constant.p99, unit: 'ms' });
     lines.push({ name: '  p99 at saturation: cached (info)', value: cached.p99, unit: 'ms' });
     lines.push({ name: '  p99 at saturation: uncached (info)', value: uncached.p99, unit: 'ms' });
-    lines.push({
-      name: `p99 at ${ratePerSec} req/s (open loop): cached`,
-      value: lat('cached', 'p99'),
-      unit: 'ms',
-      target: '< uncached',
-      pass: lat('cached', 'p99') < lat('uncached', 'p99'),
-    });
-    lines.push({ name: `p99 at ${ratePerSec} req/s (open loop): uncached`, value: lat('uncached', 'p99'), unit: 'ms' });
-    lines.push({ name: `p50 at ${ratePerSec} req/s (open loop): cached`, value: lat('cached', 'p50'), unit: 'ms' });
-    lines.push({ name: `p50 at ${ratePerSec} req/s (open loop): uncached`, value: lat('uncached', 'p50'), unit: 'ms' });
+    lines.push(...latencyLines('', ratePerSec, latency));
     lines.push({
       name: `DB queries, cached (${USERS} keys, TTL ${ttlMs / 1000} s, ${Math.round((Date.now() - started) / 1000)} s in all)`,
       value: cachedQueries,
@@ -484,6 +631,7 @@ async function httpBenchmarks(lines: BenchLine[]): Promise<void> {
       target: '0',
       pass: errors === 0,
     });
+    await catalogBenchmarks(port, ttlMs, lines);
   } finally {
     await pg.query('DELETE FROM users WHERE username LIKE $1', [`${tag}-%`]).catch(() => undefined);
     await pg.end();
