@@ -48,6 +48,7 @@ import { UsersModule } from '../src/app/users/users.module';
 import { UsersService } from '../src/app/users/users.service';
 import { startRedis, uniquePrefix } from '../test/support/redis-harness';
 import { median, percentile, printLines, type BenchLine } from './support/bench-runner';
+import { USER_VALUE } from './support/bench-values';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<any>;
@@ -71,13 +72,7 @@ const SEARCHES = CATEGORIES.flatMap((category) =>
   ),
 );
 
-const VALUE = {
-  id: 42,
-  username: 'ada.lovelace',
-  displayName: 'Ada Lovelace',
-  email: 'ada@example.com',
-  createdAt: '2026-11-25T16:00:00.000Z',
-};
+const VALUE = USER_VALUE;
 
 /** Throughput of one run: per wall-clock second and per second of this process's CPU. */
 interface Speed {

@@ -3,36 +3,22 @@
  * shared ioredis client) vs `@keyv/redis` (node-redis) through cache-manager 7, as its docs show:
  * `createCache({ stores: [new Keyv({ store: new KeyvRedis(url) })] })`. 1, 16 and 50 callers; the same value.
  */
-import { Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import KeyvRedis from '@keyv/redis';
 import { createCache, type Cache } from 'cache-manager';
 import { Keyv } from 'keyv';
-import { RedisCacheModule, RedisModule } from '../../src';
-import { uniquePrefix, type RedisServer } from '../../test/support/redis-harness';
-import { PEER_TARGET, type PeerCase, type PeerGroup } from './peer-suite';
+import { RedisCacheModule } from '../../src';
+import type { RedisServer } from '../../test/support/redis-harness';
+import { USER_VALUE } from '../support/bench-values';
+import { featureApp, PEER_TARGET, type PeerCase, type PeerGroup } from './peer-suite';
 
 const TTL_MS = 600_000;
-const VALUE = {
-  id: 42,
-  username: 'ada.lovelace',
-  displayName: 'Ada Lovelace',
-  email: 'ada@example.com',
-  createdAt: '2026-11-25T16:00:00.000Z',
-};
+const VALUE = USER_VALUE;
 
 export const cachePeers: PeerGroup = {
   name: 'cache',
   setup: async (server: RedisServer) => {
-    @Module({
-      imports: [
-        RedisModule.forRoot({ url: server.url, keyPrefix: uniquePrefix('peers-cache') }),
-        RedisCacheModule.forRoot({ defaultTtlMs: TTL_MS }),
-      ],
-    })
-    class CacheBenchModule {}
-    const app = await NestFactory.createApplicationContext(CacheBenchModule, { logger: ['error'] });
+    const app = await featureApp(server, 'peers-cache', [RedisCacheModule.forRoot({ defaultTtlMs: TTL_MS })]);
     const ours = app.get<Cache>(CACHE_MANAGER);
     const peer = createCache({ stores: [new Keyv({ store: new KeyvRedis(server.url) })] });
     for (const [name, cache] of [

@@ -5,35 +5,21 @@
  * show. Calls cycle through 10 000 resources: no contention, and the fencing counters exist after the first lap,
  * as they do for the resources of a real service.
  */
-import { Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { Redlock } from '@sesamecare-oss/redlock';
 import { Redis } from 'ioredis';
 import { Mutex } from 'redis-semaphore';
-import { LockModule, LockService, RedisModule } from '../../src';
-import { uniquePrefix, type RedisServer } from '../../test/support/redis-harness';
-import { PEER_TARGET, type PeerCase, type PeerGroup } from './peer-suite';
+import { LockModule, LockService } from '../../src';
+import type { RedisServer } from '../../test/support/redis-harness';
+import { featureApp, PEER_TARGET, type PeerCase, type PeerGroup } from './peer-suite';
 
 const RESOURCES = 10_000;
 const TTL_MS = 10_000;
 
-/** An application context with LockModule on its own key prefix; `fencing` as given. */
-async function lockApp(server: RedisServer, fencing: boolean) {
-  @Module({
-    imports: [
-      RedisModule.forRoot({ url: server.url, keyPrefix: uniquePrefix(fencing ? 'peers-lock' : 'peers-lock-nf') }),
-      LockModule.forRoot({ fencing }),
-    ],
-  })
-  class LockBenchModule {}
-  return NestFactory.createApplicationContext(LockBenchModule, { logger: ['error'] });
-}
-
 export const lockPeers: PeerGroup = {
   name: 'lock',
   setup: async (server: RedisServer) => {
-    const fencedApp = await lockApp(server, true);
-    const unfencedApp = await lockApp(server, false);
+    const fencedApp = await featureApp(server, 'peers-lock', [LockModule.forRoot({ fencing: true })]);
+    const unfencedApp = await featureApp(server, 'peers-lock-nf', [LockModule.forRoot({ fencing: false })]);
     const fenced = fencedApp.get(LockService);
     const unfenced = unfencedApp.get(LockService);
     const peerClient = new Redis(server.url);

@@ -3,7 +3,10 @@
  * the peer package in alternating rounds on one redis-server (bench/support/bench-runner.ts `measurePair`),
  * ratio = ours / peer (median of the per-round ratios), one table for every feature.
  */
-import type { RedisServer } from '../../test/support/redis-harness';
+import { Module, type DynamicModule, type INestApplicationContext, type Provider, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { RedisModule } from '../../src';
+import { uniquePrefix, type RedisServer } from '../../test/support/redis-harness';
 import { measurePair, type BenchOp, type BenchOptions } from '../support/bench-runner';
 
 /** Ratio every row must reach (ours / peer). */
@@ -72,6 +75,24 @@ export interface PeerGroup {
   name: string;
   /** Opens apps and peer clients against the shared server. */
   setup: (server: RedisServer) => Promise<PeerGroupSetup>;
+}
+
+/**
+ * Our side of a comparison: a Nest application context with RedisModule on `server` (a key prefix of its own, from
+ * `label`) and the feature's modules and providers, as an application would compose them.
+ */
+export async function featureApp(
+  server: RedisServer,
+  label: string,
+  imports: Array<DynamicModule | Type>,
+  providers: Provider[] = [],
+): Promise<INestApplicationContext> {
+  @Module({
+    imports: [RedisModule.forRoot({ url: server.url, keyPrefix: uniquePrefix(label) }), ...imports],
+    providers,
+  })
+  class PeerBenchModule {}
+  return NestFactory.createApplicationContext(PeerBenchModule, { logger: ['error'] });
 }
 
 /** Measures one case (peer = baseline, ours = subject) and returns its row. */

@@ -14,10 +14,10 @@ import {
   type MicroserviceOptions,
 } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { EventBus, MessagingModule, OnMessage, RedisModule } from '../../src';
-import { uniquePrefix, type RedisServer } from '../../test/support/redis-harness';
+import { EventBus, MessagingModule, OnMessage } from '../../src';
+import type { RedisServer } from '../../test/support/redis-harness';
 import { BURST, BURST_CALLERS, MessageSink, type BenchMessage } from './message-sink';
-import { MESSAGING_TARGET, type PeerGroup } from './peer-suite';
+import { featureApp, MESSAGING_TARGET, type PeerGroup } from './peer-suite';
 
 const sink = new MessageSink();
 
@@ -40,18 +40,10 @@ class MicroserviceHandler {
 export const pubsubPeers: PeerGroup = {
   name: 'pub/sub',
   setup: async (server: RedisServer) => {
-    @Module({
-      imports: [
-        RedisModule.forRoot({ url: server.url, keyPrefix: uniquePrefix('peers-ps') }),
-        MessagingModule.forRoot({}),
-      ],
-      providers: [EventHandler],
-    })
-    class PubSubBenchModule {}
     @Module({ controllers: [MicroserviceHandler] })
     class MicroserviceBenchModule {}
 
-    const app = await NestFactory.createApplicationContext(PubSubBenchModule, { logger: ['error'] });
+    const app = await featureApp(server, 'peers-ps', [MessagingModule.forRoot({})], [EventHandler]);
     const bus = app.get(EventBus);
     const connection = { host: server.host, port: server.port };
     const microservice = await NestFactory.createMicroservice<MicroserviceOptions>(MicroserviceBenchModule, {

@@ -4,14 +4,13 @@
  * `concurrency: 1`, BullMQ's Worker `concurrency: 1`); bursts of 100 messages, 10 bursts in flight. Plus the
  * Redis memory each keeps per message not yet consumed (used_memory delta / count).
  */
-import { Injectable, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { Injectable } from '@nestjs/common';
 import { Queue, Worker } from 'bullmq';
-import { MessagingModule, RedisModule, RedisService, StreamConsumer, StreamProducer, streamKey } from '../../src';
+import { MessagingModule, RedisService, StreamConsumer, StreamProducer, streamKey } from '../../src';
 import { uniquePrefix, type RedisServer } from '../../test/support/redis-harness';
 import { median } from '../support/bench-runner';
 import { BURST, BURST_CALLERS, MessageSink, type BenchMessage } from './message-sink';
-import { MESSAGING_TARGET, PEER_TARGET, peerRow, type PeerGroup, type PeerRow } from './peer-suite';
+import { featureApp, MESSAGING_TARGET, PEER_TARGET, peerRow, type PeerGroup, type PeerRow } from './peer-suite';
 
 const sink = new MessageSink();
 /** Messages added per memory round (nobody consumes them). */
@@ -39,15 +38,7 @@ async function addMany(n: number, add: (m: BenchMessage) => Promise<unknown>): P
 export const streamsPeers: PeerGroup = {
   name: 'streams',
   setup: async (server: RedisServer) => {
-    @Module({
-      imports: [
-        RedisModule.forRoot({ url: server.url, keyPrefix: uniquePrefix('peers-st') }),
-        MessagingModule.forRoot({}),
-      ],
-      providers: [StreamHandler],
-    })
-    class StreamsBenchModule {}
-    const app = await NestFactory.createApplicationContext(StreamsBenchModule, { logger: ['error'] });
+    const app = await featureApp(server, 'peers-st', [MessagingModule.forRoot({})], [StreamHandler]);
     const producer = app.get(StreamProducer);
     const redis = app.get(RedisService);
     const connection = { host: server.host, port: server.port };

@@ -4,12 +4,10 @@
  * (`new ThrottlerStorageRedisService(url)`: its own ioredis client with ioredis's defaults). Trackers under their
  * limit at 1 and 50 callers (1000 trackers in turn), and one tracker over its limit (blocked) at 50 callers.
  */
-import { Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
-import { RedisModule, RedisService, RedisThrottlerStorage } from '../../src';
-import { uniquePrefix, type RedisServer } from '../../test/support/redis-harness';
-import { PEER_TARGET, type PeerGroup } from './peer-suite';
+import { RedisService, RedisThrottlerStorage } from '../../src';
+import type { RedisServer } from '../../test/support/redis-harness';
+import { featureApp, PEER_TARGET, type PeerGroup } from './peer-suite';
 
 const TTL_MS = 60_000;
 /** Window and block of the tracker kept over its limit: longer than the run, so it stays blocked throughout. */
@@ -19,9 +17,7 @@ const TRACKERS = 1_000;
 export const throttlerPeers: PeerGroup = {
   name: 'throttler',
   setup: async (server: RedisServer) => {
-    @Module({ imports: [RedisModule.forRoot({ url: server.url, keyPrefix: uniquePrefix('peers-thr') })] })
-    class ThrottlerBenchModule {}
-    const app = await NestFactory.createApplicationContext(ThrottlerBenchModule, { logger: ['error'] });
+    const app = await featureApp(server, 'peers-thr', []);
     const ours = new RedisThrottlerStorage(app.get(RedisService));
     const peer = new ThrottlerStorageRedisService(server.url);
     let i = 0;
