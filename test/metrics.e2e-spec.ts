@@ -1,7 +1,16 @@
 import { Injectable, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { MetricsModule, MetricsService, RedisModule, RedisService, type FeatureMetricDefinition } from '../src';
+import {
+  FeatureMetricsProvider,
+  MetricsModule,
+  MetricsService,
+  RedisModule,
+  RedisService,
+  statsCounters,
+  type FeatureMetric,
+  type FeatureMetricsSource,
+} from '../src';
 import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
 
 /** A feature with the `stats` getter the library's features expose. */
@@ -16,27 +25,39 @@ class FakeFeature {
   }
 }
 
-/** Never provided: its metric must simply be absent. */
-class MissingFeature {}
+/** The feature's metrics, contributed the way the library's features do it (and an application can). */
+@FeatureMetricsProvider()
+@Injectable()
+class FakeFeatureMetrics implements FeatureMetricsSource {
+  constructor(private readonly feature: FakeFeature) {}
+  metrics(): FeatureMetric[] {
+    return [
+      ...statsCounters('fake', () => this.feature.stats, { done: { help: 'work done' } }),
+      {
+        name: 'fake_lag',
+        help: 'labelled gauge',
+        type: 'gauge',
+        labelNames: ['stream'],
+        collect: () => [{ labels: { stream: 'orders' }, value: 3 }],
+      },
+      {
+        name: 'fake_broken',
+        help: 'a reader that fails',
+        type: 'gauge',
+        collect: () => Promise.reject(new Error('cannot read')),
+      },
+    ];
+  }
+}
 
-const FEATURES: FeatureMetricDefinition[] = [
-  {
-    name: 'fake_done_total',
-    help: 'work done',
-    type: 'counter',
-    provider: FakeFeature,
-    collect: (f) => (f as FakeFeature).stats.done,
-  },
-  { name: 'missing_total', help: 'absent', type: 'counter', provider: MissingFeature, collect: () => 1 },
-  {
-    name: 'fake_lag',
-    help: 'labelled gauge',
-    type: 'gauge',
-    labelNames: ['stream'],
-    provider: FakeFeature,
-    collect: () => [{ labels: { stream: 'orders' }, value: 3 }],
-  },
-];
+/** Never provided: its metric must simply be absent. */
+@FeatureMetricsProvider()
+@Injectable()
+class MissingFeatureMetrics implements FeatureMetricsSource {
+  metrics(): FeatureMetric[] {
+    return [{ name: 'missing_total', help: 'absent', type: 'counter', collect: () => 1 }];
+  }
+}
 
 /** Value of one sample in Prometheus text, or undefined. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -57,9 +78,9 @@ describe('MetricsModule', () => {
     const ref = await Test.createTestingModule({
       imports: [
         RedisModule.forRoot({ url: server.url, keyPrefix: uniquePrefix('metrics') }),
-        MetricsModule.forRoot({ features: FEATURES, defaultMetrics: false }),
+        MetricsModule.forRoot({ defaultMetrics: false }),
       ],
-      providers: [FakeFeature],
+      providers: [FakeFeature, FakeFeatureMetrics],
     }).compile();
     app = ref.createNestApplication({ logger: false });
     await app.init();
@@ -104,7 +125,7 @@ describe('MetricsModule', () => {
     ).toBeUndefined();
   });
 
-  it('reads feature stats at scrape time; a feature the app lacks is absent', async () => {
+  it('reads feature metrics providers at scrape time; a feature the app lacks is absent', async () => {
     const feature = app.get(FakeFeature);
     const first = (await request(app.getHttpServer()).get('/metrics')).text;
     expect(first).toContain('# TYPE nrk_fake_done_total counter');
@@ -115,6 +136,12 @@ describe('MetricsModule', () => {
     expect(sample(second, 'nrk_fake_done_total')).toBe(n0 + 2);
     expect(sample(second, 'nrk_fake_lag', { stream: 'orders' })).toBe(3);
     expect(second).not.toMatch(/^nrk_missing_total/m);
+    expect(new MissingFeatureMetrics().metrics()).toHaveLength(1); // defined, only not provided
+    // no feature module imported: none of the library's feature metrics
+    expect(second).not.toMatch(/^nrk_(cache|session|messaging|lock)_/m);
+    // a reader that fails leaves its metric without samples, and the scrape goes on
+    expect(second).toContain('# TYPE nrk_fake_broken gauge');
+    expect(second).not.toMatch(/^nrk_fake_broken /m);
   });
 
   it('reports a connection that is down as 0 without failing the scrape', async () => {

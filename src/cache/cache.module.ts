@@ -8,6 +8,7 @@ import { CacheRedis } from './cache-redis';
 import { CacheableHandler } from './cacheable.decorator';
 import { CACHE_KEYV, CACHE_MODULE_OPTIONS } from './cache.constants';
 import { CacheKeys } from './cache.keys';
+import { CacheMetrics } from './cache.metrics';
 import {
   CACHE_ASYNC_OPTIONS_TYPE,
   CACHE_OPTIONS_TYPE,
@@ -50,6 +51,7 @@ const coreProviders: Provider[] = [
   CacheEvictHandler,
   CachePutHandler,
   UserAwareCacheInterceptor,
+  CacheMetrics,
 ];
 
 const coreExports = [CACHE_MODULE_OPTIONS, CACHE_KEYV, RedisKeyvStore, CacheService, UserAwareCacheInterceptor];

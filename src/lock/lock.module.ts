@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { LockExplorer } from './lock.explorer';
+import { LockMetrics } from './lock.metrics';
 import { LockConfigurableModule } from './lock.module-definition';
 import { LockService } from './lock.service';
 import { SemaphoreService } from './semaphore.service';
@@ -12,7 +13,7 @@ import { SemaphoreService } from './semaphore.service';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [LockService, SemaphoreService, LockExplorer],
+  providers: [LockService, SemaphoreService, LockExplorer, LockMetrics],
   exports: [LockService, SemaphoreService],
 })
 export class LockModule extends LockConfigurableModule {}

@@ -4,6 +4,7 @@ import { EventBus } from './event-bus.service';
 import { IdempotencyGuard } from './idempotency.guard';
 import { MessagingConfigurableModule } from './messaging.module-definition';
 import { MessagingExplorer } from './messaging.explorer';
+import { MessagingMetrics } from './messaging.metrics';
 import { resolvedOptionsProvider } from './messaging.providers';
 import { MessagingStats } from './messaging.stats';
 import { StreamProducer } from './stream-producer.service';
@@ -15,7 +16,15 @@ import { StreamProducer } from './stream-producer.service';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [resolvedOptionsProvider, MessagingStats, EventBus, StreamProducer, IdempotencyGuard, MessagingExplorer],
+  providers: [
+    resolvedOptionsProvider,
+    MessagingStats,
+    EventBus,
+    StreamProducer,
+    IdempotencyGuard,
+    MessagingExplorer,
+    MessagingMetrics,
+  ],
   exports: [EventBus, StreamProducer, IdempotencyGuard, MessagingStats, MessagingExplorer],
 })
 export class MessagingModule extends MessagingConfigurableModule {}

@@ -37,9 +37,14 @@ export class MessagingStats {
     reclaimed: 0,
   };
 
-  /** A copy of the counters. */
-  snapshot(): MessagingCounters {
+  /** A copy of the counters (what metrics read; every field only grows). */
+  get stats(): MessagingCounters {
     return { ...this.counters };
+  }
+
+  /** A copy of the counters (same as {@link stats}). */
+  snapshot(): MessagingCounters {
+    return this.stats;
   }
 
   /** Adds `n` (default 1) to one counter. */

@@ -1,6 +1,5 @@
 export { MetricsModule } from './metrics.module';
 export { MetricsService } from './metrics.service';
-export { DEFAULT_FEATURE_METRICS } from './feature-metrics';
 export {
   METRICS_MODULE_OPTIONS,
   METRICS_REGISTRY,
@@ -8,7 +7,16 @@ export {
   DEFAULT_METRICS_PATH,
   DEFAULT_COMMAND_BUCKETS_SECONDS,
 } from './metrics.constants';
-export type { FeatureMetricDefinition, MetricSample, MetricsModuleOptions } from './metrics.options';
+export { resolveMetricsOptions, type MetricsModuleOptions, type ResolvedMetricsOptions } from './metrics.options';
 export type { MetricsModuleExtras } from './metrics.module-definition';
 export { instrumentClient, type CommandObserver } from './redis-command.instrumentation';
 export { CommandLatencyAggregator, type CollectedMetric } from './command-latency.aggregator';
+// How a feature (the library's, or the application's own) contributes metrics.
+export {
+  FeatureMetricsProvider,
+  statsCounters,
+  type FeatureMetric,
+  type FeatureMetricsSource,
+  type MetricSample,
+  type StatsCounterSpec,
+} from '../core/feature-metrics';

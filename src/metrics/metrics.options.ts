@@ -1,41 +1,16 @@
-import type { InjectionToken } from '@nestjs/common';
 import type { Registry } from 'prom-client';
-
-/** One sample of a feature metric: a value and, for labelled metrics, its labels. */
-export interface MetricSample {
-  /** Label values by label name (must match {@link FeatureMetricDefinition.labelNames}). */
-  labels?: Record<string, string>;
-  /** The value (a counter's running total, or a gauge's current value). */
-  value: number;
-}
+import { check } from '../core/option-checker';
+import { DEFAULT_COMMAND_BUCKETS_SECONDS, DEFAULT_METRICS_PREFIX } from './metrics.constants';
 
 /**
- * A metric read at scrape time from a feature's provider (e.g. `CacheService.stats.hits`). The
- * provider is resolved optionally: when the application does not use that feature, the metric is
- * simply absent.
+ * Options of `MetricsModule.forRoot` / `forRootAsync`.
+ *
+ * The metrics of the features are not an option: each feature module the application imports registers its own
+ * `FeatureMetricsSource` provider (`<feature>.metrics.ts`), and MetricsModule exports what it finds at bootstrap.
+ * An application adds its own metrics the same way: an `@Injectable()` class marked `@FeatureMetricsProvider()`
+ * that implements `FeatureMetricsSource` (`statsCounters` turns a `stats` getter into counters), provided in any
+ * module. For anything else, register prom-client metrics in the `METRICS_REGISTRY` the module exports.
  */
-export interface FeatureMetricDefinition {
-  /** Metric name without the module prefix, e.g. `cache_hits_total`. */
-  name: string;
-  /** HELP text. */
-  help: string;
-  /** `counter` for monotonically increasing totals, `gauge` for current values. */
-  type: 'counter' | 'gauge';
-  /** Label names of the samples (none by default). */
-  labelNames?: string[];
-  /** The provider to read (class or token), looked up anywhere in the application. */
-  provider: InjectionToken;
-  /**
-   * Reads the value(s) from the resolved provider; `undefined` = no sample this time.
-   * @param get looks up another provider of the application (undefined when absent)
-   */
-  collect(
-    instance: unknown,
-    get: (token: InjectionToken) => unknown,
-  ): number | MetricSample[] | undefined | Promise<number | MetricSample[] | undefined>;
-}
-
-/** Options of `MetricsModule.forRoot`. */
 export interface MetricsModuleOptions {
   /** Prefix of every metric name (default `nrk_`). */
   prefix?: string;
@@ -48,13 +23,43 @@ export interface MetricsModuleOptions {
    * errors counted; default true). Costs one timer read per command. Blocking connections are skipped.
    */
   commandLatency?: boolean;
-  /** Histogram buckets of command latency, in seconds. */
+  /** Histogram buckets of command latency, in seconds (default {@link DEFAULT_COMMAND_BUCKETS_SECONDS}). */
   commandBucketsSeconds?: number[];
   /** PING every non-blocking connection at scrape time to report its round trip (default true). */
   pingOnScrape?: boolean;
-  /**
-   * Feature metrics read at scrape time. Default: {@link DEFAULT_FEATURE_METRICS} (cache, sessions,
-   * messaging, locks). Add your own with `[...DEFAULT_FEATURE_METRICS, mine]`.
-   */
-  features?: FeatureMetricDefinition[];
+}
+
+/** Options after validation, with every default applied (the registry stays optional: absent = the module's own). */
+export type ResolvedMetricsOptions = Required<Omit<MetricsModuleOptions, 'registry'>> &
+  Pick<MetricsModuleOptions, 'registry'>;
+
+/**
+ * Validates the options and applies the defaults; buckets come back sorted.
+ * @throws RedisConfigError naming the option (`metrics.prefix`, `metrics.commandBucketsSeconds[2]`...)
+ */
+export function resolveMetricsOptions(options: MetricsModuleOptions = {}): ResolvedMetricsOptions {
+  const prefix = options.prefix ?? DEFAULT_METRICS_PREFIX;
+  if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) {
+    check.fail('metrics.prefix', `must be a valid Prometheus metric name start, got ${JSON.stringify(prefix)}`);
+  }
+  const buckets = options.commandBucketsSeconds ?? DEFAULT_COMMAND_BUCKETS_SECONDS;
+  if (!Array.isArray(buckets) || buckets.length === 0) {
+    check.fail('metrics.commandBucketsSeconds', 'must be a non-empty array of seconds');
+  }
+  buckets.forEach((b: unknown, i) => {
+    if (typeof b !== 'number' || !Number.isFinite(b) || b <= 0) {
+      check.fail(
+        `metrics.commandBucketsSeconds[${i}]`,
+        `must be a positive, finite number of seconds, got ${String(b)}`,
+      );
+    }
+  });
+  return {
+    prefix,
+    registry: options.registry,
+    defaultMetrics: check.boolean('metrics.defaultMetrics', options.defaultMetrics) ?? true,
+    commandLatency: check.boolean('metrics.commandLatency', options.commandLatency) ?? true,
+    commandBucketsSeconds: [...buckets].sort((a, b) => a - b),
+    pingOnScrape: check.boolean('metrics.pingOnScrape', options.pingOnScrape) ?? true,
+  };
 }

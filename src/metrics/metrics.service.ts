@@ -1,90 +1,49 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type InjectionToken,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ModuleRef } from '@nestjs/core';
-import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { DiscoveryService } from '@nestjs/core';
+import { Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { FeatureMetricsProvider, type FeatureMetricsSource } from '../core/feature-metrics';
 import { RedisHealthIndicator, RedisService, type RedisClient } from '../redis';
-import { DEFAULT_COMMAND_BUCKETS_SECONDS, DEFAULT_METRICS_PREFIX, METRICS_MODULE_OPTIONS } from './metrics.constants';
-import { DEFAULT_FEATURE_METRICS } from './feature-metrics';
-import type { FeatureMetricDefinition, MetricSample, MetricsModuleOptions } from './metrics.options';
 import { CommandLatencyAggregator } from './command-latency.aggregator';
+import { FeatureMetricsExporter } from './feature-metrics.exporter';
+import { METRICS_MODULE_OPTIONS } from './metrics.constants';
+import { resolveMetricsOptions, type MetricsModuleOptions } from './metrics.options';
+import { registerConnectionMetrics } from './redis-connection.metrics';
 import { instrumentClient } from './redis-command.instrumentation';
 
 /**
- * Prometheus metrics of the Redis connections and of every feature the application uses, in a
- * prom-client Registry. Connection state, PING round trip and feature counters are read at scrape
- * time; command latency is observed as commands complete.
+ * Prometheus metrics of the Redis connections and of every feature the application uses, in a prom-client
+ * Registry. Connection state, PING round trip and feature metrics are read at scrape time; command latency is
+ * observed as commands complete. Feature metrics come from the `@FeatureMetricsProvider()` providers found at
+ * bootstrap (each feature module registers its own): this module knows no feature.
  */
 @Injectable()
 export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('MetricsModule');
   /** The registry holding every metric of this module. */
   readonly registry: Registry;
-  private readonly prefix: string;
   private readonly latency: CommandLatencyAggregator | undefined;
   private readonly instrumented = new Map<RedisClient, () => void>();
   private readonly scraping = new AsyncLocalStorage<boolean>();
-  private readonly features: { def: FeatureMetricDefinition; instance: unknown }[] = [];
+  private readonly features: FeatureMetricsExporter;
+  private bootstrapped = false;
 
+  /** @throws RedisConfigError on invalid options */
   constructor(
-    @Inject(METRICS_MODULE_OPTIONS) private readonly options: MetricsModuleOptions,
+    @Inject(METRICS_MODULE_OPTIONS) options: MetricsModuleOptions,
     private readonly redis: RedisService,
-    private readonly health: RedisHealthIndicator,
-    private readonly moduleRef: ModuleRef,
+    health: RedisHealthIndicator,
+    private readonly discovery: DiscoveryService,
   ) {
-    this.registry = options.registry ?? new Registry();
-    this.prefix = options.prefix ?? DEFAULT_METRICS_PREFIX;
-    if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(this.prefix)) {
-      throw new Error(`MetricsModule: prefix "${this.prefix}" is not a valid Prometheus metric name start`);
-    }
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: this.prefix });
-
-    const connections = () => this.redis.listConnections();
-    const indicator = this.health;
-    new Gauge({
-      name: `${this.prefix}redis_connection_up`,
-      help: 'Redis connection state per tracked client: 1 = ready, 0 = anything else',
-      labelNames: ['client', 'state'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const c of connections()) {
-          this.set({ client: c.name, state: c.client.status }, c.client.status === 'ready' ? 1 : 0);
-        }
-      },
-    });
-    if (options.pingOnScrape ?? true) {
-      new Gauge({
-        name: `${this.prefix}redis_ping_seconds`,
-        help: 'Round trip of a PING sent at scrape time per non-blocking client (absent when it did not answer)',
-        labelNames: ['client'],
-        registers: [this.registry],
-        async collect() {
-          this.reset();
-          const probes = await Promise.all(
-            connections()
-              .filter((c) => !c.blocking)
-              .map(async (c) => [c.name, await indicator.probe(c)] as const),
-          );
-          for (const [client, p] of probes) if (p.latencyMs !== undefined) this.set({ client }, p.latencyMs / 1000);
-        },
-      });
-    }
-    if (options.commandLatency ?? true) {
-      const buckets = [...(options.commandBucketsSeconds ?? DEFAULT_COMMAND_BUCKETS_SECONDS)].sort((a, b) => a - b);
-      if (buckets.length === 0 || buckets.some((b) => !(b > 0) || !Number.isFinite(b))) {
-        throw new Error('MetricsModule: commandBucketsSeconds must be positive, finite numbers of seconds');
-      }
+    const o = resolveMetricsOptions(options);
+    this.registry = o.registry ?? new Registry();
+    if (o.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: o.prefix });
+    registerConnectionMetrics(this.registry, o.prefix, redis, health, o.pingOnScrape);
+    if (o.commandLatency) {
       const latency = new CommandLatencyAggregator(
-        `${this.prefix}redis_command_duration_seconds`,
-        `${this.prefix}redis_command_errors_total`,
-        buckets,
+        `${o.prefix}redis_command_duration_seconds`,
+        `${o.prefix}redis_command_errors_total`,
+        o.commandBucketsSeconds,
       );
       this.latency = latency;
       const histogram = latency.histogram;
@@ -98,6 +57,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
       } as unknown as Metric);
       this.registry.registerMetric(latency.errors as unknown as Metric);
     }
+    this.features = new FeatureMetricsExporter(this.registry, o.prefix, this.logger);
   }
 
   /** Content-Type of {@link scrape}'s text. */
@@ -114,19 +74,13 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Registers the metrics of the features present in the application (a feature it does not use has
-   * none, rather than zeros) and starts timing Redis commands.
+   * Registers the metrics of every feature metrics provider of the application (a feature it does not use has
+   * none, so its metrics are absent rather than zero) and starts timing Redis commands.
    */
   onApplicationBootstrap(): void {
-    for (const def of this.options.features ?? DEFAULT_FEATURE_METRICS) {
-      let instance: unknown;
-      try {
-        instance = this.moduleRef.get(def.provider, { strict: false });
-      } catch {
-        continue; // feature not used by this application: its metrics stay absent
-      }
-      this.features.push({ def, instance });
-      this.registerFeatureMetric(def);
+    if (!this.bootstrapped) {
+      this.bootstrapped = true;
+      this.registerFeatureMetrics();
     }
     this.instrumentConnections();
   }
@@ -135,6 +89,20 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   onModuleDestroy(): void {
     for (const remove of this.instrumented.values()) remove();
     this.instrumented.clear();
+  }
+
+  private registerFeatureMetrics(): void {
+    const seen = new Set<object>();
+    for (const wrapper of this.discovery.getProviders({ metadataKey: FeatureMetricsProvider.KEY })) {
+      if (!wrapper.isDependencyTreeStatic()) {
+        this.logger.warn(`${wrapper.name}: a request-scoped feature metrics provider cannot be read; left out`);
+        continue;
+      }
+      const source = wrapper.instance as Partial<FeatureMetricsSource> | undefined;
+      if (!source || seen.has(source) || typeof source.metrics !== 'function') continue;
+      seen.add(source);
+      this.features.add(source as FeatureMetricsSource, String(wrapper.name));
+    }
   }
 
   /** Wraps every tracked, non-blocking connection not yet timed (dedicated connections appear after startup). */
@@ -153,56 +121,6 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
           () => scraping.getStore() === true,
         ),
       );
-    }
-  }
-
-  private registerFeatureMetric(def: FeatureMetricDefinition): void {
-    const features = this.features;
-    const logger = this.logger;
-    const lookup = (token: InjectionToken): unknown => {
-      try {
-        return this.moduleRef.get(token, { strict: false });
-      } catch {
-        return undefined;
-      }
-    };
-    const read = async (): Promise<MetricSample[]> => {
-      const samples: MetricSample[] = [];
-      for (const { instance } of features.filter((f) => f.def === def)) {
-        try {
-          const v = await def.collect(instance, lookup);
-          if (typeof v === 'number') samples.push({ value: v });
-          else if (Array.isArray(v)) samples.push(...v);
-        } catch (err) {
-          logger.warn(`metric ${def.name}: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      }
-      return samples.filter((s) => Number.isFinite(s.value));
-    };
-    const common = {
-      name: `${this.prefix}${def.name}`,
-      help: def.help,
-      labelNames: def.labelNames ?? [],
-      registers: [this.registry],
-    };
-    if (def.type === 'counter') {
-      new Counter({
-        ...common,
-        async collect() {
-          const samples = await read();
-          this.reset();
-          for (const s of samples) this.inc(s.labels ?? {}, Math.max(0, s.value));
-        },
-      });
-    } else {
-      new Gauge({
-        ...common,
-        async collect() {
-          const samples = await read();
-          this.reset();
-          for (const s of samples) this.set(s.labels ?? {}, s.value);
-        },
-      });
     }
   }
 }

@@ -5,6 +5,7 @@ import { LoginThrottle } from './login.throttle';
 import { RedisSessionStore } from './redis-session.store';
 import { SESSION_MODULE_OPTIONS, SESSION_RESOLVED_OPTIONS, SESSION_STORE } from './session.constants';
 import { SessionIndex } from './session.index';
+import { SessionMetrics } from './session.metrics';
 import { SessionConfigurableModule } from './session.module-definition';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionModuleOptions } from './session.options';
 import { SessionAuthGuard } from './session-auth.guard';
@@ -43,6 +44,7 @@ const providers: Provider[] = [
   SessionAuthService,
   SessionAuthGuard,
   LocalLoginGuard,
+  SessionMetrics,
 ];
 
 /**

@@ -1,0 +1,28 @@
+import { Injectable } from '@nestjs/common';
+import {
+  FeatureMetricsProvider,
+  statsCounters,
+  type FeatureMetric,
+  type FeatureMetricsSource,
+} from '../core/feature-metrics';
+import { LockService } from './lock.service';
+
+/** The locks' metrics (`lock_*_total`), read from {@link LockService.stats} at scrape time. */
+@FeatureMetricsProvider()
+@Injectable()
+export class LockMetrics implements FeatureMetricsSource {
+  constructor(private readonly locks: LockService) {}
+
+  /** One counter per exported field of the lock service's stats (wait time in seconds). */
+  metrics(): FeatureMetric[] {
+    return statsCounters('lock', () => this.locks.stats, {
+      acquired: { name: 'acquisitions_total', help: 'Locks acquired' },
+      failed: { name: 'acquire_failures_total', help: 'Acquisitions given up because the lock stayed busy' },
+      unavailable: { help: 'Acquisitions that failed because Redis could not be reached' },
+      waitMs: { name: 'wait_seconds_total', help: 'Time spent waiting in acquire(), in seconds', scale: 0.001 },
+      extensions: { help: 'Lease extensions (watchdog and explicit)' },
+      lost: { name: 'losses_total', help: 'Locks lost while their work ran' },
+      released: { name: 'releases_total', help: 'Locks released' },
+    });
+  }
+}
