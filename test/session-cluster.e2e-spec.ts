@@ -307,6 +307,28 @@ describe('SessionModule with rolling: false (standalone)', () => {
     expect(await c.pttl(key)).toBeLessThanOrEqual(10_000);
     c.disconnect();
   });
+
+  it('answers 400, 401 and 503 + Retry-After on its own, without an exception filter of the app', async () => {
+    const http = () => request(app.getHttpServer());
+    const alice = { username: 'alice', password: 'alice-password' };
+    const bad = await http().post('/login').send({ username: 42, password: 'x', admin: true }).expect(400);
+    expect(bad.body.message).toEqual(['username must be a string', 'property admin should not exist']);
+    const wrong = await http().post('/login').send({ username: 'alice', password: 'nope' }).expect(401);
+    expect(wrong.body.message).toBe('Invalid username or password');
+    const cookie = cookieOf(await http().post('/login').send(alice).expect(200));
+    await server.pause();
+    try {
+      const me = await http().get('/me').set('Cookie', cookie);
+      expect(me.status).toBe(503);
+      expect(me.headers['retry-after']).toBe('1');
+      const login = await http().post('/login').send(alice);
+      expect(login.status).toBe(503);
+      expect(login.headers['set-cookie']).toBeUndefined();
+    } finally {
+      await server.resume();
+    }
+    await http().get('/me').set('Cookie', cookie).expect(200);
+  });
 });
 
 describe('control: connect-redis 8.1 in the same module has the logout-resurrection race', () => {

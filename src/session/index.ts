@@ -1,18 +1,20 @@
 export { SessionModule } from './session.module';
-export {
-  SessionAuthService,
-  INVALID_CREDENTIALS_MESSAGE,
-  type SessionStats,
-  type ListedSession,
-} from './session-auth.service';
+export { SessionAuthService, type SessionStats, type ListedSession } from './session-auth.service';
 export { RedisSessionStore, type RedisSessionStoreOptions, type SessionStoreStats } from './redis-session.store';
 export { SessionIndex, type SessionMetadata, type UserSessionEntry } from './session.index';
 export { LoginThrottle } from './login.throttle';
 export { SessionUserLookup } from './session-user.lookup';
 export { SessionAuthGuard } from './session-auth.guard';
 export { LocalLoginGuard } from './local-login.guard';
+export { LoginBodyValidator, type LoginCredentials } from './login-body.validator';
+export { toSessionHttpError } from './session-http.errors';
 export { CurrentUser } from './current-user.decorator';
-export { LoginThrottledError } from './session.errors';
+export {
+  INVALID_CREDENTIALS_MESSAGE,
+  InvalidCredentialsError,
+  InvalidLoginBodyError,
+  LoginThrottledError,
+} from './session.errors';
 export {
   SESSION_MODULE_OPTIONS,
   SESSION_RESOLVED_OPTIONS,

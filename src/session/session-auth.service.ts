@@ -1,21 +1,21 @@
-import { BadRequestException, Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import session from 'express-session';
-import passport from 'passport';
-import { Strategy as LocalStrategy } from 'passport-local';
-import type { Cluster } from 'ioredis';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Request, RequestHandler, Response } from 'express';
+import type session from 'express-session';
+import type passport from 'passport';
+import { toRedisUnavailable } from '../redis/redis.errors';
 import { RedisService } from '../redis/redis.service';
 import type { RedisClient } from '../redis/redis.options';
+import { countActiveSessions } from './active-session.counter';
 import { LoginThrottle } from './login.throttle';
 import { RedisSessionStore, type SessionStoreStats } from './redis-session.store';
-import { LOCAL_STRATEGY_NAME, SESSION_RESOLVED_OPTIONS, SESSION_STORE } from './session.constants';
-import { LoginThrottledError } from './session.errors';
+import { SESSION_RESOLVED_OPTIONS, SESSION_STORE } from './session.constants';
+import { InvalidCredentialsError, LoginThrottledError } from './session.errors';
 import { SessionIndex, type UserSessionEntry } from './session.index';
+import { SessionKeys } from './session.keys';
+import { createSessionMiddleware, sessionCookieOptions } from './session.middleware';
 import type { ResolvedSessionOptions } from './session.options';
+import { authenticateLocal, createSessionPassport } from './session.passport';
 import { SessionUserLookup } from './session-user.lookup';
-
-/** The one message for an unknown user and a wrong password (no user enumeration). */
-export const INVALID_CREDENTIALS_MESSAGE = 'Invalid username or password';
 
 /** Counters of the session feature since start, for a metrics module. */
 export interface SessionStats extends Partial<SessionStoreStats> {
@@ -40,17 +40,17 @@ export interface ListedSession extends UserSessionEntry {
 type SessionWithUser = session.Session & { passport?: { user?: unknown } };
 
 /**
- * Login, logout and the per-user session list, on top of express-session + passport. Uses its own passport
- * `Authenticator` (not the process-wide singleton), so several Nest applications in one process do not overwrite
- * each other's strategies and serializers.
+ * Login, logout and the per-user session list, on top of express-session + passport. Throws library errors
+ * ({@link InvalidCredentialsError}, {@link LoginThrottledError}, `RedisUnavailableError`); the library's guards and
+ * middleware turn them into HTTP answers, an application's exception filter can map them too.
  */
 @Injectable()
 export class SessionAuthService<TUser extends object = object> {
-  private readonly logger = new Logger('Session');
   private readonly counters = { logins: 0, loginFailures: 0, throttled: 0, logouts: 0, revoked: 0 };
   /** The passport instance of this module (strategy `nrk-local`, session serializer). */
   readonly passport: passport.Authenticator;
   private readonly client: RedisClient;
+  private readonly keys: SessionKeys;
   private handlers: RequestHandler[] | undefined;
 
   constructor(
@@ -59,51 +59,18 @@ export class SessionAuthService<TUser extends object = object> {
     readonly index: SessionIndex,
     private readonly throttle: LoginThrottle,
     private readonly lookup: SessionUserLookup<TUser>,
-    private readonly redis: RedisService,
+    redis: RedisService,
   ) {
     this.client = redis.getClient(options.clientName);
-    this.passport = new passport.Authenticator();
-    this.passport.use(
-      LOCAL_STRATEGY_NAME,
-      new LocalStrategy({ passReqToCallback: true }, (req, username, password, done) => {
-        this.verifyCredentials(username, password, req.ip ?? '').then(
-          (user) => done(null, user),
-          (err: unknown) => done(err),
-        );
-      }),
+    this.keys = new SessionKeys(redis.prefixFor('sess'));
+    this.passport = createSessionPassport(lookup, (username, password, ip) =>
+      this.verifyCredentials(username, password, ip),
     );
-    this.passport.serializeUser((user, done) => done(null, String(this.lookup.getId(user as TUser))));
-    this.passport.deserializeUser((id: string, done) => {
-      this.lookup.findById(String(id)).then(
-        (user) => done(null, user ?? false),
-        (err: unknown) => done(err),
-      );
-    });
   }
 
   /** express-session (our store, signed cookie) + passport.initialize() + passport.session(), in this order. */
   get middleware(): RequestHandler[] {
-    if (!this.handlers) {
-      const o = this.options;
-      const sessionHandler = session({
-        store: this.store,
-        secret: o.secrets,
-        name: o.cookieName,
-        resave: false,
-        saveUninitialized: false,
-        rolling: o.rolling,
-        unset: 'keep',
-        cookie: {
-          httpOnly: true,
-          sameSite: o.sameSite,
-          secure: o.secure,
-          maxAge: o.ttlMs,
-          path: o.path,
-          domain: o.domain,
-        },
-      });
-      this.handlers = [sessionHandler, this.passport.initialize(), this.passport.session()];
-    }
+    this.handlers ??= createSessionMiddleware(this.options, this.store, this.passport);
     return this.handlers;
   }
 
@@ -114,7 +81,8 @@ export class SessionAuthService<TUser extends object = object> {
 
   /**
    * Checks credentials with throttling: counts the attempt, asks the user lookup, resets the counter on success.
-   * Throws {@link LoginThrottledError} (429) or UnauthorizedException (401, same message for every failure).
+   * @throws LoginThrottledError, InvalidCredentialsError (one message for every wrong username or password),
+   *   RedisUnavailableError
    */
   async verifyCredentials(username: string, password: string, ip: string): Promise<TUser> {
     try {
@@ -126,43 +94,22 @@ export class SessionAuthService<TUser extends object = object> {
     const user = await this.lookup.validateCredentials(username, password);
     if (!user) {
       this.counters.loginFailures++;
-      throw new UnauthorizedException(INVALID_CREDENTIALS_MESSAGE);
+      throw new InvalidCredentialsError();
     }
     await this.throttle.reset(username, ip);
     return user;
   }
 
   /**
-   * The whole login of one request: checks the body shape (400), runs the passport-local strategy (401/429),
-   * logs the user in with a NEW session id (the old one is destroyed: session fixation) and records the session in
-   * the user's index. Resolves the user.
+   * The whole login of one request whose body holds `{username, password}` (checked at the edge: `LocalLoginGuard`
+   * validates it first): runs the passport-local strategy, logs the user in with a NEW session id (the old one is
+   * destroyed: session fixation) and records the session in the user's index. Resolves the user.
+   * @throws the errors of {@link verifyCredentials}
    */
   async login(req: Request, res: Response): Promise<TUser> {
-    this.assertCredentialsShape(req.body);
-    const user = await this.runLocalStrategy(req, res).catch((err: unknown) => {
-      if (err instanceof LoginThrottledError && !res.headersSent)
-        res.setHeader('Retry-After', String(err.retryAfterSeconds));
-      throw err;
-    });
+    const user = await authenticateLocal<TUser>(this.passport, req, res);
     await this.establish(req, user);
     return user;
-  }
-
-  private runLocalStrategy(req: Request, res: Response): Promise<TUser> {
-    return new Promise<TUser>((resolve, reject) => {
-      const next: NextFunction = (err?: unknown) =>
-        reject(err ?? new UnauthorizedException(INVALID_CREDENTIALS_MESSAGE));
-      const handler = this.passport.authenticate(
-        LOCAL_STRATEGY_NAME,
-        { session: false },
-        (err: unknown, found: unknown) => {
-          if (err) reject(err);
-          else if (!found) reject(new UnauthorizedException(INVALID_CREDENTIALS_MESSAGE));
-          else resolve(found as TUser);
-        },
-      ) as RequestHandler;
-      void handler(req, res, next);
-    });
   }
 
   /** Logs an already verified user in: regenerates the session id, saves, indexes it. */
@@ -191,11 +138,9 @@ export class SessionAuthService<TUser extends object = object> {
     }
     if (userId && sid) await this.index.remove(userId, [sid]);
     req.user = undefined;
+    // `secure: 'auto'` follows the request's protocol when setting; clearing needs a plain boolean
     res.clearCookie(this.options.cookieName, {
-      path: this.options.path,
-      domain: this.options.domain,
-      httpOnly: true,
-      sameSite: this.options.sameSite,
+      ...sessionCookieOptions(this.options),
       secure: this.options.secure === true,
     });
     this.counters.logouts++;
@@ -216,7 +161,7 @@ export class SessionAuthService<TUser extends object = object> {
   /** Revokes one session of the user; false when it is not one of theirs (→ 404). Effective on the next request. */
   async revokeSession(userId: string, sid: string): Promise<boolean> {
     if (!(await this.index.has(userId, sid))) return false;
-    await this.client.del(this.index.sessionKey(sid));
+    await this.deleteSessions([sid]);
     await this.index.remove(userId, [sid]);
     this.counters.revoked++;
     return true;
@@ -224,9 +169,8 @@ export class SessionAuthService<TUser extends object = object> {
 
   /** Revokes every session of the user except `keepSid` (e.g. the current one); resolves how many. */
   async revokeOtherSessions(userId: string, keepSid?: string): Promise<number> {
-    const ids = (await this.client.zrange(this.index.indexKey(userId), '0', '-1')).filter((id) => id !== keepSid);
-    // One DEL per key: on Cluster the session keys live in different slots.
-    await Promise.all(ids.map((id) => this.client.del(this.index.sessionKey(id))));
+    const ids = (await this.index.ids(userId)).filter((id) => id !== keepSid);
+    await this.deleteSessions(ids);
     await this.index.remove(userId, ids);
     this.counters.revoked += ids.length;
     return ids.length;
@@ -241,41 +185,16 @@ export class SessionAuthService<TUser extends object = object> {
    * Counts the sessions in Redis with SCAN (every master on Cluster). O(keys): call it on demand (a metrics scrape),
    * not per request.
    */
-  async countActiveSessions(): Promise<number> {
-    const prefix = this.redis.prefixFor('sess');
-    const nodes = this.client.isCluster ? (this.client as Cluster).nodes('master') : [this.client];
-    let count = 0;
-    for (const node of nodes) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', '1000');
-        cursor = next;
-        count += keys.filter((k) => !/[:{]/.test(k.slice(prefix.length))).length;
-      } while (cursor !== '0');
-    }
-    return count;
+  countActiveSessions(): Promise<number> {
+    return countActiveSessions(this.client, this.keys);
   }
 
-  private assertCredentialsShape(body: unknown): void {
-    const errors: string[] = [];
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new BadRequestException(['body must be a JSON object with username and password']);
-    }
-    const b = body as Record<string, unknown>;
-    const check = (field: 'username' | 'password', max: number) => {
-      const v = b[field];
-      if (v === undefined || v === null || v === '') errors.push(`${field} should not be empty`);
-      else if (typeof v !== 'string') errors.push(`${field} must be a string`);
-      else if (v.length > max) errors.push(`${field} must be shorter than or equal to ${max} characters`);
-    };
-    check('username', this.options.maxUsernameLength);
-    check('password', this.options.maxPasswordLength);
-    for (const key of Object.keys(b)) {
-      if (key !== 'username' && key !== 'password') errors.push(`property ${key} should not exist`);
-    }
-    if (errors.length > 0) {
-      this.logger.debug(`Login rejected: ${errors.join('; ')}`);
-      throw new BadRequestException(errors);
+  /** Deletes session keys, one DEL each (on a Cluster they live in different slots). */
+  private async deleteSessions(ids: string[]): Promise<void> {
+    try {
+      await Promise.all(ids.map((id) => this.client.del(this.keys.session(id))));
+    } catch (err) {
+      throw toRedisUnavailable(err, 'Could not revoke the sessions');
     }
   }
 }

@@ -1,4 +1,7 @@
+import { toRedisUnavailable } from '../redis/redis.errors';
 import type { RedisClient } from '../redis/redis.options';
+import { SessionKeys } from './session.keys';
+import { INDEX_ADD, INDEX_REMOVE, INDEX_TOUCH } from './session.scripts';
 
 /** Where and how a session was opened, recorded at login. */
 export interface SessionMetadata {
@@ -18,44 +21,6 @@ export interface UserSessionEntry extends SessionMetadata {
   expiresAt: string;
 }
 
-const ADD_LUA = `
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-local at = math.floor(tonumber(top[2])) + tonumber(ARGV[4])
-redis.call('PEXPIREAT', KEYS[1], at)
-redis.call('PEXPIREAT', KEYS[2], at)
-return 1`;
-
-const TOUCH_LUA = `
-if redis.call('ZADD', KEYS[1], 'XX', 'CH', ARGV[2], ARGV[1]) == 0 then return 0 end
-local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-local at = math.floor(tonumber(top[2])) + tonumber(ARGV[3])
-redis.call('PEXPIREAT', KEYS[1], at)
-redis.call('PEXPIREAT', KEYS[2], at)
-return 1`;
-
-const REMOVE_LUA = `
-local n = 0
-for i = 1, #ARGV do
-  n = n + redis.call('ZREM', KEYS[1], ARGV[i])
-  redis.call('HDEL', KEYS[2], ARGV[i])
-end
-return n`;
-
-interface IndexCommands {
-  nrkSessIndexAdd(
-    index: string,
-    meta: string,
-    sid: string,
-    expiresAtMs: number,
-    metaJson: string,
-    slackMs: number,
-  ): Promise<number>;
-  nrkSessIndexTouch(index: string, meta: string, sid: string, expiresAtMs: number, slackMs: number): Promise<number>;
-  nrkSessIndexRemove(index: string, meta: string, ...sids: string[]): Promise<number>;
-}
-
 /**
  * Per-user index of sessions: a sorted set `<prefix>sess:{user:<id>}:index` (member = session id, score = expiry in
  * epoch ms) and a hash `<prefix>sess:{user:<id>}:meta` (session id → metadata JSON). Both keys share the hash tag
@@ -65,47 +30,45 @@ interface IndexCommands {
  * (checked against the session key itself, so a stale score never hides a live session).
  */
 export class SessionIndex {
+  private readonly keys: SessionKeys;
+
+  /**
+   * @param prefix the feature prefix, e.g. `nrk:sess:`
+   * @param slackMs the index keys outlive the user's last known session expiry by this much, in milliseconds
+   *   (entries are refreshed lazily)
+   */
   constructor(
     private readonly client: RedisClient,
-    /** Feature prefix, e.g. `nrk:sess:`. */
-    private readonly prefix: string,
-    /** The index keys outlive the user's last known session expiry by this much (entries are refreshed lazily). */
+    prefix: string,
     readonly slackMs = 60_000,
   ) {
-    const c = client as RedisClient & Partial<IndexCommands>;
-    if (!c.nrkSessIndexAdd) client.defineCommand('nrkSessIndexAdd', { numberOfKeys: 2, lua: ADD_LUA });
-    if (!c.nrkSessIndexTouch) client.defineCommand('nrkSessIndexTouch', { numberOfKeys: 2, lua: TOUCH_LUA });
-    if (!c.nrkSessIndexRemove) client.defineCommand('nrkSessIndexRemove', { numberOfKeys: 2, lua: REMOVE_LUA });
-  }
-
-  private get commands(): IndexCommands {
-    return this.client as unknown as IndexCommands;
+    this.keys = new SessionKeys(prefix);
   }
 
   /** Key of a user's sorted set. */
   indexKey(userId: string): string {
-    return `${this.prefix}{user:${userId}}:index`;
+    return this.keys.userIndex(userId);
   }
 
   /** Key of a user's metadata hash. */
   metaKey(userId: string): string {
-    return `${this.prefix}{user:${userId}}:meta`;
+    return this.keys.userMeta(userId);
   }
 
   /** Key of one session's data. */
   sessionKey(sid: string): string {
-    return `${this.prefix}${sid}`;
+    return this.keys.session(sid);
   }
 
   /** Records a new session of `userId` expiring at `expiresAtMs` (epoch ms). */
   async add(userId: string, sid: string, expiresAtMs: number, meta: SessionMetadata): Promise<void> {
-    await this.commands.nrkSessIndexAdd(
-      this.indexKey(userId),
-      this.metaKey(userId),
-      sid,
-      Math.round(expiresAtMs),
-      JSON.stringify(meta),
-      this.slackMs,
+    await this.run(
+      INDEX_ADD.run(
+        this.client,
+        [this.indexKey(userId), this.metaKey(userId)],
+        [sid, Math.round(expiresAtMs), JSON.stringify(meta), this.slackMs],
+      ),
+      'record',
     );
   }
 
@@ -114,24 +77,33 @@ export class SessionIndex {
    * {@link slackMs} after the last session, to cover entries refreshed less often than the sessions themselves.
    */
   async touch(userId: string, sid: string, expiresAtMs: number): Promise<void> {
-    await this.commands.nrkSessIndexTouch(
-      this.indexKey(userId),
-      this.metaKey(userId),
-      sid,
-      Math.round(expiresAtMs),
-      this.slackMs,
+    await this.run(
+      INDEX_TOUCH.run(
+        this.client,
+        [this.indexKey(userId), this.metaKey(userId)],
+        [sid, Math.round(expiresAtMs), this.slackMs],
+      ),
+      'update',
     );
   }
 
   /** Removes sessions from the index; resolves how many were listed. */
   async remove(userId: string, sids: string[]): Promise<number> {
     if (sids.length === 0) return 0;
-    return this.commands.nrkSessIndexRemove(this.indexKey(userId), this.metaKey(userId), ...sids);
+    return this.run(
+      INDEX_REMOVE.run<number>(this.client, [this.indexKey(userId), this.metaKey(userId)], sids),
+      'update',
+    );
   }
 
   /** True when `sid` is listed for `userId`. */
   async has(userId: string, sid: string): Promise<boolean> {
-    return (await this.client.zscore(this.indexKey(userId), sid)) !== null;
+    return (await this.run(this.client.zscore(this.indexKey(userId), sid), 'read')) !== null;
+  }
+
+  /** The ids of every session listed for `userId` (ended ones included until the next {@link list}). */
+  ids(userId: string): Promise<string[]> {
+    return this.run(this.client.zrange(this.indexKey(userId), '0', '-1'), 'read');
   }
 
   /**
@@ -140,13 +112,13 @@ export class SessionIndex {
    */
   async list(userId: string): Promise<UserSessionEntry[]> {
     const idx = this.indexKey(userId);
-    const [flat, meta] = await Promise.all([
-      this.client.zrange(idx, '0', '-1', 'WITHSCORES'),
-      this.client.hgetall(this.metaKey(userId)),
-    ]);
+    const [flat, meta] = await this.run(
+      Promise.all([this.client.zrange(idx, '0', '-1', 'WITHSCORES'), this.client.hgetall(this.metaKey(userId))]),
+      'read',
+    );
     const ids: string[] = [];
     for (let i = 0; i < flat.length; i += 2) ids.push(flat[i]);
-    const ttls = await Promise.all(ids.map((sid) => this.client.pttl(this.sessionKey(sid))));
+    const ttls = await this.run(Promise.all(ids.map((sid) => this.client.pttl(this.sessionKey(sid)))), 'read');
     const now = Date.now();
     const dead: string[] = [];
     const live: UserSessionEntry[] = [];
@@ -173,5 +145,14 @@ export class SessionIndex {
     });
     if (dead.length > 0) await this.remove(userId, dead);
     return live.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /** The outcome of `work`; an unreachable Redis becomes a `RedisUnavailableError` naming what failed. */
+  private async run<T>(work: Promise<T>, what: 'read' | 'record' | 'update'): Promise<T> {
+    try {
+      return await work;
+    } catch (err) {
+      throw toRedisUnavailable(err, `Could not ${what} the user's session index`);
+    }
   }
 }

@@ -1,6 +1,7 @@
 import { Module, RequestMethod, type MiddlewareConsumer, type NestModule, type Provider } from '@nestjs/common';
 import { RedisService } from '../redis/redis.service';
 import { LocalLoginGuard } from './local-login.guard';
+import { LoginBodyValidator } from './login-body.validator';
 import { LoginThrottle } from './login.throttle';
 import { RedisSessionStore } from './redis-session.store';
 import { SESSION_MODULE_OPTIONS, SESSION_RESOLVED_OPTIONS, SESSION_STORE } from './session.constants';
@@ -43,6 +44,7 @@ const providers: Provider[] = [
   },
   SessionAuthService,
   SessionAuthGuard,
+  LoginBodyValidator,
   LocalLoginGuard,
   SessionMetrics,
 ];
@@ -50,7 +52,8 @@ const providers: Provider[] = [
 /**
  * Redis-backed sessions and login: express-session with {@link RedisSessionStore} on the shared client, passport
  * (local strategy + session) with the application's {@link SessionUserLookup}, login throttling, and a per-user
- * index of sessions that can be listed and revoked. Applies its middleware to every route.
+ * index of sessions that can be listed and revoked. Applies its middleware to every route. Its guards are its HTTP
+ * edge: they answer the library's errors with 400 / 401 / 429 / 503 under any exception filter.
  */
 @Module({
   providers,
@@ -60,6 +63,7 @@ const providers: Provider[] = [
     SessionIndex,
     SessionAuthService,
     SessionAuthGuard,
+    LoginBodyValidator,
     LocalLoginGuard,
   ],
 })

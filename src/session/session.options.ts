@@ -1,5 +1,5 @@
 import type { Type } from '@nestjs/common';
-import { RedisConfigError } from '../redis/redis.errors';
+import { check } from '../core/option-checker';
 import type { SessionUserLookup } from './session-user.lookup';
 
 /** Options of `SessionModule.forRoot()` / `forRootAsync()`. Durations in milliseconds. */
@@ -51,40 +51,35 @@ export interface SessionModuleExtras {
   lookupImports?: NonNullable<import('@nestjs/common').ModuleMetadata['imports']>;
 }
 
-const positiveInt = (name: string, value: number): number => {
-  if (!Number.isInteger(value) || value <= 0)
-    throw new RedisConfigError(`session.${name}`, 'must be a positive integer');
-  return value;
-};
+/** Characters of a cookie name (an RFC 6265 token). */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-/** Validates the options and applies defaults; throws {@link RedisConfigError} naming the bad option. */
+/** Validates the options and applies defaults; throws `RedisConfigError` naming the bad option (`session.ttlMs`...). */
 export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSessionOptions {
   if (!options || !Array.isArray(options.secrets) || options.secrets.length === 0)
-    throw new RedisConfigError('session.secrets', 'give at least one secret');
-  options.secrets.forEach((s, i) => {
+    check.fail('session.secrets', 'give at least one secret');
+  options.secrets.forEach((s: unknown, i) => {
     if (typeof s !== 'string' || s.length < 16)
-      throw new RedisConfigError(`session.secrets[${i}]`, 'must be a string of at least 16 characters');
+      check.fail(`session.secrets[${i}]`, 'must be a string of at least 16 characters');
   });
-  const cookieName = options.cookieName ?? 'nrk.sid';
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName))
-    throw new RedisConfigError('session.cookieName', 'must be a valid cookie name token');
-  const sameSite = options.sameSite ?? 'lax';
-  const secure = options.secure ?? true;
-  if (sameSite === 'none' && secure === false)
-    throw new RedisConfigError('session.sameSite', "'none' requires secure cookies");
+  const cookieName = check.string('session.cookieName', options.cookieName) ?? 'nrk.sid';
+  if (!COOKIE_NAME.test(cookieName)) check.fail('session.cookieName', 'must be a valid cookie name token');
+  const sameSite = check.oneOf('session.sameSite', options.sameSite, ['lax', 'strict', 'none'] as const) ?? 'lax';
+  const secure = check.oneOf('session.secure', options.secure, [true, false, 'auto'] as const) ?? true;
+  if (sameSite === 'none' && secure === false) check.fail('session.sameSite', "'none' requires secure cookies");
   return {
     secrets: [...options.secrets],
     cookieName,
-    ttlMs: positiveInt('ttlMs', options.ttlMs ?? 86_400_000),
-    rolling: options.rolling ?? true,
+    ttlMs: check.durationMs('session.ttlMs', options.ttlMs, { min: 1 }) ?? 86_400_000,
+    rolling: check.boolean('session.rolling', options.rolling) ?? true,
     secure,
     sameSite,
-    domain: options.domain,
-    path: options.path ?? '/',
-    clientName: options.clientName ?? 'default',
-    loginMaxAttempts: positiveInt('loginMaxAttempts', options.loginMaxAttempts ?? 5),
-    loginWindowMs: positiveInt('loginWindowMs', options.loginWindowMs ?? 900_000),
-    maxUsernameLength: positiveInt('maxUsernameLength', options.maxUsernameLength ?? 128),
-    maxPasswordLength: positiveInt('maxPasswordLength', options.maxPasswordLength ?? 1024),
+    domain: check.string('session.domain', options.domain),
+    path: check.string('session.path', options.path) ?? '/',
+    clientName: check.string('session.clientName', options.clientName) ?? 'default',
+    loginMaxAttempts: check.positiveInt('session.loginMaxAttempts', options.loginMaxAttempts) ?? 5,
+    loginWindowMs: check.durationMs('session.loginWindowMs', options.loginWindowMs, { min: 1 }) ?? 900_000,
+    maxUsernameLength: check.positiveInt('session.maxUsernameLength', options.maxUsernameLength) ?? 128,
+    maxPasswordLength: check.positiveInt('session.maxPasswordLength', options.maxPasswordLength) ?? 1024,
   };
 }

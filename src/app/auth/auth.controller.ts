@@ -8,7 +8,10 @@ import type { PublicUser } from '../users/user.entity';
 export class AuthController {
   constructor(private readonly sessions: SessionAuthService<PublicUser>) {}
 
-  /** `{username, password}` → 200 with the user and a new session cookie; 400 bad body; 401; 429 throttled. */
+  /**
+   * `{username, password}` → 200 with the user and a new session cookie; 400 bad body; 401; 429 throttled; 503 while
+   * Redis is down. LocalLoginGuard does the work (validation, credentials, throttle, session).
+   */
   @Post('login')
   @HttpCode(200)
   @UseGuards(LocalLoginGuard)
@@ -16,7 +19,7 @@ export class AuthController {
     return user;
   }
 
-  /** The logged-in user (the article's `/home`): 200, or 401. */
+  /** The logged-in user: 200, or 401. */
   @Get('me')
   @UseGuards(SessionAuthGuard)
   me(@CurrentUser() user: PublicUser): PublicUser {

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type Exception
 import type { Response } from 'express';
 import { RedisUnavailableError, isRedisConnectionError } from '../../index';
 import { LockLostError, LockNotAcquiredError, LockOptionsError } from '../../index';
+import { InvalidCredentialsError, InvalidLoginBodyError, LoginThrottledError } from '../../index';
 
 /** One mapping from a library error to an HTTP answer. Features add theirs to {@link ERROR_MAPPINGS}. */
 export interface ErrorMapping {
@@ -11,8 +12,8 @@ export interface ErrorMapping {
   status: number;
   /** Response headers to add (e.g. Retry-After), computed from the error. */
   headers?(err: unknown): Record<string, string>;
-  /** Client-facing message (never a stack trace). */
-  message(err: unknown): string;
+  /** Client-facing message (never a stack trace): one sentence, or one per problem of a request body. */
+  message(err: unknown): string | string[];
 }
 
 /** Typed library errors and what the reference service answers for them. */
@@ -35,6 +36,22 @@ export const ERROR_MAPPINGS: ErrorMapping[] = [
     matches: (err) => err instanceof LockOptionsError,
     status: HttpStatus.BAD_REQUEST,
     message: (err) => (err as LockOptionsError).message,
+  },
+  {
+    matches: (err) => err instanceof InvalidLoginBodyError,
+    status: HttpStatus.BAD_REQUEST,
+    message: (err) => (err as InvalidLoginBodyError).problems,
+  },
+  {
+    matches: (err) => err instanceof InvalidCredentialsError,
+    status: HttpStatus.UNAUTHORIZED,
+    message: (err) => (err as InvalidCredentialsError).message,
+  },
+  {
+    matches: (err) => err instanceof LoginThrottledError,
+    status: HttpStatus.TOO_MANY_REQUESTS,
+    headers: (err) => ({ 'Retry-After': String((err as LoginThrottledError).retryAfterSeconds) }),
+    message: (err) => (err as LoginThrottledError).message,
   },
   {
     matches: (err) => err instanceof RedisUnavailableError || isRedisConnectionError(err),

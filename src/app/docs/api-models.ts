@@ -18,7 +18,7 @@ export class UserDto {
   createdAt!: string;
 }
 
-/** Body of `POST /auth/login` (read by the passport-local guard, so it is described here). */
+/** Body of `POST /auth/login`: LocalLoginGuard reads and validates it (no `@Body()`), so the document gets it from here. */
 export class LoginDto {
   @ApiProperty({ example: 'demo', maxLength: 128 })
   username!: string;

@@ -1,0 +1,39 @@
+import type { ArgumentsHost } from '@nestjs/common';
+import { InvalidCredentialsError, InvalidLoginBodyError, LoginThrottledError, RedisTimeoutError } from '../../index';
+import { AppExceptionFilter } from './exception.filter';
+
+/** What the filter answered for one error. */
+function answer(err: unknown) {
+  const out = { status: 0, headers: {} as Record<string, string>, body: undefined as unknown };
+  const res = {
+    headersSent: false,
+    setHeader: (k: string, v: string) => (out.headers[k] = v),
+    status(code: number) {
+      out.status = code;
+      return this;
+    },
+    json: (body: unknown) => (out.body = body),
+  };
+  const host = { switchToHttp: () => ({ getResponse: () => res }) } as unknown as ArgumentsHost;
+  new AppExceptionFilter().catch(err, host);
+  return out;
+}
+
+describe('AppExceptionFilter: the session errors of a library call made outside its guards', () => {
+  it('answers a bad login body 400 with one message per problem', () => {
+    expect(answer(new InvalidLoginBodyError(['username must be a string']))).toEqual({
+      status: 400,
+      headers: {},
+      body: { statusCode: 400, message: ['username must be a string'] },
+    });
+  });
+
+  it('answers wrong credentials 401, throttling 429 + Retry-After, an unreachable Redis 503', () => {
+    expect(answer(new InvalidCredentialsError())).toMatchObject({
+      status: 401,
+      body: { message: 'Invalid username or password' },
+    });
+    expect(answer(new LoginThrottledError(2_500))).toMatchObject({ status: 429, headers: { 'Retry-After': '3' } });
+    expect(answer(new RedisTimeoutError(100))).toMatchObject({ status: 503, headers: { 'Retry-After': '1' } });
+  });
+});
