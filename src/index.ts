@@ -2,6 +2,8 @@
  * nest-redis-kit: the library's public API. Everything another Nest project imports comes from here.
  */
 export * from './redis';
+// Bounded waiting (one pause, one timeout around a promise), as the library's features use it.
+export { sleep, withTimeout, settleWithin, type SleepOptions } from './core/deadline';
 export * from './metrics';
 export * from './lock';
 export * from './messaging';

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sleep } from '../index';
 
 /** Printed (as one line) when there is neither `REDIS_URL` nor a `redis-server` binary. */
 export const NO_REDIS_MESSAGE =
@@ -32,8 +33,6 @@ export interface EmbeddedRedis {
   /** Stops the process (SIGTERM) and removes the temp dir; synchronous, safe to call twice. */
   stop(): void;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A free TCP port on 127.0.0.1, asked from the OS. */
 function freePort(): Promise<number> {

@@ -3,8 +3,8 @@ import { ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
 /**
  * The service's global ValidationPipe: DTOs are validated and transformed, unknown properties refused, every
  * message returned. Route parameters are left as the strings they arrived as, for their own parse pipes
- * (ParseIdPipe, ParseIntPipe): the stock pipe would first turn `1e3`, `0x10` or ` 12 ` into numbers (`+value`),
- * so `/users/1e3` would read user 1000 instead of being refused.
+ * (ParseIdPipe, ParseIntPipe), which refuse `1e3`, `0x10` or ` 12 `: the stock pipe converts them with `+value`
+ * first, which reads `/users/1e3` as user 1000.
  */
 export class AppValidationPipe extends ValidationPipe {
   constructor() {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { withTimeout } from '../../index';
 import { DatabaseService } from '../database/database.service';
 
 /** Longest a readiness probe waits for `SELECT 1`, in milliseconds. */
@@ -19,23 +20,16 @@ export class DatabaseHealthIndicator {
   ): Promise<HealthIndicatorResult<Key>> {
     const indicator = this.health.check(key);
     const started = performance.now();
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
+      await withTimeout(
         this.db.query('SELECT 1'),
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no answer within ${DATABASE_PROBE_TIMEOUT_MS} ms`)),
-            DATABASE_PROBE_TIMEOUT_MS,
-          );
-        }),
-      ]);
+        DATABASE_PROBE_TIMEOUT_MS,
+        () => new Error(`no answer within ${DATABASE_PROBE_TIMEOUT_MS} ms`),
+      );
       const latencyMs = Math.round((performance.now() - started) * 100) / 100;
       return indicator.up({ kind: this.db.kind, latencyMs });
     } catch (err) {
       return indicator.down({ kind: this.db.kind, error: err instanceof Error ? err.message : String(err) });
-    } finally {
-      if (timer) clearTimeout(timer);
     }
   }
 }

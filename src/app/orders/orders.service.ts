@@ -22,9 +22,10 @@ export class OrdersService {
   /**
    * Stores a `pending` order and adds `order.created` to the `orders` stream in the same transaction:
    * when Redis is down the XADD fails (RedisUnavailableError → 503) and the order is rolled back,
-   * so no order stays pending without its message. `traceId` (the HTTP request id) goes into the messages' headers. A SKU kept in the inventory is reserved in that
-   * transaction under the lock `inventory:<sku>`, held until it commits (released earlier, a second buyer
-   * could read the stock before this write is visible and oversell): 409 short of stock, 423 lock busy.
+   * so no order stays pending without its message. `traceId` (the HTTP request id) goes into the messages'
+   * headers. A SKU kept in the inventory is reserved in that transaction under the lock `inventory:<sku>`,
+   * held until it commits, so that no second buyer reads the stock before this write is visible (no
+   * overselling): 409 short of stock, 423 lock busy.
    */
   async create(dto: CreateOrderDto, userId: number | null, traceId?: string): Promise<Order> {
     const headers = traceId ? { traceId } : undefined;
