@@ -44,8 +44,8 @@ type SessionRecord = SessionData & { passport?: { user?: unknown }; [LOADED_FROM
 /**
  * express-session store on the shared ioredis client. Keys `<prefix><id>`, JSON values, TTL in ms (PX) from
  * `cookie.maxAge`. Reads Redis on every request (no in-process cache), so a revocation is seen at once by every
- * instance. Errors reach express-session (and so the app's error filter) as {@link RedisUnavailableError} when Redis
- * is unreachable, never as "no session". Logout race: a session that was read from Redis is written back with
+ * instance. Errors reach express-session as `RedisUnavailableError` when Redis is unreachable (the session
+ * middleware answers them 503), never as "no session". Logout race: a session that was read from Redis is written back with
  * `SET ... XX` (only if it still exists), so a slow request that ends after a logout or revocation cannot resurrect
  * it; only sessions created by this request (new, or regenerated at login) are written unconditionally.
  */
