@@ -11,12 +11,6 @@ export { resolveMetricsOptions, type MetricsModuleOptions, type ResolvedMetricsO
 export type { MetricsModuleExtras } from './metrics.module-definition';
 export { instrumentClient, type CommandObserver } from './redis-command.instrumentation';
 export { CommandLatencyAggregator, type CollectedMetric } from './command-latency.aggregator';
-// How a feature (the library's, or the application's own) contributes metrics.
-export {
-  FeatureMetricsProvider,
-  statsCounters,
-  type FeatureMetric,
-  type FeatureMetricsSource,
-  type MetricSample,
-  type StatsCounterSpec,
-} from '../core/feature-metrics';
+// How a feature (the library's, or the application's own) contributes metrics: FeatureMetricsProvider,
+// statsCounters and the FeatureMetric types.
+export * from '../core/feature-metrics';

@@ -5,6 +5,19 @@ import { defineScript } from '../core/lua-script';
  * `{user:<id>}` (see `SessionKeys`), so they run on a Cluster.
  */
 
+/**
+ * Lua tail of the index scripts that add or move an entry: both index keys expire `slack` ms after the user's last
+ * session (the highest score), then the script returns 1.
+ * @param slack the Lua expression of the slack in ms, e.g. `ARGV[4]`
+ */
+function expireAfterLastSession(slack: string): string {
+  return `local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+local at = math.floor(tonumber(top[2])) + tonumber(${slack})
+redis.call('PEXPIREAT', KEYS[1], at)
+redis.call('PEXPIREAT', KEYS[2], at)
+return 1`;
+}
+
 /** Records a session in its user's index; both keys live until the user's last session ends plus the slack. */
 export const INDEX_ADD = defineScript({
   name: 'session.indexAdd',
@@ -14,11 +27,7 @@ export const INDEX_ADD = defineScript({
 -- Returns: 1
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-local at = math.floor(tonumber(top[2])) + tonumber(ARGV[4])
-redis.call('PEXPIREAT', KEYS[1], at)
-redis.call('PEXPIREAT', KEYS[2], at)
-return 1`,
+${expireAfterLastSession('ARGV[4]')}`,
 });
 
 /** Moves the expiry of a session already in its user's index (an unknown session is not added). */
@@ -29,11 +38,7 @@ export const INDEX_TOUCH = defineScript({
 -- ARGV[1]: session id; ARGV[2]: its new expiry (epoch ms); ARGV[3]: slack (ms)
 -- Returns: 1 when the session was listed and moved, 0 otherwise
 if redis.call('ZADD', KEYS[1], 'XX', 'CH', ARGV[2], ARGV[1]) == 0 then return 0 end
-local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-local at = math.floor(tonumber(top[2])) + tonumber(ARGV[3])
-redis.call('PEXPIREAT', KEYS[1], at)
-redis.call('PEXPIREAT', KEYS[2], at)
-return 1`,
+${expireAfterLastSession('ARGV[3]')}`,
 });
 
 /** Removes sessions from their user's index and metadata. */
