@@ -171,6 +171,11 @@ describe('reference service operations: logs, metrics, readiness', () => {
       expect(grew('nrk_session_logins_total')).toBe(1);
       expect(grew('nrk_session_login_failures_total')).toBe(1);
       expect(sample(after, 'nrk_session_active')).toBeGreaterThanOrEqual(1);
+      // the stream gauges read the consumers of this process (the notifications group on `orders`)
+      expect(
+        sample(after, 'nrk_messaging_consumer_group_lag', { stream: 'orders', group: 'notifications' }),
+      ).toBeGreaterThanOrEqual(0);
+      expect(sample(after, 'nrk_messaging_dead_letter_queue_length', { stream: 'orders' })).toBeGreaterThanOrEqual(0);
       for (const name of [
         'nrk_cache_misses_total',
         'nrk_cache_errors_total',
