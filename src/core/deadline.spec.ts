@@ -2,6 +2,15 @@ import { settleWithin, sleep, withTimeout } from './deadline';
 import { DeadlineSweeper } from './deadline-sweeper';
 import { RedisTimeoutError, RedisUnavailableError } from '../redis/redis.errors';
 
+/** Waits until `condition` holds (a loaded machine runs timers late; never a fixed pause that may be too short). */
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(5);
+  }
+}
+
 describe('sleep', () => {
   it('resolves after the pause', async () => {
     const started = Date.now();
@@ -59,7 +68,7 @@ describe('DeadlineSweeper', () => {
     sweeper.track(late, 20);
     sweeper.track(quick, 20);
     quick.isSettled = true;
-    await sleep(60);
+    await until(() => late.error !== undefined && sweeper.size === 0);
     expect(late.error).toBeInstanceOf(RedisTimeoutError);
     expect(late.error).toBeInstanceOf(RedisUnavailableError);
     expect((late.error as RedisTimeoutError).timeoutMs).toBe(20);
@@ -73,13 +82,12 @@ describe('DeadlineSweeper', () => {
     const short = item();
     sweeper.track(long, 200);
     sweeper.track(short, 10);
-    await sleep(50);
+    await until(() => short.error !== undefined);
     expect(short.error).toBeInstanceOf(RedisTimeoutError);
     expect(long.error).toBeUndefined();
     long.isSettled = true;
-    await sleep(20);
+    await until(() => (sweeper as unknown as { timer?: unknown }).timer === undefined);
     expect(sweeper.size).toBe(0);
-    expect((sweeper as unknown as { timer?: unknown }).timer).toBeUndefined();
   });
 
   it('tickets: settle() before the deadline wins; onLate runs once otherwise and settle() then says false', async () => {
@@ -89,7 +97,8 @@ describe('DeadlineSweeper', () => {
     expect(ticket.settle()).toBe(true);
     const onLate = jest.fn();
     const late = sweeper.ticket(10, onLate);
-    await sleep(50);
+    await until(() => onLate.mock.calls.length > 0);
+    await sleep(40);
     expect(onTime).not.toHaveBeenCalled();
     expect(onLate).toHaveBeenCalledTimes(1);
     expect(onLate.mock.calls[0][0]).toBeInstanceOf(RedisTimeoutError);
@@ -103,7 +112,7 @@ describe('DeadlineSweeper', () => {
       sweeper.track(it, i % 2 === 0 ? 5 : 10_000);
       if (i % 2 === 1) it.isSettled = true;
     }
-    await sleep(60);
+    await until(() => sweeper.size === 0);
     expect(items.filter((it, i) => i % 2 === 0 && !(it.error instanceof RedisTimeoutError))).toHaveLength(0);
     expect(sweeper.size).toBe(0);
   });
