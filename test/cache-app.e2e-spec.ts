@@ -9,7 +9,6 @@ import { Test } from '@nestjs/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import request from 'supertest';
 import { CacheService } from '../src';
 import { AppModule } from '../src/app/app.module';
@@ -17,19 +16,9 @@ import { configureApp } from '../src/app/app.setup';
 import { DatabaseService } from '../src/app/database/database.service';
 import { UsersService } from '../src/app/users/users.service';
 import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
 
-const ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function admin(sql: string): Promise<void> {
-  const c = new Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 interface Instance {
   app: INestApplication;
@@ -39,7 +28,7 @@ interface Instance {
 
 describe(`Reference service: cached users (${testTopology()})`, () => {
   let redis: TestRedis;
-  const dbName = `nrk_cache_${process.pid}_${Date.now().toString(36)}`;
+  let database: TestDatabase;
   const dataDir = mkdtempSync(join(tmpdir(), 'nrk-cache-app-'));
   let a: Instance;
   let b: Instance;
@@ -66,14 +55,12 @@ describe(`Reference service: cached users (${testTopology()})`, () => {
 
   beforeAll(async () => {
     redis = await startTestRedis();
-    await admin(`CREATE DATABASE ${dbName}`);
-    const url = new URL(ADMIN_URL);
-    url.pathname = `/${dbName}`;
+    database = await createTestDatabase('cache');
     Object.assign(process.env, {
       NODE_ENV: 'test',
       ...redis.env, // REDIS_URL or REDIS_CLUSTER_NODES
       REDIS_KEY_PREFIX: uniquePrefix('capp'),
-      DATABASE_URL: url.toString(),
+      DATABASE_URL: database.url,
       DATA_DIR: dataDir,
       CACHE_TTL_MS: '30000',
       CACHE_NEAR_MAX_ENTRIES: '1000',
@@ -87,7 +74,7 @@ describe(`Reference service: cached users (${testTopology()})`, () => {
     await b?.app.close();
     process.env = saved;
     await redis?.stop();
-    await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+    await database?.drop().catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -7,7 +7,8 @@
 import request from 'supertest';
 import { LockService } from '../src';
 import { DatabaseService } from '../src/app/database/database.service';
-import { bootApp, createTestDatabase, type BootedApp } from './support/app-boot';
+import { bootApp, type BootedApp } from './support/app-boot';
+import { createTestDatabase } from './support/test-database';
 import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
 
 describe(`Inventory under distributed locks (${testTopology()})`, () => {

@@ -10,7 +10,8 @@ import { get, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import request from 'supertest';
-import { bootApp, createTestDatabase, type BootedApp } from './support/app-boot';
+import { bootApp, type BootedApp } from './support/app-boot';
+import { createTestDatabase } from './support/test-database';
 import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
 import { eventually } from './messaging/messaging-test.helpers';
 

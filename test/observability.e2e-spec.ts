@@ -17,7 +17,7 @@ import { AppModule } from '../src/app/app.module';
 import { configureApp } from '../src/app/app.setup';
 import type { AppConfig } from '../src/app/config/app.config';
 import { loggingParams } from '../src/app/logging/logging.module';
-import { createTestDatabase } from './support/app-boot';
+import { createTestDatabase } from './support/test-database';
 import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
 
 /** A route that logs from inside a request, like any service code would. */

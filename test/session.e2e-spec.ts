@@ -6,32 +6,12 @@
 import { Controller, Get, Query, Req, UseGuards, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Request } from 'express';
-import { Client } from 'pg';
 import request from 'supertest';
 import { RedisSessionStore, SESSION_STORE, SessionAuthGuard, SessionAuthService } from '../src';
 import { AppModule } from '../src/app/app.module';
 import { configureApp } from '../src/app/app.setup';
 import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
-
-const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
-
-/** A fresh PostgreSQL database on the local server (both instances share it, like a real deployment). */
-async function createTestDatabase(label: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `nrk_${label}_${process.pid}_${Date.now().toString(36)}`;
-  const admin = async (sql: string) => {
-    const c = new Client({ connectionString: PG_ADMIN_URL });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
+import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -85,7 +65,7 @@ function sidOf(cookie: string): string {
 
 describe(`sessions and login (reference service, two instances, one Redis: ${testTopology()})`, () => {
   let redis: TestRedis;
-  let db: { url: string; drop(): Promise<void> };
+  let db: TestDatabase;
   let a: INestApplication;
   let b: INestApplication;
   let prefix: string;

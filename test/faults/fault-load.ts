@@ -5,7 +5,8 @@
  * test can compute how long each feature was unavailable while the harness broke Redis.
  */
 import request from 'supertest';
-import { bootApp, createTestDatabase, type BootedApp } from '../support/app-boot';
+import { bootApp, type BootedApp } from '../support/app-boot';
+import { createTestDatabase } from '../support/test-database';
 import { uniquePrefix } from '../support/redis-harness';
 
 /** The four features the load exercises. */

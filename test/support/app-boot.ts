@@ -1,41 +1,18 @@
 /**
  * Boots the reference service (AppModule + configureApp, exactly as main.ts) in the test process,
- * with the environment given. Unless DATABASE_URL is given, each app gets a fresh PostgreSQL database
- * (created on the local server, PG_ADMIN_URL or postgres://root@127.0.0.1:5432/postgres, dropped on close):
- * PGlite's WASM loader needs ESM dynamic import, which Jest's CommonJS runtime does not offer.
+ * with the environment given. Unless DATABASE_URL is given, each app gets a fresh database (test-database.ts:
+ * on the embedded PostgreSQL server, or on PG_ADMIN_URL's), dropped on close. The app reaches it through `pg`:
+ * PGlite's WASM loader needs ESM dynamic import, which Jest's CommonJS runtime does not offer, so the embedded
+ * engine runs in its own process.
  */
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { AppModule } from '../../src/app/app.module';
 import { configureApp } from '../../src/app/app.setup';
-
-const ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
-
-async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
-/** A new empty PostgreSQL database on the local server; returns its URL and a drop function. */
-export async function createTestDatabase(label = 'app'): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `nrk_${label}_${process.pid}_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-  await admin((c) => c.query(`CREATE DATABASE ${name}`));
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
-  };
-}
+import { createTestDatabase } from './test-database';
 
 /** A running reference service and how to stop it. */
 export interface BootedApp {

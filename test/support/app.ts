@@ -10,7 +10,7 @@
  * The app is AppModule + configureApp(), exactly as main.ts builds it; its environment is `env` plus REDIS_URL
  * (or `redisEnv`, e.g. a TestRedis's `env` for either topology; set only while the app is created: configuration
  * is validated then). Without DATABASE_URL in `env` each app
- * gets a fresh PostgreSQL database (see app-boot.ts; PGlite cannot load under Jest). Create apps one at a time.
+ * gets a fresh database (see app-boot.ts and test-database.ts). Create apps one at a time.
  */
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';

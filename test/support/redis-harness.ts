@@ -1,7 +1,8 @@
 /**
  * Real redis-server processes for tests: standalone, N independent nodes, a 3-master cluster,
  * master + replica + 3 sentinels. Each process runs on a free port in its own temp dir, without
- * persistence. A reaper process kills every server when the test process dies, however it dies.
+ * persistence. A reaper process kills every server (and the embedded PostgreSQL server, see test-database.ts)
+ * when the test process dies, however it dies.
  * Never ioredis-mock.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -30,6 +31,14 @@ function ensureReaper(): string {
   const reaper = spawn('bash', ['-c', script], { detached: true, stdio: 'ignore' });
   reaper.unref();
   return reaperFile;
+}
+
+/**
+ * Has the reaper kill process `pid` when this process dies (the harness's own servers are added by
+ * {@link RedisServer.start}; the embedded PostgreSQL server of the e2e tests is added this way).
+ */
+export function reapWithThisProcess(pid: number): void {
+  appendFileSync(ensureReaper(), `${pid}\n`);
 }
 
 /** A free TCP port on 127.0.0.1 (asked from the OS, then released). */
@@ -230,7 +239,7 @@ export class RedisServer {
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    if (child.pid) appendFileSync(ensureReaper(), `${child.pid}\n`);
+    if (child.pid) reapWithThisProcess(child.pid);
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const deadline = Date.now() + 10_000;
