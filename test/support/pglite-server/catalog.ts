@@ -2,8 +2,9 @@
  * The databases of the embedded test server, by name. `postgres` exists from the start (its instance is made on
  * first use); CREATE DATABASE makes a new, empty PGlite instance from a template (a fresh cluster made once and
  * dumped, so each new database loads in well under a second instead of running initdb); DROP DATABASE closes it.
+ * The template is kept in node_modules/.cache (one file per PGlite version), so only the first run makes it.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { EmbeddedDatabase, type PGliteInstance } from './database';
 
@@ -24,9 +25,12 @@ export class Catalog {
   private readonly databases = new Map<string, EmbeddedDatabase>();
   private readonly module: Promise<object>;
   private readonly template: Promise<Blob>;
+  private readonly templateFile: string;
 
   constructor() {
     const dist = dirname(require.resolve('@electric-sql/pglite'));
+    const { version } = JSON.parse(readFileSync(join(dist, '..', 'package.json'), 'utf8')) as { version: string };
+    this.templateFile = join(dist, '..', '..', '..', '.cache', 'nest-redis-kit', `pglite-${version}-template.tar`);
     // Compiled once, shared by every instance (compiling per instance costs time and memory).
     this.module = WebAssembly.compile(readFileSync(join(dist, 'pglite.wasm')));
     this.template = this.makeTemplate();
@@ -78,13 +82,24 @@ export class Catalog {
   }
 
   private async makeTemplate(): Promise<Blob> {
+    if (existsSync(this.templateFile)) return new Blob([readFileSync(this.templateFile)]);
     const { PGlite } = await import('@electric-sql/pglite');
     const fresh = await PGlite.create({ pgliteWasmModule: (await this.module) as never });
+    let dump: Blob;
     try {
-      return await fresh.dumpDataDir('none');
+      dump = await fresh.dumpDataDir('none');
     } finally {
       await fresh.close();
     }
+    try {
+      mkdirSync(dirname(this.templateFile), { recursive: true });
+      const partial = `${this.templateFile}.${process.pid}`;
+      writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
+      renameSync(partial, this.templateFile);
+    } catch {
+      // no cache this time: the next run makes the template again
+    }
+    return dump;
   }
 
   private async openInstance(): Promise<PGliteInstance> {
