@@ -1,6 +1,8 @@
 /**
- * Jest: unit tests next to the code (src/**\/*.spec.ts), e2e tests against real redis-server in test/.
+ * Jest: unit tests next to the code (src/**\/*.spec.ts, plus test/*.spec.ts for the repository itself), e2e tests
+ * against real redis-server in test/ (and PostgreSQL: the embedded server unless PG_ADMIN_URL is set).
  * REDIS_TOPOLOGY=cluster (`npm run test:cluster`): only the topology-aware e2e suites, on a 3-master cluster.
+ * JEST_SUITES=database (`npm run test:postgres`): only the suites that use PostgreSQL, on PG_ADMIN_URL's server.
  */
 const swc = ['@swc/jest', require('./scripts/swc.options.cjs')];
 const common = {
@@ -33,6 +35,30 @@ const TOPOLOGY_SUITES = [
   'test/app/catalog.e2e-spec.ts',
 ];
 
+/**
+ * The suites that use PostgreSQL (the reference service through test/support/app-boot.ts or app.ts, or databases of
+ * test/support/test-database.ts), found by their imports. `npm run test:postgres` (JEST_SUITES=database) runs only
+ * them, against the PostgreSQL at PG_ADMIN_URL; `npm test` runs them on the embedded server unless it is set.
+ */
+function databaseSuites() {
+  const { readdirSync, readFileSync } = require('node:fs');
+  const { join, relative } = require('node:path');
+  const uses = /from '[./]+\/(support\/)?(app-boot|app|test-database)'/;
+  return readdirSync(join(__dirname, 'test'), { recursive: true })
+    .filter((f) => f.endsWith('.e2e-spec.ts'))
+    .map((f) => join(__dirname, 'test', f))
+    .filter((f) => uses.test(readFileSync(f, 'utf8')))
+    .map((f) => relative(__dirname, f));
+}
+
+const suites = process.env.JEST_SUITES || 'all';
+if (suites !== 'all' && suites !== 'database') {
+  throw new Error(`JEST_SUITES must be "all" or "database", got "${suites}"`);
+}
+if (suites === 'database' && !process.env.PG_ADMIN_URL && !process.env.DATABASE_URL) {
+  throw new Error('JEST_SUITES=database (npm run test:postgres) runs against a PostgreSQL: set PG_ADMIN_URL');
+}
+
 const topology = process.env.REDIS_TOPOLOGY || 'standalone';
 if (topology !== 'standalone' && topology !== 'cluster') {
   throw new Error(`REDIS_TOPOLOGY must be "standalone" or "cluster", got "${topology}"`);
@@ -42,16 +68,23 @@ const e2e = {
   ...common,
   displayName: 'e2e',
   testMatch:
-    topology === 'cluster' ? TOPOLOGY_SUITES.map((suite) => `<rootDir>/${suite}`) : ['<rootDir>/test/**/*.e2e-spec.ts'],
+    topology === 'cluster'
+      ? TOPOLOGY_SUITES.map((suite) => `<rootDir>/${suite}`)
+      : suites === 'database'
+        ? databaseSuites().map((suite) => `<rootDir>/${suite}`)
+        : ['<rootDir>/test/**/*.e2e-spec.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
 };
 
 module.exports = {
   projects:
-    topology === 'cluster'
+    topology === 'cluster' || suites === 'database'
       ? [e2e]
-      : [{ ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] }, e2e],
+      : [
+          { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/*.spec.ts'] },
+          e2e,
+        ],
   testTimeout: 60000,
   // A suite that leaves a socket half-closed must not keep CI waiting: servers are reaped by the harness anyway.
   forceExit: true,
