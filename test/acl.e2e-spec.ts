@@ -12,7 +12,7 @@ const PREFIX = 'kit:';
 const USER = 'kit';
 const PASSWORD = 'kit-acl-password-0123';
 
-/** The ACL rule documented in the README (Security): keys and channels under the prefix, no dangerous commands. */
+/** The ACL rule documented in docs/security.md: keys and channels under the prefix, no dangerous commands. */
 export const ACL_RULE = [
   'reset',
   'on',

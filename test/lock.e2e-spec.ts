@@ -243,7 +243,7 @@ describe(`LockModule on one Redis (${testTopology()})`, () => {
     expect(await direct.get(key)).toBe('20');
     expect(new Set(fences).size).toBe(20);
     if (onCluster) {
-      // On a Cluster one call's resources must share a hash tag (README, locks): refused before Redis is asked.
+      // On a Cluster one call's resources must share a hash tag (docs/lock.md): refused before Redis is asked.
       await expect(svc.two({ id: 7 }, 'ann')).rejects.toThrow(/share a hash tag/);
     } else {
       expect(await svc.two({ id: 7 }, 'ann')).toEqual(['order:7', 'user:ann']);

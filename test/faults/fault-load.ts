@@ -225,7 +225,7 @@ export function statusCounts(samples: Sample[]): Record<string, Record<number, n
   return out;
 }
 
-/** Prints one line per feature; the README's failure table quotes these figures. */
+/** Prints one line per feature; docs/failure-modes.md quotes these figures. */
 export function report(title: string, samples: Sample[], failed: (s: Sample) => boolean = notOk): void {
   const u = unavailability(samples, failed);
   const lines = (Object.keys(u) as Feature[]).map(

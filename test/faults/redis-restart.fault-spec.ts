@@ -1,6 +1,6 @@
 /**
  * Redis restarted empty (no persistence) under load on two instances: the cache refills, sessions are gone
- * (401, as the README documents), pub/sub subscriptions come back, stream consumers recreate their group.
+ * (401, as docs/failure-modes.md documents), pub/sub subscriptions come back, stream consumers recreate their group.
  */
 import request from 'supertest';
 import type { Redis } from 'ioredis';
@@ -68,7 +68,7 @@ describe('fault: Redis restarted empty under load', () => {
     expect(unavailability(load.samples).cache.failed).toBe(0);
     // Never a 500 or a dropped connection: 503 while Redis is away, 401 once the sessions are gone.
     // 409 on reservations: the lock's fencing counter restarted at 0 below the fence stored in the database,
-    // so writes are refused as stale until it catches up (known limitation, see the README's failure table).
+    // so writes are refused as stale until it catches up (known limitation, see docs/failure-modes.md).
     expect(load.samples.filter((s) => ![200, 201, 401, 409, 423, 503].includes(s.status))).toEqual([]);
     expect(load.samples.filter((s) => s.status === 409 && s.feature !== 'locks')).toEqual([]);
 
