@@ -19,6 +19,7 @@ import type { ResolvedMessagingOptions } from './messaging.options';
 import { validatePayload, type PayloadDto } from './payload-validation';
 import { MessageValidationError } from './messaging.errors';
 import { CommandBatcher } from '../core/command-batcher';
+import { channelKey } from './messaging.keys';
 
 /** A pub/sub handler: gets the (validated) payload and the whole envelope. */
 export type MessageHandler<T = unknown> = (payload: T, envelope: MessageEnvelope<T>) => unknown;
@@ -97,7 +98,7 @@ export class EventBus implements OnModuleDestroy {
 
   /** The Redis channel of an app-facing channel name: `<prefix>msg:<channel>`. */
   channelKey(channel: string): string {
-    return `${this.redis.prefixFor(MESSAGING_FEATURE)}${channel}`;
+    return channelKey(this.redis.prefixFor(MESSAGING_FEATURE), channel);
   }
 
   /**

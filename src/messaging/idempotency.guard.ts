@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { RedisService } from '../redis/redis.service';
 import { MESSAGING_FEATURE } from './messaging.constants';
 import { IdempotencyInProgressError } from './messaging.errors';
+import { idempotencyKey } from './messaging.keys';
 import type { ResolvedMessagingOptions } from './messaging.options';
 import { MESSAGING_RESOLVED_OPTIONS } from './messaging.providers';
 
@@ -21,7 +22,7 @@ export class IdempotencyGuard {
 
   /** The key that records id `id`. */
   key(id: string): string {
-    return `${this.redis.prefixFor(MESSAGING_FEATURE)}done:${id}`;
+    return idempotencyKey(this.redis.prefixFor(MESSAGING_FEATURE), id);
   }
 
   /**

@@ -33,5 +33,5 @@ export type { MessagingModuleOptions, StreamConsumerSettings } from './messaging
 export { DEFAULT_CONSUMER_SETTINGS } from './messaging.options';
 export type { MessagingModuleExtras } from './messaging.module-definition';
 export { MESSAGING_MODULE_OPTIONS } from './messaging.constants';
-export { streamKey, deadLetterKey } from './stream-keys';
+export { streamKey, deadLetterKey } from './messaging.keys';
 export type { PayloadDto } from './payload-validation';

@@ -3,13 +3,13 @@ import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { RedisService } from '../redis/redis.service';
 import { EventBus } from './event-bus.service';
 import { MESSAGING_FEATURE, ON_MESSAGE_METADATA, STREAM_CONSUMER_METADATA } from './messaging.constants';
-import { validateConsumerSettings, type ResolvedMessagingOptions } from './messaging.options';
+import { validateConsumerSettings, withOverrides, type ResolvedMessagingOptions } from './messaging.options';
 import { MESSAGING_RESOLVED_OPTIONS } from './messaging.providers';
 import { MessagingStats } from './messaging.stats';
 import type { OnMessageMetadata } from './on-message.decorator';
 import type { StreamConsumerOptions } from './stream-consumer.decorator';
 import { StreamConsumerRunner, type StreamHandler } from './stream-consumer.runner';
-import { deadLetterKey, streamKey } from './stream-keys';
+import { deadLetterKey, streamKey } from './messaging.keys';
 
 type AnyMethod = (...args: unknown[]) => unknown;
 
@@ -97,8 +97,6 @@ export class MessagingExplorer implements OnApplicationBootstrap, OnModuleDestro
     validateConsumerSettings(`@StreamConsumer(${label})`, o);
     const { stream, group, dto, ...overrides } = o;
     const feature = this.redis.prefixFor(MESSAGING_FEATURE);
-    const settings = { ...this.options.consumerDefaults };
-    for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (settings as Record<string, unknown>)[k] = v;
     const runner = new StreamConsumerRunner({
       redis: this.redis,
       clientName: this.options.clientName,
@@ -111,7 +109,7 @@ export class MessagingExplorer implements OnApplicationBootstrap, OnModuleDestro
       deadLetterMaxLen: this.options.deadLetterMaxLen,
       shutdownTimeoutMs: this.options.shutdownTimeoutMs,
       consumerName: this.options.consumerName,
-      settings,
+      settings: withOverrides(this.options.consumerDefaults, overrides),
       handler,
       dto,
       label,

@@ -1,4 +1,4 @@
-import { RedisConfigError } from '../redis/redis.errors';
+import { check } from '../core/option-checker';
 
 /** Settings of one stream consumer loop; every number has its unit in the name. */
 export interface StreamConsumerSettings {
@@ -76,24 +76,32 @@ export const DEFAULT_CONSUMER_SETTINGS: StreamConsumerSettings = {
   startId: '0',
 };
 
-function checkInt(path: string, value: unknown, min: number): void {
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new RedisConfigError(path, `must be an integer >= ${min}, got ${String(value)}`);
-  }
+/**
+ * Checks consumer settings (the module's `consumerDefaults` or one `@StreamConsumer`'s options); throws
+ * {@link RedisConfigError} naming the option, e.g. `@StreamConsumer(Billing.handle).maxAttempts`.
+ * @param path dotted path of the settings object
+ */
+export function validateConsumerSettings(path: string, s: Partial<StreamConsumerSettings>): void {
+  check.positiveInt(`${path}.concurrency`, s.concurrency);
+  check.positiveInt(`${path}.maxAttempts`, s.maxAttempts);
+  check.durationMs(`${path}.claimIdleMs`, s.claimIdleMs, { min: 1 });
+  check.durationMs(`${path}.blockMs`, s.blockMs, { min: 1 });
+  check.positiveInt(`${path}.batchSize`, s.batchSize);
+  check.durationMs(`${path}.backoffMs`, s.backoffMs);
+  check.oneOf(`${path}.startId`, s.startId, ['0', '$'] as const);
 }
 
-/** Checks consumer settings; throws {@link RedisConfigError} naming the option. */
-export function validateConsumerSettings(path: string, s: Partial<StreamConsumerSettings>): void {
-  checkInt(`${path}.concurrency`, s.concurrency, 1);
-  checkInt(`${path}.maxAttempts`, s.maxAttempts, 1);
-  checkInt(`${path}.claimIdleMs`, s.claimIdleMs, 1);
-  checkInt(`${path}.blockMs`, s.blockMs, 1);
-  checkInt(`${path}.batchSize`, s.batchSize, 1);
-  checkInt(`${path}.backoffMs`, s.backoffMs, 0);
-  if (s.startId !== undefined && s.startId !== '0' && s.startId !== '$') {
-    throw new RedisConfigError(`${path}.startId`, `must be '0' or '$', got ${String(s.startId)}`);
+/** `base` with every setting of `overrides` that is not `undefined` (an explicit `undefined` keeps the base value). */
+export function withOverrides(
+  base: StreamConsumerSettings,
+  overrides: Partial<StreamConsumerSettings> = {},
+): StreamConsumerSettings {
+  const out = { ...base };
+  for (const key of Object.keys(base) as Array<keyof StreamConsumerSettings>) {
+    const value = overrides[key];
+    if (value !== undefined) (out as Record<string, unknown>)[key] = value;
   }
+  return out;
 }
 
 /** Validates the module options and fills in defaults; throws {@link RedisConfigError} at startup. */
@@ -101,27 +109,17 @@ export function resolveMessagingOptions(
   o: MessagingModuleOptions,
   defaultConsumerName: string,
 ): ResolvedMessagingOptions {
-  checkInt('messaging.streamMaxLen', o.streamMaxLen, 0);
-  checkInt('messaging.deadLetterMaxLen', o.deadLetterMaxLen, 0);
-  checkInt('messaging.shutdownTimeoutMs', o.shutdownTimeoutMs, 0);
-  if (o.clientName !== undefined && (typeof o.clientName !== 'string' || !o.clientName)) {
-    throw new RedisConfigError('messaging.clientName', 'must be a non-empty string');
-  }
-  if (o.consumerName !== undefined && (typeof o.consumerName !== 'string' || !/^[^\s]+$/.test(o.consumerName))) {
-    throw new RedisConfigError('messaging.consumerName', 'must be a non-empty string without whitespace');
-  }
-  if (o.clusterPubSub !== undefined && o.clusterPubSub !== 'sharded' && o.clusterPubSub !== 'classic') {
-    throw new RedisConfigError('messaging.clusterPubSub', `must be 'sharded' or 'classic'`);
-  }
+  check.object('messaging.consumerDefaults', o.consumerDefaults);
   validateConsumerSettings('messaging.consumerDefaults', o.consumerDefaults ?? {});
   return {
-    clientName: o.clientName ?? 'default',
-    streamMaxLen: o.streamMaxLen ?? 100_000,
-    deadLetterMaxLen: o.deadLetterMaxLen ?? 10_000,
-    consumerName: o.consumerName ?? defaultConsumerName,
-    consumerDefaults: { ...DEFAULT_CONSUMER_SETTINGS, ...(o.consumerDefaults ?? {}) },
-    clusterPubSub: o.clusterPubSub ?? 'sharded',
-    disableConsumers: o.disableConsumers ?? false,
-    shutdownTimeoutMs: o.shutdownTimeoutMs ?? 10_000,
+    clientName: check.string('messaging.clientName', o.clientName) ?? 'default',
+    streamMaxLen: check.nonNegativeInt('messaging.streamMaxLen', o.streamMaxLen) ?? 100_000,
+    deadLetterMaxLen: check.nonNegativeInt('messaging.deadLetterMaxLen', o.deadLetterMaxLen) ?? 10_000,
+    consumerName: check.keyPart('messaging.consumerName', o.consumerName) ?? defaultConsumerName,
+    consumerDefaults: withOverrides(DEFAULT_CONSUMER_SETTINGS, o.consumerDefaults),
+    clusterPubSub:
+      check.oneOf('messaging.clusterPubSub', o.clusterPubSub, ['sharded', 'classic'] as const) ?? 'sharded',
+    disableConsumers: check.boolean('messaging.disableConsumers', o.disableConsumers) ?? false,
+    shutdownTimeoutMs: check.durationMs('messaging.shutdownTimeoutMs', o.shutdownTimeoutMs) ?? 10_000,
   };
 }

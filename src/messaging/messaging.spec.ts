@@ -1,7 +1,8 @@
 import { RedisConfigError } from '../redis/redis.errors';
 import { createEnvelope, encodeEnvelope, parseEnvelope } from './message-envelope';
 import { DEFAULT_CONSUMER_SETTINGS, resolveMessagingOptions } from './messaging.options';
-import { deadLetterKey, parseEntries, parseFlatObject, parseReadGroupReply, streamKey } from './stream-keys';
+import { channelKey, deadLetterKey, idempotencyKey, streamKey } from './messaging.keys';
+import { parseEntries, parseFlatObject, parseReadGroupReply } from './stream-replies';
 
 describe('message envelope', () => {
   it('encodes exactly like JSON.stringify and parses back', () => {
@@ -44,6 +45,11 @@ describe('stream replies (RESP2)', () => {
   it('puts a stream and its DLQ in one hash slot', () => {
     expect(streamKey('nrk:msg:', 'orders')).toBe('nrk:msg:stream:{orders}');
     expect(deadLetterKey('nrk:msg:', 'orders')).toBe('nrk:msg:stream:{orders}:dlq');
+  });
+
+  it('builds channel and idempotency keys under the feature prefix', () => {
+    expect(channelKey('nrk:msg:', 'order.*')).toBe('nrk:msg:order.*');
+    expect(idempotencyKey('nrk:msg:', 'm-1')).toBe('nrk:msg:done:m-1');
   });
 });
 

@@ -7,7 +7,7 @@ import type { StreamConsumerSettings } from './messaging.options';
 import type { MessagingStats } from './messaging.stats';
 import { parseEnvelope, type MessageEnvelope } from './message-envelope';
 import { validatePayload, type PayloadDto } from './payload-validation';
-import { parseEntries, parseReadGroupReply, type RawStreamEntry } from './stream-keys';
+import { parseEntries, parseReadGroupReply, type RawStreamEntry } from './stream-replies';
 
 /** What a stream handler gets besides the payload. */
 export interface StreamMessage<T = unknown> {

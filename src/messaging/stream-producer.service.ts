@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { RedisUnavailableError, isRedisConnectionError } from '../redis/redis.errors';
+import { toRedisUnavailable } from '../redis/redis.errors';
 import { RedisService } from '../redis/redis.service';
 import { MESSAGING_FEATURE } from './messaging.constants';
 import type { ResolvedMessagingOptions } from './messaging.options';
@@ -7,7 +7,8 @@ import { MESSAGING_RESOLVED_OPTIONS } from './messaging.providers';
 import { MessagingStats, type MessagingCounters } from './messaging.stats';
 import { createEnvelope, encodeEnvelope, type MessageEnvelope, type MessageHeaders } from './message-envelope';
 import { CommandBatcher } from '../core/command-batcher';
-import { deadLetterKey, parseEntries, parseFlatObject, streamKey } from './stream-keys';
+import { deadLetterKey, streamKey } from './messaging.keys';
+import { parseEntries, parseFlatObject } from './stream-replies';
 
 /** Options of {@link StreamProducer.add}. */
 export interface StreamAddOptions {
@@ -118,12 +119,7 @@ export class StreamProducer {
         return id as string;
       },
       (err: unknown) => {
-        if (isRedisConnectionError(err)) {
-          throw new RedisUnavailableError(`Could not add to stream "${name}": ${(err as Error).message}`, {
-            cause: err,
-          });
-        }
-        throw err;
+        throw toRedisUnavailable(err, `Could not add to stream "${name}"`);
       },
     );
   }

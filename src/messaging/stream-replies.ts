@@ -1,16 +1,4 @@
-/**
- * Redis key of a stream: `<prefix>msg:stream:{<name>}`. The hash tag puts the stream and its DLQ in
- * one Cluster slot, so moving a message to the DLQ and acking it is one MULTI.
- * @param featurePrefix `RedisService.prefixFor('msg')`, e.g. `nrk:msg:`
- */
-export function streamKey(featurePrefix: string, name: string): string {
-  return `${featurePrefix}stream:{${name}}`;
-}
-
-/** Redis key of the dead-letter stream of `name`: `<stream key>:dlq`. */
-export function deadLetterKey(featurePrefix: string, name: string): string {
-  return `${streamKey(featurePrefix, name)}:dlq`;
-}
+/** Parsers of the RESP2 stream replies the feature reads (XREADGROUP, XAUTOCLAIM, XRANGE, XINFO). */
 
 /** One entry as read from a stream: id and field/value pairs (null when the entry was trimmed away). */
 export interface RawStreamEntry {
