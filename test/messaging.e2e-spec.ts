@@ -465,6 +465,45 @@ describe(`Messaging: durable streams (${testTopology()})`, () => {
     }
   });
 
+  it('a consumer logs one line when Redis becomes unreachable and one when it is back, whatever the failed reads between', async () => {
+    const own = await startTestRedis();
+    const keyPrefix = uniquePrefix('outage');
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    const log = jest.spyOn(Logger.prototype, 'log');
+    const error = jest.spyOn(Logger.prototype, 'error');
+    const app = await createMessagingApp({ ...own.connection, keyPrefix, commandTimeoutMs: 500 }, options, [
+      JobConsumer,
+    ]);
+    try {
+      const producer = app.get(StreamProducer);
+      const rec = app.get(Recorder);
+      await producer.add('jobs', { n: 1 });
+      await rec.until(() => rec.items.includes(1), 5_000, 'first job');
+      await own.kill();
+      await new Promise((r) => setTimeout(r, 3_000)); // several failed reads (retry pauses of 200 ms to 1 s)
+      await own.start(); // empty: the consumer creates its group again
+      await eventually(
+        async () => {
+          await producer.add('jobs', { n: 2 }, { maxLen: 0 }).catch(() => undefined);
+          return rec.items.includes(2);
+        },
+        15_000,
+        'a job after the outage',
+      );
+      const lines = (spy: jest.SpyInstance, start: string) =>
+        spy.mock.calls.map((c) => String(c[0])).filter((line) => line.startsWith(start));
+      expect(lines(warn, 'Redis unavailable for stream consumer JobConsumer.handle')).toHaveLength(1);
+      expect(lines(log, 'Redis is back for stream consumer JobConsumer.handle')).toHaveLength(1);
+      expect(lines(error, 'JobConsumer.handle')).toEqual([]);
+    } finally {
+      warn.mockRestore();
+      log.mockRestore();
+      error.mockRestore();
+      await app.close();
+      await own.stop();
+    }
+  });
+
   it('processOnce runs a function once per id', async () => {
     const keyPrefix = uniquePrefix('idem');
     const app = await createMessagingApp({ ...redis.connection, keyPrefix }, options);

@@ -20,7 +20,7 @@ export { MessagingStats, type MessagingCounters } from './messaging.stats';
 export { MessagingExplorer, type StreamConsumerDescription } from './messaging.explorer';
 export { OnMessage, type OnMessageOptions, type OnMessageMetadata } from './on-message.decorator';
 export { StreamConsumer, type StreamConsumerOptions } from './stream-consumer.decorator';
-export type { StreamMessage, StreamHandler } from './stream-consumer.runner';
+export type { StreamMessage, StreamHandler } from './stream-delivery';
 export {
   createEnvelope,
   encodeEnvelope,

@@ -8,7 +8,8 @@ import { MESSAGING_RESOLVED_OPTIONS } from './messaging.providers';
 import { MessagingStats } from './messaging.stats';
 import type { OnMessageMetadata } from './on-message.decorator';
 import type { StreamConsumerOptions } from './stream-consumer.decorator';
-import { StreamConsumerRunner, type StreamHandler } from './stream-consumer.runner';
+import { StreamConsumerRunner } from './stream-consumer.runner';
+import type { StreamHandler } from './stream-delivery';
 import { deadLetterKey, streamKey } from './messaging.keys';
 
 type AnyMethod = (...args: unknown[]) => unknown;

@@ -2,6 +2,7 @@ import { RedisConfigError } from '../redis/redis.errors';
 import { createEnvelope, encodeEnvelope, parseEnvelope } from './message-envelope';
 import { DEFAULT_CONSUMER_SETTINGS, resolveMessagingOptions } from './messaging.options';
 import { channelKey, deadLetterKey, idempotencyKey, streamKey } from './messaging.keys';
+import { StreamClaimer } from './stream-claimer';
 import { parseEntries, parseFlatObject, parseReadGroupReply } from './stream-replies';
 
 describe('message envelope', () => {
@@ -82,5 +83,34 @@ describe('MessagingModule options', () => {
       expect(err).toBeInstanceOf(RedisConfigError);
       expect((err as RedisConfigError).option).toBe(option);
     }
+  });
+});
+
+describe('StreamClaimer schedule', () => {
+  const claimer = (claimIdleMs: number) =>
+    new StreamClaimer({
+      client: () => {
+        throw new Error('no Redis here');
+      },
+      key: 'k',
+      group: 'g',
+      consumerName: 'c',
+      claimIdleMs,
+      batchSize: 10,
+    });
+
+  it('is due at once, then every half claimIdleMs (between 100 ms and 30 s)', () => {
+    const c = claimer(1_000);
+    expect(c.due).toBe(true);
+    c.scanned();
+    expect(c.due).toBe(false);
+    expect(c.msUntilDue).toBeGreaterThan(400);
+    expect(c.msUntilDue).toBeLessThanOrEqual(500);
+    const short = claimer(10);
+    short.scanned();
+    expect(short.msUntilDue).toBeGreaterThan(50);
+    const long = claimer(3_600_000);
+    long.scanned();
+    expect(long.msUntilDue).toBeLessThanOrEqual(30_000);
   });
 });

@@ -1,30 +1,17 @@
 import type { Logger } from '@nestjs/common';
-import { Cluster } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
+import { settleWithin, sleep } from '../core/deadline';
+import { OutageBreaker } from '../core/outage-breaker';
 import { isRedisConnectionError } from '../redis/redis.errors';
 import type { RedisClient } from '../redis/redis.options';
 import type { RedisService } from '../redis/redis.service';
 import type { StreamConsumerSettings } from './messaging.options';
 import type { MessagingStats } from './messaging.stats';
-import { parseEnvelope, type MessageEnvelope } from './message-envelope';
-import { validatePayload, type PayloadDto } from './payload-validation';
-import { parseEntries, parseReadGroupReply, type RawStreamEntry } from './stream-replies';
-
-/** What a stream handler gets besides the payload. */
-export interface StreamMessage<T = unknown> {
-  /** App-facing stream name. */
-  stream: string;
-  /** Consumer group handling it. */
-  group: string;
-  /** Id of the entry in the stream. */
-  streamId: string;
-  /** The whole envelope (id, type, occurredAt, headers). */
-  envelope: MessageEnvelope<T>;
-  /** 1 for the first attempt; counts redeliveries after a crash too. */
-  attempt: number;
-}
-
-/** A stream handler: resolve to ack, throw to retry (then dead-letter). */
-export type StreamHandler<T = unknown> = (payload: T, message: StreamMessage<T>) => unknown;
+import type { PayloadDto } from './payload-validation';
+import { StreamClaimer, newDelivery, type Delivery } from './stream-claimer';
+import { StreamDeadLetter } from './stream-dead-letter';
+import { StreamDelivery, type StreamHandler } from './stream-delivery';
+import { parseReadGroupReply } from './stream-replies';
 
 /** Everything one consumer loop needs (internal). */
 export interface StreamConsumerRunnerConfig {
@@ -45,30 +32,51 @@ export interface StreamConsumerRunnerConfig {
   label: string;
 }
 
-interface Delivery extends RawStreamEntry {
-  /** Attempts already made before this delivery (0 for a new message). */
-  priorAttempts: number;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Pause after the n-th failed read in a row: 200, 400, 800, then 1000 ms. */
+const retryPauseMs = (failures: number) => Math.min(100 * 2 ** Math.min(failures, 4), 1_000);
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /**
- * One consumer loop: XREADGROUP BLOCK on its own connection, bounded concurrency, XACK in batches,
- * retries with backoff, dead-lettering, XAUTOCLAIM of messages left pending by dead consumers.
+ * One consumer loop on its own connection: reclaim idle messages when due ({@link StreamClaimer}), XREADGROUP
+ * BLOCK for new ones, handle the batch ({@link StreamDelivery}: concurrency, retries, dead-lettering), XACK the
+ * handled ones in one command without waiting for it, repeat. Redis being unreachable is logged once per outage
+ * and once when it ends ({@link OutageBreaker}); the loop retries with a growing pause meanwhile. A vanished
+ * group (Redis restarted empty) is created again.
  */
 export class StreamConsumerRunner {
   private reader: RedisClient | undefined;
+  /** CLIENT ID of the reader, to UNBLOCK its read at stop (unknown on Cluster and until read). */
   private readerId: number | undefined;
-  private running = false;
+  private stopping: AbortController | undefined;
   private loop: Promise<void> = Promise.resolve();
   private acking: Promise<void> = Promise.resolve();
   /** The batch whose handlers are running, if any. */
   private handling: Promise<void> | undefined;
-  private nextClaimAt = 0;
-  private lastErrorLogAt = 0;
+  private readonly claimer: StreamClaimer;
+  private readonly breaker: OutageBreaker;
+  /** The last error (other than Redis being unreachable) logged since the last successful read. */
+  private lastError: string | undefined;
 
-  constructor(private readonly c: StreamConsumerRunnerConfig) {}
+  constructor(private readonly c: StreamConsumerRunnerConfig) {
+    this.claimer = new StreamClaimer({
+      client: () => this.shared,
+      key: c.key,
+      group: c.group,
+      consumerName: c.consumerName,
+      claimIdleMs: c.settings.claimIdleMs,
+      batchSize: c.settings.batchSize,
+    });
+    this.breaker = new OutageBreaker({
+      subject: `stream consumer ${c.label}`,
+      fallback: 'messages wait in the stream',
+      probeIntervalMs: 1_000,
+      logger: c.logger,
+    });
+  }
+
+  private get running(): boolean {
+    return this.stopping !== undefined && !this.stopping.signal.aborted;
+  }
 
   private get shared(): RedisClient {
     return this.c.redis.getClient(this.c.clientName);
@@ -77,43 +85,76 @@ export class StreamConsumerRunner {
   /** Opens the reader connection, creates the group when missing, starts the loop (does not wait for it). */
   async start(): Promise<void> {
     if (this.running) return;
-    this.running = true;
-    const reader = this.c.redis.duplicate(this.c.clientName, 'stream-reader', { blocking: true });
+    const stopping = new AbortController();
+    this.stopping = stopping;
+    const { c } = this;
+    const delivery = this.delivery(stopping.signal);
+    const reader = c.redis.duplicate(c.clientName, 'stream-reader', { blocking: true });
     if (reader.status === 'wait') reader.connect().catch(() => undefined);
     reader.on('ready', () => (this.readerId = undefined));
     this.reader = reader;
     await this.ensureGroup().catch((err: unknown) =>
-      this.c.logger.warn(`${this.c.label}: could not create group yet (${errorText(err)}); will retry`),
+      c.logger.warn(`${c.label}: could not create group yet (${errorText(err)}); will retry`),
     );
-    this.loop = this.run();
+    this.loop = this.run(reader, delivery, stopping.signal);
   }
 
-  /** Stops reading, finishes the messages in flight, acks them. Resolves when the loop has ended. */
+  /**
+   * Stops reading, finishes the messages in flight (a retry pause ends at once, leaving its message pending),
+   * acks them. Waits at most `shutdownTimeoutMs`, then leaves what still runs pending (logged).
+   */
   async stop(): Promise<void> {
     if (!this.running) return this.loop;
-    this.running = false;
+    this.stopping?.abort();
     // Wake the blocked XREADGROUP at once (standalone / Sentinel); on Cluster it returns within blockMs.
     if (this.readerId !== undefined && !(this.shared instanceof Cluster)) {
-      await (this.shared as import('ioredis').Redis).client('UNBLOCK', this.readerId).catch(() => undefined);
+      await (this.shared as Redis).client('UNBLOCK', this.readerId).catch(() => undefined);
     }
-    // A reader that is not connected has no read to finish: wait only for the handlers in flight. (On a Cluster
-    // whose nodes are all down its read waits in ioredis's offline queue until the cluster is back: waiting for the
-    // loop held shutdown for the whole shutdownTimeoutMs, and the warning blamed handlers that did not exist.)
+    // A reader that is not connected has no read to finish (on a Cluster whose nodes are all down, its read waits
+    // in ioredis's offline queue until the cluster is back): wait only for the handlers in flight.
     const readerConnected = this.reader?.status === 'ready';
     const work = readerConnected ? this.loop : (this.handling ?? Promise.resolve());
-    let timer: NodeJS.Timeout | undefined;
-    const finished = await Promise.race([
+    const finished = await settleWithin(
       work.then(() => this.acking).then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), this.c.shutdownTimeoutMs);
-      }),
-    ]);
-    if (timer) clearTimeout(timer);
+      this.c.shutdownTimeoutMs,
+      false,
+    );
     if (!finished) {
       this.c.logger.warn(
         `${this.c.label}: handlers still running after ${this.c.shutdownTimeoutMs} ms; leaving their messages pending (reclaimed by another consumer)`,
       );
     }
+  }
+
+  /** Handling of this loop's messages; `signal` aborts when the loop stops. */
+  private delivery(signal: AbortSignal): StreamDelivery {
+    const { c } = this;
+    return new StreamDelivery({
+      client: () => this.shared,
+      stream: c.stream,
+      key: c.key,
+      group: c.group,
+      consumerName: c.consumerName,
+      label: c.label,
+      handler: c.handler,
+      dto: c.dto,
+      maxAttempts: c.settings.maxAttempts,
+      backoffMs: c.settings.backoffMs,
+      concurrency: c.settings.concurrency,
+      deadLetter: new StreamDeadLetter({
+        client: () => this.shared,
+        key: c.key,
+        deadLetterKey: c.deadLetterKey,
+        maxLen: c.deadLetterMaxLen,
+        group: c.group,
+        consumerName: c.consumerName,
+        stats: c.stats,
+        onError: (what, err) => this.report(`${c.label}: ${what}: ${errorText(err)}`, err),
+      }),
+      stats: c.stats,
+      logger: c.logger,
+      signal,
+    });
   }
 
   private async ensureGroup(): Promise<void> {
@@ -125,37 +166,19 @@ export class StreamConsumerRunner {
     }
   }
 
-  private async run(): Promise<void> {
-    const s = this.c.settings;
-    const claimEveryMs = Math.min(Math.max(Math.floor(s.claimIdleMs / 2), 100), 30_000);
+  private async run(reader: RedisClient, delivery: StreamDelivery, signal: AbortSignal): Promise<void> {
     let failures = 0;
     while (this.running) {
       try {
-        const reader = this.reader as RedisClient;
-        if (Date.now() >= this.nextClaimAt) {
-          await this.claim();
-          this.nextClaimAt = Date.now() + claimEveryMs;
+        if (this.claimer.due) {
+          await this.reclaim(reader, delivery);
+          this.claimer.scanned();
         }
         if (!this.running) break;
-        if (this.readerId === undefined && !(reader instanceof Cluster)) {
-          this.readerId = Number(await reader.client('ID'));
-        }
-        const reply = await reader.call(
-          'XREADGROUP',
-          'GROUP',
-          this.c.group,
-          this.c.consumerName,
-          'COUNT',
-          String(s.batchSize),
-          'BLOCK',
-          String(Math.min(s.blockMs, Math.max(this.nextClaimAt - Date.now(), 1))),
-          'STREAMS',
-          this.c.key,
-          '>',
-        );
+        const entries = await this.read(reader);
         failures = 0;
-        const entries = parseReadGroupReply(reply);
-        if (entries.length > 0) await this.processBatch(entries.map((e) => ({ ...e, priorAttempts: 0 })));
+        this.recovered();
+        if (entries.length > 0) await this.handle(delivery, entries.map(newDelivery));
       } catch (err) {
         if (/NOGROUP/.test(errorText(err))) {
           // The stream or group vanished (Redis restarted without persistence, or someone deleted it).
@@ -164,63 +187,52 @@ export class StreamConsumerRunner {
         }
         if (!this.running) break;
         failures++;
-        this.logThrottled(`${this.c.label}: ${errorText(err)}; retrying`, err);
-        await sleep(Math.min(100 * 2 ** Math.min(failures, 4), 1_000));
+        this.report(`${this.c.label}: ${errorText(err)}; retrying`, err);
+        await sleep(retryPauseMs(failures), { signal });
       }
     }
   }
 
-  private logThrottled(message: string, err: unknown): void {
-    const now = Date.now();
-    if (now - this.lastErrorLogAt < 10_000) return;
-    this.lastErrorLogAt = now;
-    if (isRedisConnectionError(err)) this.c.logger.warn(message);
-    else this.c.logger.error(message);
+  /** One XREADGROUP of new messages, blocking until some arrive, `blockMs` passes or a reclaim scan is due. */
+  private async read(reader: RedisClient) {
+    const s = this.c.settings;
+    if (this.readerId === undefined && !(reader instanceof Cluster)) {
+      this.readerId = Number(await reader.client('ID'));
+    }
+    const reply = await reader.call(
+      'XREADGROUP',
+      'GROUP',
+      this.c.group,
+      this.c.consumerName,
+      'COUNT',
+      String(s.batchSize),
+      'BLOCK',
+      String(Math.min(s.blockMs, this.claimer.msUntilDue)),
+      'STREAMS',
+      this.c.key,
+      '>',
+    );
+    return parseReadGroupReply(reply);
   }
 
-  /** Reclaims messages idle longer than claimIdleMs on any consumer of the group (dead ones included). */
-  private async claim(): Promise<void> {
-    const reader = this.reader as RedisClient;
+  /** Claims and handles, page by page, the messages other consumers left pending too long. */
+  private async reclaim(reader: RedisClient, delivery: StreamDelivery): Promise<void> {
     let cursor = '0-0';
     do {
-      const reply = (await reader.call(
-        'XAUTOCLAIM',
-        this.c.key,
-        this.c.group,
-        this.c.consumerName,
-        String(this.c.settings.claimIdleMs),
-        cursor,
-        'COUNT',
-        String(this.c.settings.batchSize),
-      )) as unknown[];
-      cursor = String(reply[0]);
-      const entries = parseEntries(reply[1]);
-      if (entries.length === 0) continue;
-      const deliveries = await this.deliveryCounts(entries.map((e) => e.id));
-      this.c.stats.inc('reclaimed', entries.length);
-      this.c.logger.log(`${this.c.label}: reclaimed ${entries.length} pending message(s)`);
-      await this.processBatch(
-        entries.map((e) => ({ ...e, priorAttempts: Math.max((deliveries.get(e.id) ?? 1) - 1, 0) })),
-      );
+      const page = await this.claimer.page(reader, cursor);
+      cursor = page.cursor;
+      if (page.deliveries.length === 0) continue;
+      this.c.stats.inc('reclaimed', page.deliveries.length);
+      this.c.logger.log(`${this.c.label}: reclaimed ${page.deliveries.length} pending message(s)`);
+      await this.handle(delivery, page.deliveries);
     } while (cursor !== '0-0' && this.running);
   }
 
-  /** Delivery counts (XPENDING extended form) of the given ids. */
-  private async deliveryCounts(ids: string[]): Promise<Map<string, number>> {
-    const pipeline = this.shared.pipeline();
-    for (const id of ids) pipeline.call('XPENDING', this.c.key, this.c.group, id, id, '1');
-    const results = (await pipeline.exec()) ?? [];
-    const out = new Map<string, number>();
-    for (const [err, reply] of results) {
-      if (err || !Array.isArray(reply) || !Array.isArray(reply[0])) continue;
-      const [id, , , count] = reply[0] as [string, string, number, number];
-      out.set(id, Number(count));
-    }
-    return out;
-  }
-
-  private async processBatch(entries: Delivery[]): Promise<void> {
-    const batch = this.handleBatch(entries);
+  /** Handles a batch (tracked, so stop() can wait for it), then acks the handled messages without waiting. */
+  private async handle(delivery: StreamDelivery, deliveries: Delivery[]): Promise<void> {
+    const batch = delivery.batch(deliveries).then((acks) => {
+      if (acks.length > 0) this.ack(acks);
+    });
     this.handling = batch;
     try {
       await batch;
@@ -229,172 +241,35 @@ export class StreamConsumerRunner {
     }
   }
 
-  private async handleBatch(entries: Delivery[]): Promise<void> {
-    const acks: string[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < entries.length) {
-        const entry = entries[next++];
-        const done = this.processOne(entry);
-        if (done === true || (done !== false && (await done))) acks.push(entry.id);
-      }
-    };
-    const workers = Math.min(this.c.settings.concurrency, entries.length);
-    if (workers === 1) await worker();
-    else await Promise.all(Array.from({ length: workers }, worker));
-    if (acks.length > 0) this.queueAck(acks);
-  }
-
-  private queueAck(ids: string[]): void {
+  /** XACK of `ids` in one command, after the acks queued before it; stop() waits for the queue. */
+  private ack(ids: string[]): void {
     this.acking = this.acking.then(async () => {
       try {
         await this.shared.xack(this.c.key, this.c.group, ...ids);
       } catch (err) {
         // Not acked: the messages stay pending and are reclaimed (handled again) after claimIdleMs.
-        this.logThrottled(`${this.c.label}: XACK of ${ids.length} message(s) failed: ${errorText(err)}`, err);
+        this.report(`${this.c.label}: XACK of ${ids.length} message(s) failed: ${errorText(err)}`, err);
       }
     });
   }
 
   /**
-   * Handles one delivery; resolves true when it should be acked. Never throws. Synchronous (no promise)
-   * when the handler is, which keeps the per-message cost low.
+   * Logs a failure: Redis being unreachable once per outage (the breaker), any other error as an error, once
+   * until a read succeeds or the error changes (a persistent one would otherwise log at every retry).
    */
-  private processOne(entry: Delivery): boolean | Promise<boolean> {
-    if (!entry.fields) return true; // trimmed away while pending: nothing to do
-    const raw = entry.fields.data ?? '';
-    let envelope: MessageEnvelope;
-    try {
-      envelope = parseEnvelope(raw);
-    } catch (err) {
-      return this.invalid(entry, raw, err);
+  private report(message: string, err: unknown): void {
+    if (isRedisConnectionError(err)) {
+      this.breaker.failure(err);
+      return;
     }
-    if (this.c.dto) return this.processValidated(entry, raw, envelope, this.c.dto);
-    return this.attempt(entry, raw, envelope, envelope.payload, entry.priorAttempts);
+    if (message === this.lastError) return;
+    this.lastError = message;
+    this.c.logger.error(message);
   }
 
-  private async processValidated(
-    entry: Delivery,
-    raw: string,
-    envelope: MessageEnvelope,
-    dto: PayloadDto,
-  ): Promise<boolean> {
-    let payload: unknown;
-    try {
-      payload = await validatePayload(envelope.type, dto, envelope.payload);
-    } catch (err) {
-      return this.invalid(entry, raw, err);
-    }
-    return this.attempt(entry, raw, envelope, payload, entry.priorAttempts);
-  }
-
-  private async invalid(entry: Delivery, raw: string, err: unknown): Promise<boolean> {
-    this.c.stats.inc('invalid');
-    this.c.logger.warn(`${this.c.label}: message ${entry.id} is invalid (${errorText(err)}); moved to the DLQ`);
-    await this.deadLetter(entry, raw, errorText(err), entry.priorAttempts);
-    return false;
-  }
-
-  /** One attempt after `before` earlier ones; on failure, backoff and the next attempt, or the DLQ. */
-  private attempt(
-    entry: Delivery,
-    raw: string,
-    envelope: MessageEnvelope,
-    payload: unknown,
-    before: number,
-  ): boolean | Promise<boolean> {
-    if (before >= this.c.settings.maxAttempts) {
-      return this.deadLetter(entry, raw, `delivered ${before} time(s) without an ack (consumer crashes?)`, before).then(
-        () => false,
-      );
-    }
-    const attempt = before + 1;
-    try {
-      const result = this.c.handler(payload, {
-        stream: this.c.stream,
-        group: this.c.group,
-        streamId: entry.id,
-        envelope,
-        attempt,
-      });
-      if (!(result instanceof Promise)) {
-        this.c.stats.inc('handled');
-        return true;
-      }
-      return result.then(
-        () => {
-          this.c.stats.inc('handled');
-          return true;
-        },
-        (err: unknown) => this.failed(entry, raw, envelope, payload, attempt, err),
-      );
-    } catch (err) {
-      return this.failed(entry, raw, envelope, payload, attempt, err);
-    }
-  }
-
-  private async failed(
-    entry: Delivery,
-    raw: string,
-    envelope: MessageEnvelope,
-    payload: unknown,
-    attempt: number,
-    err: unknown,
-  ): Promise<boolean> {
-    const s = this.c.settings;
-    this.c.stats.inc('failed');
-    if (attempt >= s.maxAttempts) {
-      this.c.logger.error(
-        `${this.c.label}: message ${entry.id} failed ${attempt} time(s), moved to the DLQ: ${errorText(err)}`,
-      );
-      await this.deadLetter(entry, raw, errorText(err), attempt);
-      return false;
-    }
-    this.c.logger.warn(`${this.c.label}: message ${entry.id} attempt ${attempt} failed: ${errorText(err)}`);
-    this.c.stats.inc('retried');
-    await sleep(Math.min(s.backoffMs * 2 ** (attempt - 1), 5_000));
-    if (!this.running) return false; // shutting down: leave it pending, another consumer reclaims it
-    // Keep ownership: reset the idle time so no other consumer reclaims it during our retries.
-    await this.shared
-      .call('XCLAIM', this.c.key, this.c.group, this.c.consumerName, '0', entry.id, 'JUSTID')
-      .catch(() => undefined);
-    return this.attempt(entry, raw, envelope, payload, attempt);
-  }
-
-  /** XADD to `<stream>:dlq` and XACK on the main stream, in one MULTI (same slot thanks to the hash tag). */
-  private async deadLetter(entry: Delivery, raw: string, error: string, attempts: number): Promise<void> {
-    try {
-      const trim = this.c.deadLetterMaxLen > 0 ? ['MAXLEN', '~', String(this.c.deadLetterMaxLen)] : [];
-      const results = await this.shared
-        .multi()
-        .call(
-          'XADD',
-          this.c.deadLetterKey,
-          ...trim,
-          '*',
-          'data',
-          raw,
-          'error',
-          error,
-          'attempts',
-          String(attempts),
-          'sourceId',
-          entry.id,
-          'group',
-          this.c.group,
-          'consumer',
-          this.c.consumerName,
-          'failedAt',
-          new Date().toISOString(),
-        )
-        .xack(this.c.key, this.c.group, entry.id)
-        .exec();
-      const failed = results?.find(([err]) => err);
-      if (failed) throw failed[0];
-      this.c.stats.inc('deadLettered');
-    } catch (err) {
-      // Stays pending: reclaimed later and dead-lettered then (its delivery count exceeds maxAttempts).
-      this.logThrottled(`${this.c.label}: could not dead-letter ${entry.id}: ${errorText(err)}`, err);
-    }
+  /** A read succeeded: an outage is over (logged once), errors are logged again. */
+  private recovered(): void {
+    this.breaker.success();
+    this.lastError = undefined;
   }
 }

@@ -1,0 +1,192 @@
+import type { Logger } from '@nestjs/common';
+import { sleep } from '../core/deadline';
+import type { RedisClient } from '../redis/redis.options';
+import { parseEnvelope, type MessageEnvelope } from './message-envelope';
+import type { MessagingStats } from './messaging.stats';
+import { validatePayload, type PayloadDto } from './payload-validation';
+import type { Delivery } from './stream-claimer';
+import type { StreamDeadLetter } from './stream-dead-letter';
+
+/** What a stream handler gets besides the payload. */
+export interface StreamMessage<T = unknown> {
+  /** App-facing stream name. */
+  stream: string;
+  /** Consumer group handling it. */
+  group: string;
+  /** Id of the entry in the stream. */
+  streamId: string;
+  /** The whole envelope (id, type, occurredAt, headers). */
+  envelope: MessageEnvelope<T>;
+  /** 1 for the first attempt; counts redeliveries after a crash too. */
+  attempt: number;
+}
+
+/** A stream handler: resolve to ack, throw to retry (then dead-letter). */
+export type StreamHandler<T = unknown> = (payload: T, message: StreamMessage<T>) => unknown;
+
+/** Everything handling a consumer's messages needs. */
+export interface StreamDeliveryConfig {
+  /** The shared client (looked up per call), for XCLAIM during retries. */
+  client: () => RedisClient;
+  /** App-facing stream name. */
+  stream: string;
+  /** Redis key of the stream. */
+  key: string;
+  /** Consumer group. */
+  group: string;
+  /** This consumer's name. */
+  consumerName: string;
+  /** `Class.method`, for logs. */
+  label: string;
+  /** The user's handler. */
+  handler: StreamHandler;
+  /** Validates payloads before the handler runs; an invalid one is dead-lettered at once. */
+  dto?: PayloadDto;
+  /** Attempts (first one included) before a failing message is dead-lettered. */
+  maxAttempts: number;
+  /** Pause before the first retry, doubled each retry (capped at {@link MAX_BACKOFF_MS}), ms. */
+  backoffMs: number;
+  /** How many messages of one batch are handled at the same time. */
+  concurrency: number;
+  /** Where messages given up on go. */
+  deadLetter: Pick<StreamDeadLetter, 'move'>;
+  stats: MessagingStats;
+  logger: Logger;
+  /** Aborted when the consumer stops: a retry pause ends at once and its message is left pending. */
+  signal: AbortSignal;
+}
+
+/** Longest pause between two attempts of one message, ms. */
+export const MAX_BACKOFF_MS = 5_000;
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Handles a consumer's messages: parses and validates each one, calls the handler, retries a failure with
+ * exponential backoff while keeping the message (XCLAIM resets its idle time, so no other consumer reclaims it
+ * meanwhile), and dead-letters a message that is invalid or has used up its `maxAttempts` (earlier deliveries to
+ * crashed consumers included). Says which messages to ack; never throws.
+ */
+export class StreamDelivery {
+  constructor(private readonly c: StreamDeliveryConfig) {}
+
+  /**
+   * Handles a batch with at most `concurrency` messages at a time; resolves with the ids to ack (handled ones).
+   * Dead-lettered ones are acked by their dead-letter MULTI; failed ones left pending are not listed.
+   */
+  async batch(deliveries: Delivery[]): Promise<string[]> {
+    const acks: string[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < deliveries.length) {
+        const delivery = deliveries[next++];
+        const done = this.one(delivery);
+        if (done === true || (done !== false && (await done))) acks.push(delivery.id);
+      }
+    };
+    const workers = Math.min(this.c.concurrency, deliveries.length);
+    if (workers === 1) await worker();
+    else await Promise.all(Array.from({ length: workers }, worker));
+    return acks;
+  }
+
+  /**
+   * Handles one delivery; true when it should be acked. Synchronous (no promise) when the handler is, which keeps
+   * the per-message cost low.
+   */
+  one(delivery: Delivery): boolean | Promise<boolean> {
+    if (!delivery.fields) return true; // trimmed away while pending: nothing to do
+    const raw = delivery.fields.data ?? '';
+    let envelope: MessageEnvelope;
+    try {
+      envelope = parseEnvelope(raw);
+    } catch (err) {
+      return this.invalid(delivery, raw, err);
+    }
+    if (this.c.dto) return this.validated(delivery, raw, envelope, this.c.dto);
+    return this.attempt(delivery, raw, envelope, envelope.payload, delivery.priorAttempts);
+  }
+
+  private async validated(delivery: Delivery, raw: string, envelope: MessageEnvelope, dto: PayloadDto) {
+    let payload: unknown;
+    try {
+      payload = await validatePayload(envelope.type, dto, envelope.payload);
+    } catch (err) {
+      return this.invalid(delivery, raw, err);
+    }
+    return this.attempt(delivery, raw, envelope, payload, delivery.priorAttempts);
+  }
+
+  private async invalid(delivery: Delivery, raw: string, err: unknown): Promise<boolean> {
+    this.c.stats.inc('invalid');
+    this.c.logger.warn(`${this.c.label}: message ${delivery.id} is invalid (${errorText(err)}); moved to the DLQ`);
+    await this.c.deadLetter.move(delivery, raw, errorText(err), delivery.priorAttempts);
+    return false;
+  }
+
+  /** One attempt after `before` earlier ones; on failure, backoff and the next attempt, or the DLQ. */
+  private attempt(
+    delivery: Delivery,
+    raw: string,
+    envelope: MessageEnvelope,
+    payload: unknown,
+    before: number,
+  ): boolean | Promise<boolean> {
+    if (before >= this.c.maxAttempts) {
+      const why = `delivered ${before} time(s) without an ack (consumer crashes?)`;
+      return this.c.deadLetter.move(delivery, raw, why, before).then(() => false);
+    }
+    const attempt = before + 1;
+    try {
+      const result = this.c.handler(payload, {
+        stream: this.c.stream,
+        group: this.c.group,
+        streamId: delivery.id,
+        envelope,
+        attempt,
+      });
+      if (!(result instanceof Promise)) {
+        this.c.stats.inc('handled');
+        return true;
+      }
+      return result.then(
+        () => {
+          this.c.stats.inc('handled');
+          return true;
+        },
+        (err: unknown) => this.failed(delivery, raw, envelope, payload, attempt, err),
+      );
+    } catch (err) {
+      return this.failed(delivery, raw, envelope, payload, attempt, err);
+    }
+  }
+
+  private async failed(
+    delivery: Delivery,
+    raw: string,
+    envelope: MessageEnvelope,
+    payload: unknown,
+    attempt: number,
+    err: unknown,
+  ): Promise<boolean> {
+    const c = this.c;
+    c.stats.inc('failed');
+    if (attempt >= c.maxAttempts) {
+      c.logger.error(
+        `${c.label}: message ${delivery.id} failed ${attempt} time(s), moved to the DLQ: ${errorText(err)}`,
+      );
+      await c.deadLetter.move(delivery, raw, errorText(err), attempt);
+      return false;
+    }
+    c.logger.warn(`${c.label}: message ${delivery.id} attempt ${attempt} failed: ${errorText(err)}`);
+    c.stats.inc('retried');
+    await sleep(Math.min(c.backoffMs * 2 ** (attempt - 1), MAX_BACKOFF_MS), { signal: c.signal });
+    if (c.signal.aborted) return false; // stopping: leave it pending, another consumer reclaims it
+    // Keep ownership: reset the idle time so no other consumer reclaims it during our retries.
+    await c
+      .client()
+      .call('XCLAIM', c.key, c.group, c.consumerName, '0', delivery.id, 'JUSTID')
+      .catch(() => undefined);
+    return this.attempt(delivery, raw, envelope, payload, attempt);
+  }
+}
