@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { MessagingExplorer } from '../index';
+import { StreamConsumerRegistry } from '../index';
 import type { AppConfig } from './config/app.config';
 import { useStructuredLogs } from './logging/logging.module';
 import { WorkerModule } from './worker.module';
@@ -27,7 +27,7 @@ async function bootstrap(): Promise<void> {
   const port = app.get(ConfigService<AppConfig, true>).get('WORKER_PORT', { infer: true });
   await app.listen(port);
   const address = app.getHttpServer().address();
-  const consumers = app.get(MessagingExplorer).consumers;
+  const consumers = app.get(StreamConsumerRegistry).consumers;
   Logger.log(
     `worker consuming ${consumers.map((c) => `${c.stream}/${c.group} as ${c.consumer}`).join(', ')}; ` +
       `probes on http://localhost:${typeof address === 'object' && address ? address.port : port} (/health, /metrics)`,

@@ -17,7 +17,7 @@ export {
 } from './stream-producer.service';
 export { IdempotencyGuard, type ProcessOnceResult } from './idempotency.guard';
 export { MessagingStats, type MessagingCounters } from './messaging.stats';
-export { MessagingExplorer, type StreamConsumerDescription } from './messaging.explorer';
+export { StreamConsumerRegistry, type StreamConsumerDescription } from './stream-consumer.registry';
 export { OnMessage, type OnMessageOptions, type OnMessageMetadata } from './on-message.decorator';
 export { StreamConsumer, type StreamConsumerOptions } from './stream-consumer.decorator';
 export type { StreamMessage, StreamHandler } from './stream-delivery';

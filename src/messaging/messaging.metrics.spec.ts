@@ -1,4 +1,4 @@
-import type { MessagingExplorer } from './messaging.explorer';
+import type { StreamConsumerRegistry } from './stream-consumer.registry';
 import { MessagingMetrics } from './messaging.metrics';
 import { MessagingStats } from './messaging.stats';
 import type { StreamInfo, StreamProducer } from './stream-producer.service';
@@ -9,7 +9,7 @@ describe('MessagingMetrics', () => {
       { label: 'A.handle', stream: 'orders', group: 'billing', consumer: 'c1' },
       { label: 'B.handle', stream: 'orders', group: 'mail', consumer: 'c1' },
     ],
-  } as MessagingExplorer;
+  } as StreamConsumerRegistry;
   const info: StreamInfo = {
     length: 10,
     deadLetters: 2,

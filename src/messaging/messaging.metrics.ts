@@ -6,8 +6,8 @@ import {
   type FeatureMetricsSource,
   type MetricSample,
 } from '../core/feature-metrics';
-import { MessagingExplorer as StreamConsumerRegistry } from './messaging.explorer';
 import { MessagingStats } from './messaging.stats';
+import { StreamConsumerRegistry } from './stream-consumer.registry';
 import { StreamProducer, type StreamInfo } from './stream-producer.service';
 
 /**

@@ -1,8 +1,9 @@
 import { RedisConfigError } from '../redis/redis.errors';
 import { createEnvelope, encodeEnvelope, parseEnvelope } from './message-envelope';
-import { DEFAULT_CONSUMER_SETTINGS, resolveMessagingOptions } from './messaging.options';
-import { channelKey, deadLetterKey, idempotencyKey, streamKey } from './messaging.keys';
+import { DEFAULT_CONSUMER_SETTINGS, resolveMessagingOptions, withOverrides } from './messaging.options';
 import { StreamClaimer } from './stream-claimer';
+import { validateStreamConsumerOptions, type StreamConsumerOptions } from './stream-consumer.decorator';
+import { channelKey, deadLetterKey, idempotencyKey, streamKey } from './messaging.keys';
 import { parseEntries, parseFlatObject, parseReadGroupReply } from './stream-replies';
 
 describe('message envelope', () => {
@@ -83,6 +84,38 @@ describe('MessagingModule options', () => {
       expect(err).toBeInstanceOf(RedisConfigError);
       expect((err as RedisConfigError).option).toBe(option);
     }
+  });
+});
+
+describe('@StreamConsumer options', () => {
+  const path = '@StreamConsumer(Billing.handle)';
+  it.each([
+    [{ stream: 'orders', group: 'billing', maxAttempts: 0 }, `${path}.maxAttempts`],
+    [{ stream: 'orders', group: 'billing', claimIdleMs: 0 }, `${path}.claimIdleMs`],
+    [{ stream: 'orders', group: 'billing', concurrency: 2.5 }, `${path}.concurrency`],
+    [{ stream: 'orders', group: 'billing', startId: '>' }, `${path}.startId`],
+    [{ stream: 'ord{ers}', group: 'billing' }, `${path}.stream`],
+    [{ stream: 'orders', group: 'bill ing' }, `${path}.group`],
+    [{ group: 'billing' }, `${path}.stream`],
+    [{ stream: 'orders', group: '' }, `${path}.group`],
+  ])('refuses %j with RedisConfigError naming %s', (options, option) => {
+    try {
+      validateStreamConsumerOptions(path, options as StreamConsumerOptions);
+      throw new Error('accepted');
+    } catch (err) {
+      expect(err).toBeInstanceOf(RedisConfigError);
+      expect((err as RedisConfigError).option).toBe(option);
+    }
+  });
+
+  it("accepts good options; a consumer's own settings override the module defaults, undefined ones do not", () => {
+    expect(() =>
+      validateStreamConsumerOptions(path, { stream: 'orders', group: 'billing', backoffMs: 0 }),
+    ).not.toThrow();
+    expect(withOverrides(DEFAULT_CONSUMER_SETTINGS, { maxAttempts: 2, blockMs: undefined })).toEqual({
+      ...DEFAULT_CONSUMER_SETTINGS,
+      maxAttempts: 2,
+    });
   });
 });
 

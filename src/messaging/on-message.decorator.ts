@@ -1,5 +1,16 @@
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { check } from '../core/option-checker';
+import {
+  METHOD_DECORATOR_ORDER,
+  MethodDecoratorHandlerProvider,
+  type AnyMethod,
+  type DecoratedMethod,
+  type MethodDecoratorHandler,
+} from '../core/method-decorators';
+import { EventBus } from './event-bus.service';
 import { ON_MESSAGE_METADATA } from './messaging.constants';
 import type { PayloadDto } from './payload-validation';
+import type { MessageHandler } from './subscription.registry';
 
 /** Options of `@OnMessage`. */
 export interface OnMessageOptions {
@@ -17,7 +28,7 @@ export interface OnMessageMetadata extends OnMessageOptions {
 
 /**
  * Marks a provider method as a pub/sub handler: `(payload, envelope) => unknown`. Only stores metadata;
- * MessagingModule finds the method at bootstrap and subscribes.
+ * MessagingModule subscribes the method at application bootstrap. May be written several times on one method.
  * @param channel app-facing channel (`order.confirmed`) or pattern with `{ pattern: true }` (`order.*`)
  */
 export function OnMessage(channel: string, options: OnMessageOptions = {}): MethodDecorator {
@@ -27,4 +38,40 @@ export function OnMessage(channel: string, options: OnMessageOptions = {}): Meth
     Reflect.defineMetadata(ON_MESSAGE_METADATA, [...list, { channel, ...options }], fn);
     return descriptor;
   };
+}
+
+/**
+ * What makes `@OnMessage` work: records each decorated method (with the library's other decorators applied) and
+ * subscribes it through the {@link EventBus} at application bootstrap, which fails startup when a subscription
+ * fails (Redis unreachable, a pattern with sharded pub/sub). The EventBus unsubscribes at shutdown.
+ */
+@MethodDecoratorHandlerProvider()
+@Injectable()
+export class OnMessageHandler implements MethodDecoratorHandler<OnMessageMetadata[]>, OnApplicationBootstrap {
+  readonly decorator = '@OnMessage';
+  readonly metadataKey = ON_MESSAGE_METADATA;
+  readonly order = METHOD_DECORATOR_ORDER.listener;
+  private readonly bound: Array<{ metadata: OnMessageMetadata; label: string; handler: MessageHandler }> = [];
+
+  constructor(private readonly bus: EventBus) {}
+
+  /** Throws a RedisConfigError naming `@OnMessage(Class.method).channel` when a channel is not a non-empty string. */
+  validate(list: OnMessageMetadata[], target: DecoratedMethod): void {
+    const path = `@OnMessage(${target.label}).channel`;
+    for (const { channel } of list) if (check.string(path, channel) === undefined) check.fail(path, 'is required');
+  }
+
+  /** Records the method once per `@OnMessage` on it: subscribed at bootstrap. */
+  bind(method: AnyMethod, list: OnMessageMetadata[], target: DecoratedMethod): void {
+    for (const metadata of list) this.bound.push({ metadata, label: target.label, handler: method as MessageHandler });
+  }
+
+  /** Subscribes every recorded method; resolves once Redis confirmed every subscription. */
+  async onApplicationBootstrap(): Promise<void> {
+    await Promise.all(
+      this.bound.map(({ metadata, label, handler }) =>
+        this.bus.subscribe(metadata.channel, handler, { pattern: metadata.pattern, dto: metadata.dto, label }),
+      ),
+    );
+  }
 }

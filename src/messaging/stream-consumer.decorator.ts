@@ -1,6 +1,22 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { check } from '../core/option-checker';
+import {
+  METHOD_DECORATOR_ORDER,
+  MethodDecoratorHandlerProvider,
+  type AnyMethod,
+  type DecoratedMethod,
+  type MethodDecoratorHandler,
+} from '../core/method-decorators';
 import { STREAM_CONSUMER_METADATA } from './messaging.constants';
-import type { StreamConsumerSettings } from './messaging.options';
+import {
+  validateConsumerSettings,
+  type ResolvedMessagingOptions,
+  type StreamConsumerSettings,
+} from './messaging.options';
+import { MESSAGING_RESOLVED_OPTIONS } from './messaging.providers';
 import type { PayloadDto } from './payload-validation';
+import { StreamConsumerRegistry } from './stream-consumer.registry';
+import type { StreamHandler } from './stream-delivery';
 
 /** Options of `@StreamConsumer`; the unset numbers come from the module's `consumerDefaults`. */
 export interface StreamConsumerOptions extends Partial<StreamConsumerSettings> {
@@ -15,10 +31,59 @@ export interface StreamConsumerOptions extends Partial<StreamConsumerSettings> {
 /**
  * Marks a provider method as a durable stream handler: `(payload, message) => Promise<unknown>`.
  * Resolving acks the message; throwing retries it with backoff up to `maxAttempts`, then dead-letters it.
+ * Only stores metadata; MessagingModule starts the consumer loop at application bootstrap.
  */
 export function StreamConsumer(options: StreamConsumerOptions): MethodDecorator {
   return (_target, _key, descriptor) => {
     Reflect.defineMetadata(STREAM_CONSUMER_METADATA, options, descriptor.value as object);
     return descriptor;
   };
+}
+
+/**
+ * Checks the options of one `@StreamConsumer`; throws {@link RedisConfigError} naming the option, e.g.
+ * `@StreamConsumer(Billing.handle).maxAttempts`.
+ * @param path `@StreamConsumer(Class.method)`
+ */
+export function validateStreamConsumerOptions(path: string, options: StreamConsumerOptions): void {
+  check.object(path, options);
+  for (const part of ['stream', 'group'] as const) {
+    if (check.keyPart(`${path}.${part}`, options[part]) === undefined) check.fail(`${path}.${part}`, 'is required');
+  }
+  validateConsumerSettings(path, options);
+}
+
+/**
+ * What makes `@StreamConsumer` work: checks its options at startup, records each decorated method (with the
+ * library's other decorators applied) and starts its consumer loop at application bootstrap, unless the module
+ * has `disableConsumers`. The loops live in the {@link StreamConsumerRegistry}, which stops them at shutdown.
+ */
+@MethodDecoratorHandlerProvider()
+@Injectable()
+export class StreamConsumerHandler implements MethodDecoratorHandler<StreamConsumerOptions>, OnApplicationBootstrap {
+  readonly decorator = '@StreamConsumer';
+  readonly metadataKey = STREAM_CONSUMER_METADATA;
+  readonly order = METHOD_DECORATOR_ORDER.listener;
+  private readonly bound: Array<{ options: StreamConsumerOptions; label: string; handler: StreamHandler }> = [];
+
+  constructor(
+    private readonly registry: StreamConsumerRegistry,
+    @Inject(MESSAGING_RESOLVED_OPTIONS) private readonly options: ResolvedMessagingOptions,
+  ) {}
+
+  /** Throws a RedisConfigError naming `@StreamConsumer(Class.method).<option>` for unusable options. */
+  validate(options: StreamConsumerOptions, target: DecoratedMethod): void {
+    validateStreamConsumerOptions(`@StreamConsumer(${target.label})`, options);
+  }
+
+  /** Records the method: its loop starts at bootstrap. */
+  bind(method: AnyMethod, options: StreamConsumerOptions, target: DecoratedMethod): void {
+    this.bound.push({ options, label: target.label, handler: method as StreamHandler });
+  }
+
+  /** Starts every recorded consumer loop (none with `disableConsumers`). */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.options.disableConsumers) return;
+    await Promise.all(this.bound.map((b) => this.registry.start(b.options, b.label, b.handler)));
+  }
 }
