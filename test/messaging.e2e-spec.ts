@@ -504,6 +504,19 @@ describe(`Messaging: durable streams (${testTopology()})`, () => {
     }
   });
 
+  it('refuses unusable @StreamConsumer options at startup, naming the option (in a process without consumers too)', async () => {
+    @Injectable()
+    class BadConsumer {
+      @StreamConsumer({ stream: 'jobs', group: 'workers', maxAttempts: 0 })
+      handle(): void {}
+    }
+    await expect(
+      createMessagingApp({ ...redis.connection, keyPrefix: uniquePrefix('badopts') }, { disableConsumers: true }, [
+        BadConsumer,
+      ]),
+    ).rejects.toMatchObject({ name: 'RedisConfigError', option: '@StreamConsumer(BadConsumer.handle).maxAttempts' });
+  });
+
   it('processOnce runs a function once per id', async () => {
     const keyPrefix = uniquePrefix('idem');
     const app = await createMessagingApp({ ...redis.connection, keyPrefix }, options);
