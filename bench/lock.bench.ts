@@ -5,7 +5,9 @@
  *     @sesamecare-oss/redlock package on the same client, 1 caller and 50 callers             (target >= 0.9)
  *  2. the same with fencing off (like for like)                                                 (target >= 0.9)
  *  3. LockService vs a bare `SET NX PX` + Lua compare-and-delete release loop (the ceiling)      (reported)
- *  4. extras: contended throughput, 50 workers taking turns on ONE key (acquire, non-atomic GET/SET increment,
+ *  4. `using()` with empty work (watchdog, abort signal, lock context) vs acquire + release, 50 callers
+ *     (reported; last, because its AsyncLocalStorage switches on promise hooks for the whole process)
+ *  5. extras: contended throughput, 50 workers taking turns on ONE key (acquire, non-atomic GET/SET increment,
  *     release; the count is checked), and acquire latency p50/p99 uncontended and contended.
  */
 import { Module } from '@nestjs/common';
@@ -53,6 +55,7 @@ void runBench('lock', async () => {
     const h = await svc.acquire(`u:${next()}`, { ttlMs: 10_000, waitMs: 0 });
     await h.release();
   };
+  const using = () => locks.using(`u:${next()}`, () => undefined, { ttlMs: 10_000, waitMs: 0 });
   const bare = async () => {
     const key = keyOf(next());
     const value = randomBytes(16).toString('hex');
@@ -131,6 +134,11 @@ void runBench('lock', async () => {
         case: 'acquire+release: LockService (fenced) / bare SET NX PX + Lua release (ceiling)',
         baseline: bare,
         subject: ours(locks),
+      },
+      {
+        case: 'using() (empty work) / acquire+release, LockService (fenced), 50 callers',
+        baseline: ours(locks),
+        subject: using,
       },
     ],
     extras,
