@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, SetMetadata } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import {
   LockLostError,
@@ -11,9 +11,16 @@ import {
   RedisService,
   RedisUnavailableError,
   WithLock,
+  WITH_LOCK_METADATA,
   type LockModuleOptions,
   type RedisModuleOptions,
 } from '../src';
+import {
+  METHOD_DECORATOR_ORDER,
+  MethodDecoratorHandlerProvider,
+  type AnyMethod,
+  type MethodDecoratorHandler,
+} from '../src/core';
 import {
   onCluster,
   startCluster,
@@ -49,10 +56,52 @@ class Counters {
   }
 }
 
+/**
+ * A library-style wrapping decorator of the tests, in `@CacheEvict`'s place of the composition order: it records,
+ * after the method succeeded, which lock (if any) was held at that moment.
+ */
+const AFTER_SUCCESS = 'test:lock:after-success';
+const AfterSuccess = (label: string) => SetMetadata(AFTER_SUCCESS, label);
+
+@MethodDecoratorHandlerProvider()
+@Injectable()
+class AfterSuccessHandler implements MethodDecoratorHandler<string> {
+  readonly decorator = '@AfterSuccess';
+  readonly metadataKey = AFTER_SUCCESS;
+  readonly order = METHOD_DECORATOR_ORDER.cacheEvict;
+  readonly seen: Array<{ label: string; lockedDuring: readonly string[] | undefined }> = [];
+  constructor(private readonly locks: LockService) {}
+  wrap(next: AnyMethod, label: string): AnyMethod {
+    const { seen, locks } = this;
+    return async function (this: unknown, ...args: unknown[]) {
+      const result = await next.apply(this, args);
+      seen.push({ label, lockedDuring: locks.current()?.resources });
+      return result;
+    };
+  }
+}
+
+@Injectable()
+class Documents {
+  constructor(readonly locks: LockService) {}
+
+  @WithLock('doc:{0}', { ttlMs: 1_000, waitMs: 0 })
+  @AfterSuccess('lock written first')
+  async lockFirst(_id: string): Promise<readonly string[] | undefined> {
+    return this.locks.current()?.resources;
+  }
+
+  @AfterSuccess('lock written second')
+  @WithLock('doc:{0}', { ttlMs: 1_000, waitMs: 0 })
+  async lockSecond(id: string): Promise<readonly string[] | undefined> {
+    return this.locks.current()?.resources ?? [id];
+  }
+}
+
 async function build(redis: RedisModuleOptions, lock: LockModuleOptions = {}): Promise<TestingModule> {
   const ref = await Test.createTestingModule({
     imports: [RedisModule.forRoot(redis), LockModule.forRoot(lock)],
-    providers: [Counters],
+    providers: [Counters, Documents, AfterSuccessHandler],
   }).compile();
   await ref.init();
   return ref;
@@ -261,6 +310,29 @@ describe(`LockModule on one Redis (${testTopology()})`, () => {
     direct.disconnect();
   });
 
+  it('@WithLock composes with another library decorator written before or after it: lock outermost, both run', async () => {
+    const docs = ref.get(Documents);
+    const after = ref.get(AfterSuccessHandler);
+    after.seen.length = 0;
+    expect(await docs.lockFirst('d1')).toEqual(['doc:d1']);
+    expect(await docs.lockSecond('d2')).toEqual(['doc:d2']);
+    expect(after.seen).toEqual([
+      { label: 'lock written first', lockedDuring: ['doc:d1'] },
+      { label: 'lock written second', lockedDuring: ['doc:d2'] },
+    ]);
+    // A busy lock: the method and the inner decorator do not run.
+    const held = await locks.acquire('doc:d3', { ttlMs: 2_000 });
+    await expect(docs.lockSecond('d3')).rejects.toBeInstanceOf(LockNotAcquiredError);
+    await expect(docs.lockFirst('d3')).rejects.toBeInstanceOf(LockNotAcquiredError);
+    expect(after.seen).toHaveLength(2);
+    await held.release();
+    // The wrapped method keeps both decorators' metadata, for whatever reads it later (guards, interceptors...).
+    for (const method of [docs.lockFirst, docs.lockSecond]) {
+      expect(Reflect.getMetadata(WITH_LOCK_METADATA, method)).toBeDefined();
+      expect(Reflect.getMetadata(AFTER_SUCCESS, method)).toBeDefined();
+    }
+  });
+
   it('exposes stats counters', () => {
     const s = locks.stats;
     expect(s.acquired).toBeGreaterThan(50);
@@ -289,6 +361,29 @@ describe(`LockModule failures (${testTopology()})`, () => {
         expect(err).toBeInstanceOf(RedisConfigError);
         expect((err as RedisConfigError).option).toBe(option);
       }
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it('refuses a @WithLock with bad options at startup, naming the method', async () => {
+    @Injectable()
+    class BadLock {
+      @WithLock('x:{0}', { ttlMs: 0 })
+      async run(_id: string): Promise<void> {}
+    }
+    const redis = await startTestRedis();
+    try {
+      const err = await Test.createTestingModule({
+        imports: [RedisModule.forRoot({ ...redis.connection }), LockModule.forRoot({})],
+        providers: [BadLock],
+      })
+        .compile()
+        .then((ref) => ref.init())
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LockOptionsError);
+      expect((err as LockOptionsError).option).toBe('@WithLock(BadLock.run).ttlMs');
+      expect((err as Error).message).toMatch(/positive integer/);
     } finally {
       await redis.stop();
     }

@@ -112,6 +112,20 @@ describe(`SemaphoreService (${testTopology()})`, () => {
     expect((err as LockOptionsError).option).toBe(option);
   });
 
+  it('counts permits taken, refused and given back in stats', async () => {
+    const before = semA.stats;
+    const permit = await semA.acquire('counted', { limit: 1, ttlMs: 5_000 });
+    await expect(semA.acquire('counted', { limit: 1, waitMs: 0 })).rejects.toBeInstanceOf(LockNotAcquiredError);
+    expect(await permit.release()).toBe(true);
+    expect(await permit.release()).toBe(false);
+    const after = semA.stats;
+    expect(Object.keys(after).sort()).toEqual(['acquired', 'refused', 'released', 'unavailable']);
+    expect(after.acquired - before.acquired).toBe(1);
+    expect(after.refused - before.refused).toBe(1);
+    expect(after.released - before.released).toBe(1);
+    expect(after.unavailable).toBe(before.unavailable);
+  });
+
   it('bad names → LockOptionsError', async () => {
     await expect(semA.acquire('', { limit: 1 })).rejects.toBeInstanceOf(LockOptionsError);
     await expect(semA.acquire('sem:x', { limit: 1 })).rejects.toBeInstanceOf(LockOptionsError);
@@ -130,6 +144,7 @@ describe(`SemaphoreService when Redis is down (${testTopology()})`, () => {
       const err = await sem.acquire('s', { limit: 1, waitMs: 0 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(RedisUnavailableError);
       expect(Date.now() - t0).toBeLessThan(3_000);
+      expect(sem.stats.unavailable).toBe(1);
       await expect(held.release()).resolves.toBe(false);
     } finally {
       await ref.close();

@@ -1,7 +1,13 @@
 export { LockModule } from './lock.module';
 export { LockService, type LockStats } from './lock.service';
 export { LockHandle } from './lock.handle';
-export { SemaphoreService, SemaphorePermit, MAX_SEMAPHORE_PERMITS, type SemaphoreOptions } from './semaphore.service';
+export {
+  SemaphoreService,
+  SemaphorePermit,
+  MAX_SEMAPHORE_PERMITS,
+  type SemaphoreOptions,
+  type SemaphoreStats,
+} from './semaphore.service';
 export { WithLock, type WithLockMetadata } from './with-lock.decorator';
 export { LockOptionsError, LockNotAcquiredError, LockLostError } from './lock.errors';
 export { LOCK_MODULE_OPTIONS, WITH_LOCK_METADATA } from './lock.constants';

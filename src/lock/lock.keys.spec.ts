@@ -1,7 +1,5 @@
-import { RedisConfigError } from '../redis';
 import { LockOptionsError } from './lock.errors';
-import { checkResources, checkSameSlot, hashTagOf, renderTemplate, taggedResource } from './lock.keys';
-import { resolveLockOptions } from './lock.options';
+import { LockKeys, checkResources, checkSameSlot, hashTagOf, renderTemplate, taggedResource } from './lock.keys';
 
 describe('lock keys', () => {
   it('hash-tags a resource whole unless it carries its own tag', () => {
@@ -10,6 +8,14 @@ describe('lock keys', () => {
     expect(taggedResource('a{}b')).toBe('{a{}b}');
     expect(hashTagOf('{order:42}:a')).toBe('order:42');
     expect(hashTagOf('plain')).toBeUndefined();
+  });
+
+  it('builds every key of the feature under its prefix, hash-tagged by resource', () => {
+    const keys = new LockKeys('app:lock:');
+    expect(keys.lock('inventory:1')).toBe('app:lock:{inventory:1}');
+    expect(keys.fence('inventory:1')).toBe('app:lock:fence:{inventory:1}');
+    expect(keys.semaphore('partner')).toBe('app:lock:sem:{partner}');
+    expect(keys.fence('{order:42}:a')).toBe('app:lock:fence:{order:42}:a');
   });
 
   it('requires one shared tag for a multi-resource lock on Cluster', () => {
@@ -31,23 +37,7 @@ describe('lock keys', () => {
     expect(() => checkResources([])).toThrow(LockOptionsError);
     expect(() => checkResources(['a', 'a'])).toThrow(/listed twice/);
     expect(() => checkResources('x'.repeat(513))).toThrow(/at most 512/);
-  });
-
-  it('validates module options, naming the option', () => {
-    expect(resolveLockOptions({}).defaultTtlMs).toBe(10_000);
-    const nodes = resolveLockOptions({ nodes: ['redis://a:1', 'redis://b:2', 'redis://c:3'] }).nodes;
-    expect(nodes.every((n) => n.failFast && n.commandTimeoutMs === 500)).toBe(true);
-    const bad = (o: object) => {
-      try {
-        resolveLockOptions(o);
-      } catch (err) {
-        return (err as RedisConfigError).option;
-      }
-      return undefined;
-    };
-    expect(bad({ defaultTtlMs: 1.5 })).toBe('lock.defaultTtlMs');
-    expect(bad({ nodes: [{ nodes: [{ host: 'a', port: 1 }] }] })).toBe('lock.nodes[0]');
-    expect(bad({ nodes: ['redis://a:1', 'redis://b:1'] })).toBe('lock.nodes');
-    expect(bad({ fenceTtlMs: -1 })).toBe('lock.fenceTtlMs');
+    expect(() => checkResources('sem:x')).toThrow(/reserved/);
+    expect(() => checkResources(['a', 7 as unknown as string])).toThrow(LockOptionsError);
   });
 });

@@ -1,7 +1,39 @@
-import { LockOptionsError } from './lock.errors';
+import { lockArguments } from './lock.options';
 
 /** Longest resource name accepted, in characters. */
 export const MAX_RESOURCE_LENGTH = 512;
+
+/** Resource names may not start with these: they name the feature's other keys. */
+const RESERVED_RESOURCE = /^(fence|sem):/;
+
+/**
+ * Every Redis key locks and semaphores write, under `<prefix>lock:` (`prefix` is RedisModule's key prefix):
+ * - `<prefix>lock:{<resource>}`: a lock (its value: the holder's id, with the lease as TTL);
+ * - `<prefix>lock:fence:{<resource>}`: the fencing counter of a resource;
+ * - `<prefix>lock:sem:{<name>}`: a semaphore (a sorted set of permits).
+ *
+ * Every key carries the resource's hash tag ({@link taggedResource}), so a resource's lock and fence key share a
+ * Cluster slot, and so do the resources of one lock that share a tag.
+ */
+export class LockKeys {
+  /** @param prefix the feature's prefix, `<RedisModule keyPrefix>lock:` */
+  constructor(readonly prefix: string) {}
+
+  /** The lock key of `resource`. */
+  lock(resource: string): string {
+    return this.prefix + taggedResource(resource);
+  }
+
+  /** The fencing counter of `resource`. */
+  fence(resource: string): string {
+    return `${this.prefix}fence:${taggedResource(resource)}`;
+  }
+
+  /** The sorted set of the semaphore `name`. */
+  semaphore(name: string): string {
+    return `${this.prefix}sem:${taggedResource(name)}`;
+  }
+}
 
 /**
  * The hash-tagged form of a resource. A resource that already contains a non-empty `{tag}` keeps it (so that
@@ -20,21 +52,19 @@ export function hashTagOf(key: string): string | undefined {
   return key.slice(open + 1, close);
 }
 
-/** Checks and copies the resources of one call; throws {@link LockOptionsError} naming the bad one. */
+/** Checks and copies the resources of one call; throws `LockOptionsError` naming the bad one. */
 export function checkResources(resources: string | readonly string[]): string[] {
   const list = typeof resources === 'string' ? [resources] : resources;
   if (!Array.isArray(list) || list.length === 0) {
-    throw new LockOptionsError('resources', 'must be a non-empty string or a non-empty array of strings');
+    lockArguments.fail('resources', 'must be a non-empty string or a non-empty array of strings');
   }
   const seen = new Set<string>();
   list.forEach((r: unknown, i) => {
     const path = typeof resources === 'string' ? 'resource' : `resources[${i}]`;
-    if (typeof r !== 'string' || r.trim() === '') throw new LockOptionsError(path, 'must be a non-empty string');
-    if (r.length > MAX_RESOURCE_LENGTH) {
-      throw new LockOptionsError(path, `must be at most ${MAX_RESOURCE_LENGTH} characters`);
-    }
-    if (/^(fence|sem):/.test(r)) throw new LockOptionsError(path, '"fence:" and "sem:" are reserved prefixes');
-    if (seen.has(r)) throw new LockOptionsError(path, `"${r}" is listed twice`);
+    if (typeof r !== 'string' || r.trim() === '') lockArguments.fail(path, 'must be a non-empty string');
+    if (r.length > MAX_RESOURCE_LENGTH) lockArguments.fail(path, `must be at most ${MAX_RESOURCE_LENGTH} characters`);
+    if (RESERVED_RESOURCE.test(r)) lockArguments.fail(path, '"fence:" and "sem:" are reserved prefixes');
+    if (seen.has(r)) lockArguments.fail(path, `"${r}" is listed twice`);
     seen.add(r);
   });
   return [...list];
@@ -44,7 +74,7 @@ export function checkResources(resources: string | readonly string[]): string[] 
 export function checkSameSlot(resources: readonly string[]): void {
   const tags = new Set(resources.map((r) => hashTagOf(taggedResource(r))));
   if (tags.size > 1) {
-    throw new LockOptionsError(
+    lockArguments.fail(
       'resources',
       `on Redis Cluster the resources of one lock must share a hash tag (got ${[...tags].map((t) => `{${t}}`).join(', ')}); ` +
         `name them e.g. "{order:42}:a", "{order:42}:b"`,
@@ -63,22 +93,9 @@ export function renderTemplate(template: string, args: readonly unknown[]): stri
       value = value === null || value === undefined ? undefined : (value as Record<string, unknown>)[part];
     }
     if (value === undefined || value === null || value === '' || typeof value === 'object') {
-      throw new LockOptionsError(
-        'resources',
-        `template "${template}": argument {${index}${path}} is ${value === '' ? 'empty' : typeof value === 'object' && value !== null ? 'an object' : String(value)}`,
-      );
+      const what = value === '' ? 'empty' : typeof value === 'object' && value !== null ? 'an object' : String(value);
+      lockArguments.fail('resources', `template "${template}": argument {${index}${path}} is ${what}`);
     }
     return String(value);
   });
-}
-
-/** Checks one duration argument: a positive (or non-negative) integer number of milliseconds. */
-export function checkDuration(name: string, value: unknown, allowZero: boolean): void {
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new LockOptionsError(
-      name,
-      `must be a ${allowZero ? 'non-negative' : 'positive'} integer number of milliseconds, got ${String(value)}`,
-    );
-  }
 }

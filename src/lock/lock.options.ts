@@ -1,10 +1,15 @@
-import { RedisConfigError, type RedisConnectionOptions } from '../redis';
+import { OptionChecker, check } from '../core';
+import { DEFAULT_REDIS_CLIENT, type RedisConnectionOptions } from '../redis';
 import { validateConnectionOptions } from '../redis/redis.validation';
+import { LockOptionsError } from './lock.errors';
 
 /** Options of `LockModule.forRoot()` / `forRootAsync()`. Every duration is in milliseconds. */
 export interface LockModuleOptions {
-  /** RedisModule client to lock on when `nodes` is not given (default `default`). A Cluster counts as ONE vote. */
-  client?: string;
+  /**
+   * Name of the RedisModule client to lock on when `nodes` is not given (default `default`); semaphores and the
+   * fencing counters of a quorum live on it too. A Cluster counts as ONE vote.
+   */
+  clientName?: string;
   /**
    * Independent Redis nodes (Redlock quorum): a lock needs a majority of them. Each is a URL or connection
    * options; RedisModule creates their clients with no offline queue, no retries and `nodeCommandTimeoutMs`.
@@ -33,9 +38,9 @@ export interface LockModuleOptions {
 
 /** Options after validation, defaults filled in. */
 export interface ResolvedLockOptions {
-  /** See {@link LockModuleOptions.client}. */
-  client: string;
-  /** Independent nodes, normalised to connection options (empty: lock on `client`). */
+  /** See {@link LockModuleOptions.clientName}. */
+  clientName: string;
+  /** Independent nodes, normalised to connection options (empty: lock on `clientName`). */
   nodes: RedisConnectionOptions[];
   /** See {@link LockModuleOptions.nodeCommandTimeoutMs}. */
   nodeCommandTimeoutMs: number;
@@ -55,66 +60,53 @@ export interface ResolvedLockOptions {
   fenceTtlMs: number;
 }
 
-function checkInt(path: string, value: unknown, min: number): void {
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new RedisConfigError(path, `must be an integer >= ${min} (milliseconds), got ${String(value)}`);
+/** Largest accepted `driftFactor` (exclusive): half the lease lost to drift leaves nothing to work with. */
+const MAX_DRIFT_FACTOR = 0.5;
+
+/** Validates LockModule options; throws `RedisConfigError` naming the option (e.g. `lock.nodes[1].url`). */
+export function resolveLockOptions(options: LockModuleOptions = {}): ResolvedLockOptions {
+  const o = (check.object('lock', options) ?? {}) as LockModuleOptions & { client?: unknown };
+  if (o.client !== undefined) check.fail('lock.client', 'is now called `clientName` (a RedisModule client name)');
+  const driftFactor = check.finite('lock.driftFactor', o.driftFactor, { min: 0 }) ?? 0.01;
+  if (driftFactor >= MAX_DRIFT_FACTOR) {
+    check.fail('lock.driftFactor', `must be below ${MAX_DRIFT_FACTOR}, got ${driftFactor}`);
   }
+  const nodeCommandTimeoutMs = check.durationMs('lock.nodeCommandTimeoutMs', o.nodeCommandTimeoutMs, { min: 1 }) ?? 500;
+  return {
+    clientName: check.string('lock.clientName', o.clientName) ?? DEFAULT_REDIS_CLIENT,
+    nodes: resolveNodes(o.nodes, nodeCommandTimeoutMs),
+    nodeCommandTimeoutMs,
+    defaultTtlMs: check.durationMs('lock.defaultTtlMs', o.defaultTtlMs, { min: 1 }) ?? 10_000,
+    defaultWaitMs: check.durationMs('lock.defaultWaitMs', o.defaultWaitMs) ?? 5_000,
+    retryDelayMs: check.durationMs('lock.retryDelayMs', o.retryDelayMs) ?? 100,
+    jitterMs: check.durationMs('lock.jitterMs', o.jitterMs) ?? 50,
+    driftFactor,
+    fencing: check.boolean('lock.fencing', o.fencing) ?? true,
+    fenceTtlMs: check.durationMs('lock.fenceTtlMs', o.fenceTtlMs) ?? 30 * 24 * 3_600_000,
+  };
 }
 
-/** Validates LockModule options; throws {@link RedisConfigError} naming the option (e.g. `lock.nodes[1].url`). */
-export function resolveLockOptions(options: LockModuleOptions = {}): ResolvedLockOptions {
-  if (options === null || typeof options !== 'object') throw new RedisConfigError('lock', 'must be an object');
-  if (options.client !== undefined && (typeof options.client !== 'string' || options.client === '')) {
-    throw new RedisConfigError('lock.client', 'must be a RedisModule client name');
+function resolveNodes(nodes: unknown, nodeCommandTimeoutMs: number): RedisConnectionOptions[] {
+  if (nodes === undefined) return [];
+  if (!Array.isArray(nodes) || nodes.length === 0) {
+    return check.fail('lock.nodes', 'must be a non-empty array of URLs or connection options');
   }
-  checkInt('lock.nodeCommandTimeoutMs', options.nodeCommandTimeoutMs, 1);
-  checkInt('lock.defaultTtlMs', options.defaultTtlMs, 1);
-  checkInt('lock.defaultWaitMs', options.defaultWaitMs, 0);
-  checkInt('lock.retryDelayMs', options.retryDelayMs, 0);
-  checkInt('lock.jitterMs', options.jitterMs, 0);
-  checkInt('lock.fenceTtlMs', options.fenceTtlMs, 0);
-  if (
-    options.driftFactor !== undefined &&
-    (typeof options.driftFactor !== 'number' || !(options.driftFactor >= 0 && options.driftFactor < 0.5))
-  ) {
-    throw new RedisConfigError('lock.driftFactor', `must be a number in [0, 0.5), got ${String(options.driftFactor)}`);
-  }
-  const nodeCommandTimeoutMs = options.nodeCommandTimeoutMs ?? 500;
-  let nodes: RedisConnectionOptions[] = [];
-  if (options.nodes !== undefined) {
-    if (!Array.isArray(options.nodes) || options.nodes.length === 0) {
-      throw new RedisConfigError('lock.nodes', 'must be a non-empty array of URLs or connection options');
+  const resolved = nodes.map((node: unknown, i): RedisConnectionOptions => {
+    const path = `lock.nodes[${i}]`;
+    const conn = (typeof node === 'string' ? { url: node } : { ...check.object(path, node) }) as RedisConnectionOptions;
+    if (conn.nodes || conn.sentinels) {
+      check.fail(
+        path,
+        'must be one independent server (a Cluster or Sentinel group is one vote: use it as `clientName`)',
+      );
     }
-    nodes = options.nodes.map((node, i) => {
-      const conn: RedisConnectionOptions = typeof node === 'string' ? { url: node } : { ...node };
-      if (conn === null || typeof conn !== 'object')
-        throw new RedisConfigError(`lock.nodes[${i}]`, 'must be an object');
-      if (conn.nodes || conn.sentinels) {
-        throw new RedisConfigError(
-          `lock.nodes[${i}]`,
-          'must be one independent server (a Cluster or Sentinel group is one vote: use it as `client`)',
-        );
-      }
-      validateConnectionOptions(`lock.nodes[${i}]`, conn);
-      return { ...conn, failFast: true, commandTimeoutMs: conn.commandTimeoutMs ?? nodeCommandTimeoutMs };
-    });
-    if (nodes.length === 2) {
-      throw new RedisConfigError('lock.nodes', 'a quorum of 2 nodes tolerates no failure: use 1, 3, 5... nodes');
-    }
+    validateConnectionOptions(path, conn);
+    return { ...conn, failFast: true, commandTimeoutMs: conn.commandTimeoutMs ?? nodeCommandTimeoutMs };
+  });
+  if (resolved.length === 2) {
+    check.fail('lock.nodes', 'a quorum of 2 nodes tolerates no failure: use 1, 3, 5... nodes');
   }
-  return {
-    client: options.client ?? 'default',
-    nodes,
-    nodeCommandTimeoutMs,
-    defaultTtlMs: options.defaultTtlMs ?? 10_000,
-    defaultWaitMs: options.defaultWaitMs ?? 5_000,
-    retryDelayMs: options.retryDelayMs ?? 100,
-    jitterMs: options.jitterMs ?? 50,
-    driftFactor: options.driftFactor ?? 0.01,
-    fencing: options.fencing ?? true,
-    fenceTtlMs: options.fenceTtlMs ?? 30 * 24 * 3_600_000,
-  };
+  return resolved;
 }
 
 /** Options of one `LockService.acquire()` call. Integers, milliseconds. */
@@ -135,4 +127,61 @@ export interface AcquireOptions {
 export interface UsingOptions extends AcquireOptions {
   /** Extend the lock (every ttlMs/3) while the work runs (default true). */
   autoExtend?: boolean;
+}
+
+/** The options of one lock call with the module's defaults filled in. Milliseconds. */
+export interface ResolvedLockCall {
+  /** Lease. */
+  ttlMs: number;
+  /** Extra attempts after the first (`Infinity`: bounded by `waitMs` only). */
+  retryCount: number;
+  /** Longest total wait for a busy lock (`Infinity`: bounded by `retryCount` only). */
+  waitMs: number;
+  /** Pause between attempts. */
+  retryDelayMs: number;
+  /** Random part of each pause. */
+  jitterMs: number;
+  /** Extend the lease while `using()` work runs. */
+  autoExtend: boolean;
+}
+
+/** Shortest lease a lock call may ask for, in milliseconds (the watchdog extends every third of it). */
+export const MIN_LOCK_TTL_MS = 30;
+
+/** The checker of lock and semaphore call arguments: failures are {@link LockOptionsError}s naming the argument. */
+export const lockArguments: OptionChecker = new OptionChecker((path, problem) => new LockOptionsError(path, problem));
+
+/**
+ * Checks the options of one lock call (`acquire`, `using`, `@WithLock`) without filling defaults.
+ * @param prefix put before every option name in errors, e.g. `@WithLock(Inventory.reserve).`
+ */
+export function checkLockCall(options: UsingOptions, prefix = ''): void {
+  if (lockArguments.object(`${prefix}options`, options) === undefined) return;
+  const ttlMs = lockArguments.durationMs(`${prefix}ttlMs`, options.ttlMs, { min: 1 });
+  if (ttlMs !== undefined) checkMinTtl(ttlMs, `${prefix}ttlMs`);
+  lockArguments.durationMs(`${prefix}waitMs`, options.waitMs);
+  lockArguments.durationMs(`${prefix}retryDelayMs`, options.retryDelayMs);
+  lockArguments.durationMs(`${prefix}jitterMs`, options.jitterMs);
+  lockArguments.nonNegativeInt(`${prefix}retryCount`, options.retryCount);
+  lockArguments.boolean(`${prefix}autoExtend`, options.autoExtend);
+}
+
+/** Checks the options of one lock call and fills in the module's defaults. */
+export function resolveLockCall(given: UsingOptions, defaults: ResolvedLockOptions): ResolvedLockCall {
+  checkLockCall(given);
+  const options = given ?? {};
+  const ttlMs = options.ttlMs ?? checkMinTtl(defaults.defaultTtlMs, 'ttlMs');
+  return {
+    ttlMs,
+    retryCount: options.retryCount ?? Number.POSITIVE_INFINITY,
+    waitMs: options.waitMs ?? (options.retryCount !== undefined ? Number.POSITIVE_INFINITY : defaults.defaultWaitMs),
+    retryDelayMs: options.retryDelayMs ?? defaults.retryDelayMs,
+    jitterMs: options.jitterMs ?? defaults.jitterMs,
+    autoExtend: options.autoExtend ?? true,
+  };
+}
+
+function checkMinTtl(ttlMs: number, path: string): number {
+  if (ttlMs < MIN_LOCK_TTL_MS) lockArguments.fail(path, `must be at least ${MIN_LOCK_TTL_MS} ms, got ${ttlMs}`);
+  return ttlMs;
 }

@@ -1,20 +1,32 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ExecutionError, Lock, Redlock, ResourceLockedError, type ExecutionStats } from '@sesamecare-oss/redlock';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { RedisService, RedisUnavailableError, isRedisConnectionError, type RedisClient } from '../redis';
-import { LOCK_MODULE_OPTIONS } from './lock.constants';
-import { LockLostError, LockNotAcquiredError, LockOptionsError } from './lock.errors';
-import { LockHandle, type LockHandleOwner } from './lock.handle';
-import { checkDuration, checkResources, checkSameSlot, taggedResource } from './lock.keys';
-import { retryPauseMs, sleep } from './lock.timing';
+import { settleWithin, sleep } from '../core';
 import {
+  RedisService,
+  RedisUnavailableError,
+  isRedisConnectionError,
+  toRedisUnavailable,
+  type RedisClient,
+} from '../redis';
+import { LOCK_MODULE_OPTIONS } from './lock.constants';
+import { LockContext } from './lock.context';
+import { LockLostError, LockNotAcquiredError } from './lock.errors';
+import { LockHandle, type LockHandleOwner } from './lock.handle';
+import { LockKeys, checkResources, checkSameSlot } from './lock.keys';
+import {
+  lockArguments,
+  resolveLockCall,
   resolveLockOptions,
   type AcquireOptions,
   type LockModuleOptions,
+  type ResolvedLockCall,
   type ResolvedLockOptions,
   type UsingOptions,
 } from './lock.options';
+import { ACQUIRE_FENCED, FENCE_ADVANCE, FENCE_INCR } from './lock.scripts';
+import { retryPauseMs } from './lock.timing';
+import { LockWatchdog } from './lock.watchdog';
 
 /** Counters of one LockService since startup, for a metrics module. */
 export interface LockStats {
@@ -34,52 +46,11 @@ export interface LockStats {
   released: number;
 }
 
-/**
- * Acquisition on one client, atomic: Redlock's acquire (refuse if any key exists, else SET each key to our value
- * with PX ttl) plus, with fencing on, the INCR of each resource's fence key, in the same script (one round trip).
- * KEYS: n lock keys [+ n fence keys]; ARGV: value, ttlMs, fencing (1/0), fence key TTL in ms (0: none).
- * Returns nil when busy, else the tokens.
- */
-const ACQUIRE_FENCED_LUA = `
-local fencing = ARGV[3] == '1'
-local n = fencing and (#KEYS / 2) or #KEYS
-for i = 1, n do
-  if redis.call('exists', KEYS[i]) == 1 then return false end
-end
-for i = 1, n do redis.call('set', KEYS[i], ARGV[1], 'PX', ARGV[2]) end
-local out = {}
-if fencing then
-  for i = 1, n do
-    out[i] = redis.call('incr', KEYS[n + i])
-    if ARGV[4] ~= '0' then redis.call('pexpire', KEYS[n + i], ARGV[4]) end
-  end
-end
-return out`;
-
-/** Raises a fence counter to at least ARGV[1] (never lowers it). Returns the counter. */
-const FENCE_ADVANCE_LUA = `
-local current = tonumber(redis.call('get', KEYS[1]) or '0')
-local wanted = tonumber(ARGV[1])
-if current < wanted then redis.call('set', KEYS[1], ARGV[1]) return wanted end
-return current`;
-
-/** Fence script for independent nodes: INCR every fence key on the shared client (ARGV[1]: key TTL ms, 0: none). */
-const FENCE_INCR_LUA = `
-local out = {}
-for i = 1, #KEYS do
-  out[i] = redis.call('incr', KEYS[i])
-  if ARGV[1] ~= '0' then redis.call('pexpire', KEYS[i], ARGV[1]) end
-end
-return out`;
-
-interface FenceCommands {
-  nrkLockFenceAdvance(numKeys: number, key: string, atLeast: number): Promise<number>;
-  nrkLockAcquire(numKeys: number, ...args: Array<string | number>): Promise<number[] | null>;
-  nrkLockFenceIncr(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
-}
-
 /** ioredis client states in which no command can be answered now. */
 const DISCONNECTED = new Set(['reconnecting', 'close', 'end']);
+
+/** How long startup waits for a quorum of independent nodes, in milliseconds. */
+const QUORUM_STARTUP_TIMEOUT_MS = 10_000;
 
 /** Outcome of a failed attempt: busy (another holder) or not (the nodes failed, firstError says how). */
 interface Verdict {
@@ -98,8 +69,8 @@ function statsError(stats: ExecutionStats): Verdict {
 
 /**
  * Distributed locks (Redlock) on the shared Redis client or on N independent nodes: `acquire()` returns a
- * {@link LockHandle} with fencing tokens; `using()` holds a lock while work runs, extends it, and aborts the
- * work with {@link LockLostError} if it is lost anyway.
+ * {@link LockHandle} with fencing tokens; `using()` holds a lock while work runs, extends it (the
+ * {@link LockWatchdog}), and aborts the work with {@link LockLostError} if it is lost anyway.
  */
 @Injectable()
 export class LockService implements OnModuleInit, BeforeApplicationShutdown, LockHandleOwner {
@@ -107,9 +78,10 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
   private readonly options: ResolvedLockOptions;
   private redlock!: Redlock;
   private clients: RedisClient[] = [];
-  private fenceClient!: RedisClient & FenceCommands;
+  /** Where the fencing counters live: the lock client, or the shared client with independent nodes. */
+  private fenceClient!: RedisClient;
   private cluster = false;
-  private prefix = '';
+  private keys = new LockKeys('');
   private closing = false;
   private readonly active = new Set<LockHandle>();
   /**
@@ -118,8 +90,8 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
    */
   private readonly valuePrefix = randomBytes(16).toString('hex');
   private valueSeq = 0;
-  private readonly watchdogs = new Set<() => void>();
-  private readonly storage = new AsyncLocalStorage<LockHandle>();
+  private readonly watchdog = new LockWatchdog();
+  private readonly context = new LockContext();
   private readonly counters: LockStats = {
     acquired: 0,
     failed: 0,
@@ -149,29 +121,23 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
 
   /** The lock held by the current `using()` / `@WithLock` call (AsyncLocalStorage), if any. */
   current(): LockHandle | undefined {
-    return this.storage.getStore();
+    return this.context.current();
   }
 
   /** Startup: creates the clients of independent nodes (waits for a quorum of them) and the Redlock instance. */
   async onModuleInit(): Promise<void> {
-    this.prefix = this.redis.prefixFor('lock');
-    const shared = this.redis.getClient(this.options.client);
+    this.keys = new LockKeys(this.redis.prefixFor('lock'));
+    const shared = this.redis.getClient(this.options.clientName);
     if (this.options.nodes.length > 0) {
       this.clients = await Promise.all(
         this.options.nodes.map((node, i) => this.redis.createClient(`lock:${i}`, node, false)),
       );
-      await this.waitForQuorum(10_000);
+      await this.waitForQuorum(QUORUM_STARTUP_TIMEOUT_MS);
     } else {
       this.clients = [shared];
     }
     this.cluster = this.clients.some((c) => c.isCluster) || shared.isCluster;
-    for (const c of this.clients) {
-      c.defineCommand('nrkLockAcquire', { lua: ACQUIRE_FENCED_LUA });
-    }
-    // Fencing counters live on the lock client (one client) or on the shared client (independent nodes).
-    this.fenceClient = (this.clients.length === 1 ? this.clients[0] : shared) as RedisClient & FenceCommands;
-    this.fenceClient.defineCommand('nrkLockFenceIncr', { lua: FENCE_INCR_LUA });
-    this.fenceClient.defineCommand('nrkLockFenceAdvance', { lua: FENCE_ADVANCE_LUA });
+    this.fenceClient = this.clients.length === 1 ? this.clients[0] : shared;
     this.redlock = new Redlock(this.clients, {
       driftFactor: this.options.driftFactor,
       retryCount: 0,
@@ -180,11 +146,15 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
     });
   }
 
-  /** Shutdown: stops the watchdogs and releases every lock still held (before RedisModule closes the clients). */
+  /**
+   * Shutdown: the locks of running `using()` / `@WithLock` work are lost (their signal aborts with LockLostError),
+   * and every lock still held is released (before RedisModule closes the clients).
+   */
   async beforeApplicationShutdown(): Promise<void> {
+    const held = [...this.active];
     this.closing = true;
-    for (const stop of this.watchdogs) stop();
-    await Promise.all([...this.active].map((h) => h.release()));
+    this.watchdog.loseAll('the application is shutting down');
+    await Promise.all(held.map((h) => h.release()));
   }
 
   /**
@@ -194,14 +164,11 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
    */
   async advanceFence(resource: string, atLeast: number): Promise<number> {
     const [r] = checkResources(resource);
-    if (!Number.isSafeInteger(atLeast) || atLeast < 0) {
-      throw new LockOptionsError('atLeast', `must be a non-negative safe integer, got ${String(atLeast)}`);
-    }
+    const wanted = lockArguments.nonNegativeInt('atLeast', atLeast) ?? lockArguments.fail('atLeast', 'is required');
     try {
-      return Number(await this.fenceClient.nrkLockFenceAdvance(1, `${this.prefix}fence:${taggedResource(r)}`, atLeast));
+      return Number(await FENCE_ADVANCE.run<number>(this.fenceClient, [this.keys.fence(r)], [wanted]));
     } catch (err) {
-      if (!isRedisConnectionError(err)) throw err;
-      throw new RedisUnavailableError(`Could not advance the fencing counter of ${r}`, { cause: err });
+      throw toRedisUnavailable(err, `Could not advance the fencing counter of ${r}`);
     }
   }
 
@@ -212,44 +179,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
    */
   async acquire(resources: string | readonly string[], options: AcquireOptions = {}): Promise<LockHandle> {
     const list = checkResources(resources);
-    const o = this.resolveCall(options);
-    if (this.cluster) checkSameSlot(list);
-    const keys = list.map((r) => `${this.prefix}${taggedResource(r)}`);
-    const fenceKeys = list.map((r) => `${this.prefix}fence:${taggedResource(r)}`);
-    const started = Date.now();
-    let attempts = 0;
-    try {
-      for (;;) {
-        attempts++;
-        this.checkReachable(list);
-        const result = await this.attempt(list, keys, fenceKeys, o.ttlMs);
-        if (result instanceof LockHandle) {
-          this.counters.acquired++;
-          return result;
-        }
-        // Busy, or the nodes failed: the last attempt's votes tell which (they are in by the time we would retry).
-        const delay = retryPauseMs(o.retryDelayMs, o.jitterMs);
-        const pauseStart = Date.now();
-        const verdict = await Promise.race([result.verdict, sleep(Math.max(delay, 1)).then(() => undefined)]);
-        if (verdict && !verdict.locked) {
-          this.counters.unavailable++;
-          throw new RedisUnavailableError(
-            `Lock on ${list.join(', ')}: no quorum of Redis nodes reachable` +
-              (verdict.firstError ? ` (${verdict.firstError.message})` : ''),
-            { cause: verdict.firstError },
-          );
-        }
-        const elapsed = Date.now() - started;
-        if (attempts > o.retryCount || elapsed + delay > o.waitMs) {
-          this.counters.failed++;
-          throw new LockNotAcquiredError(list, await this.retryAfter(keys[0], o.retryDelayMs), attempts);
-        }
-        const left = delay - (Date.now() - pauseStart);
-        if (left > 0) await sleep(left);
-      }
-    } finally {
-      this.counters.waitMs += Date.now() - started;
-    }
+    return this.acquireChecked(list, resolveLockCall(options, this.options));
   }
 
   /**
@@ -262,115 +192,49 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
     work: (signal: AbortSignal, lock: LockHandle) => Promise<T> | T,
     options: UsingOptions = {},
   ): Promise<T> {
-    const o = this.resolveCall(options);
-    const handle = await this.acquire(resources, options);
+    const call = resolveLockCall(options, this.options);
+    const handle = await this.acquireChecked(checkResources(resources), call);
     const controller = new AbortController();
-    let lostError: LockLostError | undefined;
-    let rejectLost: (err: Error) => void = () => undefined;
-    const lost = new Promise<never>((_, reject) => (rejectLost = reject));
-    lost.catch(() => undefined);
-    let stopped = false;
-    let extendTimer: NodeJS.Timeout | undefined;
-    let expiryTimer: NodeJS.Timeout | undefined;
-    const interval = Math.max(1, Math.floor(o.ttlMs / 3));
+    return this.holdWhile(handle, call, (h) => work(controller.signal, h), controller);
+  }
 
-    const markLost = (reason: string, cause?: unknown) => {
-      if (lostError || stopped) return;
-      lostError = cause instanceof LockLostError ? cause : new LockLostError(handle.resources, reason, { cause });
-      this.counters.lost++;
-      controller.abort(lostError);
-      rejectLost(lostError);
-    };
-    const armExpiry = () => {
-      clearTimeout(expiryTimer);
-      expiryTimer = setTimeout(
-        () => {
-          if (stopped) return;
-          if (handle.expiresAt <= Date.now()) markLost('its lease expired before it could be extended');
-          else armExpiry();
-        },
-        Math.max(1, handle.expiresAt - Date.now()),
-      );
-    };
-    // Every ttl/3, but never later than halfway through what is left of the lease (a slow acquisition or a busy
-    // event loop may have eaten part of it).
-    const nextExtension = () => Math.max(1, Math.min(interval, Math.floor((handle.expiresAt - Date.now()) / 2)));
-    const scheduleExtend = (delayMs: number) => {
-      extendTimer = setTimeout(() => {
-        void handle.extend(o.ttlMs).then(
-          () => {
-            if (stopped) return;
-            armExpiry();
-            scheduleExtend(nextExtension());
-          },
-          (err: unknown) => {
-            if (stopped) return;
-            if (err instanceof LockLostError || !handle.held) return markLost('it could not be extended', err);
-            // Nodes unreachable for now: try again while the lease still runs.
-            scheduleExtend(Math.max(1, Math.min(interval, Math.floor((handle.expiresAt - Date.now()) / 3))));
-          },
-        );
-      }, delayMs);
-    };
-    const stop = () => {
-      stopped = true;
-      clearTimeout(extendTimer);
-      clearTimeout(expiryTimer);
-    };
-    this.watchdogs.add(stop);
-    armExpiry();
-    if (o.autoExtend) scheduleExtend(nextExtension());
-
-    try {
-      const running = this.storage.run(handle, () => Promise.resolve().then(() => work(controller.signal, handle)));
-      running.catch(() => undefined);
-      const result = await Promise.race([running, lost]);
-      if (lostError) throw lostError;
-      if (!handle.held) {
-        markLost('its lease expired while the work ran');
-        throw lostError as unknown as LockLostError;
-      }
-      return result;
-    } catch (err) {
-      throw lostError ?? err;
-    } finally {
-      const wasLost = lostError !== undefined;
-      stop();
-      this.watchdogs.delete(stop);
-      if (wasLost) void handle.release();
-      else await handle.release();
-    }
+  /**
+   * @internal `@WithLock`: {@link using} for work that takes no arguments, so no AbortSignal is made for it
+   * (the decorated method could not see one).
+   */
+  async runLocked<T>(resources: readonly string[], options: UsingOptions, work: () => Promise<T> | T): Promise<T> {
+    const call = resolveLockCall(options, this.options);
+    const handle = await this.acquireChecked(checkResources(resources), call);
+    return this.holdWhile(handle, call, work);
   }
 
   /** @internal LockHandle.extend() */
   async extendLock(handle: LockHandle, lock: Lock, ttlMs: number): Promise<Lock> {
-    checkDuration('ttlMs', ttlMs, false);
+    if (lockArguments.durationMs('ttlMs', ttlMs, { min: 1 }) === undefined) lockArguments.fail('ttlMs', 'is required');
     if (handle.released) throw new LockLostError(handle.resources, 'it was released');
     try {
       const extended = await this.redlock.extend(lock, ttlMs, { retryCount: 0 });
       this.counters.extensions++;
       return extended;
     } catch (err) {
-      if (err instanceof ExecutionError) {
-        if (err.attempts.length === 0)
-          throw new LockLostError(handle.resources, 'its lease had expired', { cause: err });
-        const last = err.attempts[err.attempts.length - 1];
-        const verdict = await Promise.race([last.then(statsError), sleep(this.options.nodeCommandTimeoutMs)]);
-        if (verdict && !verdict.locked && lock.expiration > Date.now()) {
-          throw new RedisUnavailableError(
-            `Could not extend the lock on ${handle.resources.join(', ')}: no quorum of Redis nodes reachable`,
-            { cause: verdict.firstError },
-          );
-        }
-        throw new LockLostError(handle.resources, 'it expired or was taken by another holder', { cause: err });
+      if (!(err instanceof ExecutionError)) throw err;
+      if (err.attempts.length === 0) throw new LockLostError(handle.resources, 'its lease had expired', { cause: err });
+      // The votes of the last attempt tell "taken or expired" from "nodes unreachable" (while the lease still runs).
+      const last = err.attempts[err.attempts.length - 1];
+      const verdict = await settleWithin(last.then(statsError), this.options.nodeCommandTimeoutMs, undefined);
+      if (verdict && !verdict.locked && lock.expiration > Date.now()) {
+        throw new RedisUnavailableError(
+          `Could not extend the lock on ${handle.resources.join(', ')}: no quorum of Redis nodes reachable`,
+          { cause: verdict.firstError },
+        );
       }
-      throw err;
+      throw new LockLostError(handle.resources, 'it expired or was taken by another holder', { cause: err });
     }
   }
 
   /** @internal LockHandle.release() */
-  async releaseLock(_handle: LockHandle, lock: Lock): Promise<boolean> {
-    this.active.delete(_handle);
+  async releaseLock(handle: LockHandle, lock: Lock): Promise<boolean> {
+    this.active.delete(handle);
     if (lock.expiration <= Date.now()) {
       // Expired (or lost): remove our value if it is still there, but report false.
       await this.redlock.release(lock, { retryCount: 0 }).catch(() => undefined);
@@ -385,29 +249,88 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
     }
   }
 
-  private resolveCall(options: UsingOptions) {
-    if (options === null || typeof options !== 'object') throw new LockOptionsError('options', 'must be an object');
-    checkDuration('ttlMs', options.ttlMs, false);
-    checkDuration('waitMs', options.waitMs, true);
-    checkDuration('retryDelayMs', options.retryDelayMs, true);
-    checkDuration('jitterMs', options.jitterMs, true);
-    if (
-      options.retryCount !== undefined &&
-      (typeof options.retryCount !== 'number' || !Number.isInteger(options.retryCount) || options.retryCount < 0)
-    ) {
-      throw new LockOptionsError('retryCount', `must be a non-negative integer, got ${String(options.retryCount)}`);
+  /**
+   * Runs `work` under the held lock `handle`: watched by the watchdog, with the handle as the lock context. Settles
+   * with the work's outcome after the release, or at once with the LockLostError (and `controller` aborted) when
+   * the lock is lost first.
+   */
+  private holdWhile<T>(
+    handle: LockHandle,
+    call: ResolvedLockCall,
+    work: (handle: LockHandle) => Promise<T> | T,
+    controller?: AbortController,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const watch = this.watchdog.watch(handle, call.ttlMs, call.autoExtend, (lost) => {
+        if (this.closing) {
+          controller?.abort(lost);
+          return reject(lost); // beforeApplicationShutdown releases it
+        }
+        this.counters.lost++;
+        controller?.abort(lost);
+        void handle.release();
+        reject(lost);
+      });
+      const running = this.context.run(handle, () => Promise.resolve().then(() => work(handle)));
+      running.then(
+        (value) => {
+          this.context.leave();
+          if (watch.ended) return; // lost: already rejected
+          if (!handle.held) return this.watchdog.lose(watch, 'its lease expired while the work ran');
+          this.watchdog.stop(watch);
+          const done = () => resolve(value);
+          void handle.release().then(done, done);
+        },
+        (err: unknown) => {
+          this.context.leave();
+          if (watch.ended) return;
+          this.watchdog.stop(watch);
+          const done = () => reject(err);
+          void handle.release().then(done, done);
+        },
+      );
+    });
+  }
+
+  /** {@link acquire} with checked resources and resolved options. */
+  private async acquireChecked(list: string[], call: ResolvedLockCall): Promise<LockHandle> {
+    if (this.cluster) checkSameSlot(list);
+    const keys = list.map((r) => this.keys.lock(r));
+    const fenceKeys = list.map((r) => this.keys.fence(r));
+    const started = Date.now();
+    let attempts = 0;
+    try {
+      for (;;) {
+        attempts++;
+        this.checkReachable(list);
+        const result = await this.attempt(list, keys, fenceKeys, call.ttlMs);
+        if (result instanceof LockHandle) {
+          this.counters.acquired++;
+          return result;
+        }
+        // Busy, or the nodes failed: the last attempt's votes tell which (they are in by the time we would retry).
+        const delay = retryPauseMs(call.retryDelayMs, call.jitterMs);
+        const pauseStart = Date.now();
+        const verdict = await settleWithin(result.verdict, Math.max(delay, 1), undefined);
+        if (verdict && !verdict.locked) {
+          this.counters.unavailable++;
+          throw new RedisUnavailableError(
+            `Lock on ${list.join(', ')}: no quorum of Redis nodes reachable` +
+              (verdict.firstError ? ` (${verdict.firstError.message})` : ''),
+            { cause: verdict.firstError },
+          );
+        }
+        const elapsed = Date.now() - started;
+        if (attempts > call.retryCount || elapsed + delay > call.waitMs) {
+          this.counters.failed++;
+          throw new LockNotAcquiredError(list, await this.retryAfter(keys[0], call.retryDelayMs), attempts);
+        }
+        const leftMs = delay - (Date.now() - pauseStart);
+        if (leftMs > 0) await sleep(leftMs);
+      }
+    } finally {
+      this.counters.waitMs += Date.now() - started;
     }
-    const ttlMs = options.ttlMs ?? this.options.defaultTtlMs;
-    if (ttlMs < 30) throw new LockOptionsError('ttlMs', `must be at least 30 ms, got ${ttlMs}`);
-    return {
-      ttlMs,
-      retryCount: options.retryCount ?? Number.POSITIVE_INFINITY,
-      waitMs:
-        options.waitMs ?? (options.retryCount !== undefined ? Number.POSITIVE_INFINITY : this.options.defaultWaitMs),
-      retryDelayMs: options.retryDelayMs ?? this.options.retryDelayMs,
-      jitterMs: options.jitterMs ?? this.options.jitterMs,
-      autoExtend: options.autoExtend ?? true,
-    };
   }
 
   /**
@@ -428,17 +351,14 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
       // One client: our own script, Redlock's acquisition and the fencing INCR in one atomic round trip.
       const value = `${this.valuePrefix}:${(this.valueSeq++).toString(36)}`;
       const start = Date.now();
-      const all = fencing ? [...keys, ...fenceKeys] : keys;
       let reply: number[] | null;
       try {
-        reply = await (this.clients[0] as RedisClient & FenceCommands).nrkLockAcquire(
-          all.length,
-          ...all,
+        reply = await ACQUIRE_FENCED.run<number[] | null>(this.clients[0], fencing ? [...keys, ...fenceKeys] : keys, [
           value,
           ttlMs,
           fencing ? 1 : 0,
           this.options.fenceTtlMs,
-        );
+        ]);
       } catch (err) {
         if (!isRedisConnectionError(err)) throw err;
         return { verdict: Promise.resolve({ locked: false, firstError: err as Error }) };
@@ -456,12 +376,10 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
       }
       if (fencing) {
         try {
-          tokens = await this.fenceClient.nrkLockFenceIncr(fenceKeys.length, ...fenceKeys, this.options.fenceTtlMs);
+          tokens = await FENCE_INCR.run<number[]>(this.fenceClient, fenceKeys, [this.options.fenceTtlMs]);
         } catch (err) {
           await this.redlock.release(lock, { retryCount: 0 }).catch(() => undefined);
-          throw new RedisUnavailableError(`Could not draw the fencing token for ${resources.join(', ')}`, {
-            cause: err,
-          });
+          throw toRedisUnavailable(err, `Could not draw the fencing token for ${resources.join(', ')}`);
         }
         // Tokens are valid only if drawn while we surely held the lock; otherwise count it as a failed attempt.
         if (lock.expiration <= Date.now()) {

@@ -1,57 +1,27 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { RedisService, RedisUnavailableError, isRedisConnectionError, type RedisClient } from '../redis';
+import { sleep } from '../core';
+import { RedisService, RedisUnavailableError, toRedisUnavailable, type RedisClient } from '../redis';
 import { LOCK_MODULE_OPTIONS } from './lock.constants';
-import { LockNotAcquiredError, LockOptionsError } from './lock.errors';
-import { checkDuration, checkResources, taggedResource } from './lock.keys';
-import { retryPauseMs, sleep } from './lock.timing';
-import { resolveLockOptions, type LockModuleOptions, type ResolvedLockOptions } from './lock.options';
+import { LockNotAcquiredError } from './lock.errors';
+import { LockKeys, checkResources } from './lock.keys';
+import { lockArguments, resolveLockOptions, type LockModuleOptions, type ResolvedLockOptions } from './lock.options';
+import { SEMAPHORE_ACQUIRE, SEMAPHORE_COUNT, SEMAPHORE_EXTEND } from './lock.scripts';
+import { retryPauseMs } from './lock.timing';
 
 /** Most permits one semaphore may have. */
 export const MAX_SEMAPHORE_PERMITS = 100_000;
 
-/** Lua prelude of the semaphore scripts: `now`, in milliseconds by Redis' own clock. */
-const LUA_NOW_MS = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
-
-/**
- * Takes a permit when fewer than `limit` unexpired ones are held. The semaphore is one sorted set
- * (member = permit id, score = expiry in ms of Redis' own clock, so client clocks do not matter); expired
- * permits (crashed holders) are dropped first. The key lives as long as its longest permit.
- * KEYS[1]: the set; ARGV: limit, ttlMs, permit id. Returns {1, expiresAtMs} or {0, ms until the next expiry}.
- */
-const SEMAPHORE_ACQUIRE_LUA = `${LUA_NOW_MS}
-local ttl = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now + ttl, ARGV[3])
-  if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-  return {1, now + ttl}
-end
-local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {0, tonumber(first[2]) - now}`;
-
-/**
- * Extends a permit that is still held (unexpired) to now + ttlMs. KEYS[1]: the set; ARGV: ttlMs, permit id.
- * Returns the new expiry (ms, Redis' clock), or 0 when the permit is gone.
- */
-const SEMAPHORE_EXTEND_LUA = `${LUA_NOW_MS}
-local score = redis.call('ZSCORE', KEYS[1], ARGV[2])
-if not score or tonumber(score) <= now then return 0 end
-local ttl = tonumber(ARGV[1])
-redis.call('ZADD', KEYS[1], 'XX', now + ttl, ARGV[2])
-if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-return now + ttl`;
-
-/** Holders now: unexpired permits. KEYS[1]: the set. */
-const SEMAPHORE_COUNT_LUA = `${LUA_NOW_MS}
-return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')`;
-
-interface SemaphoreCommands {
-  nrkSemAcquire(key: string, limit: number, ttlMs: number, id: string): Promise<[number, number]>;
-  nrkSemExtend(key: string, ttlMs: number, id: string): Promise<number>; // new expiry, or 0
-  nrkSemCount(key: string): Promise<number>;
+/** Counters of one SemaphoreService since startup, for a metrics module. */
+export interface SemaphoreStats {
+  /** Permits taken. */
+  acquired: number;
+  /** Acquisitions given up because every permit stayed taken (LockNotAcquiredError). */
+  refused: number;
+  /** Calls that failed because Redis could not be reached (RedisUnavailableError). */
+  unavailable: number;
+  /** Permits given back while still held (an expired one is not counted). */
+  released: number;
 }
 
 /** Options of {@link SemaphoreService.acquire} and {@link SemaphoreService.using}. Durations in milliseconds. */
@@ -81,7 +51,7 @@ export class SemaphorePermit {
 
   /** Extends the lease to now + `ttlMs`; false when the permit had already expired (its place may be taken). */
   async extend(ttlMs: number): Promise<boolean> {
-    checkDuration('ttlMs', ttlMs, false);
+    if (lockArguments.durationMs('ttlMs', ttlMs, { min: 1 }) === undefined) lockArguments.fail('ttlMs', 'is required');
     if (this.released) return false;
     return this.owner.extendPermit(this, ttlMs);
   }
@@ -105,11 +75,12 @@ export class SemaphorePermit {
 @Injectable()
 export class SemaphoreService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly options: ResolvedLockOptions;
-  private client!: RedisClient & SemaphoreCommands;
-  private prefix = '';
+  private client!: RedisClient;
+  private keys = new LockKeys('');
   private readonly idPrefix = randomBytes(12).toString('hex');
   private seq = 0;
   private readonly held = new Set<SemaphorePermit>();
+  private readonly counters: SemaphoreStats = { acquired: 0, refused: 0, unavailable: 0, released: 0 };
 
   constructor(
     private readonly redis: RedisService,
@@ -118,13 +89,15 @@ export class SemaphoreService implements OnModuleInit, BeforeApplicationShutdown
     this.options = resolveLockOptions(options);
   }
 
-  /** Startup: the semaphore scripts on the shared client. */
+  /** Counters since startup (a copy): acquired, refused, unavailable, released. */
+  get stats(): SemaphoreStats {
+    return { ...this.counters };
+  }
+
+  /** Startup: the client and the key prefix. */
   onModuleInit(): void {
-    this.prefix = `${this.redis.prefixFor('lock')}sem:`; // "sem:" is reserved among lock resources
-    this.client = this.redis.getClient(this.options.client) as RedisClient & SemaphoreCommands;
-    this.client.defineCommand('nrkSemAcquire', { numberOfKeys: 1, lua: SEMAPHORE_ACQUIRE_LUA });
-    this.client.defineCommand('nrkSemExtend', { numberOfKeys: 1, lua: SEMAPHORE_EXTEND_LUA });
-    this.client.defineCommand('nrkSemCount', { numberOfKeys: 1, lua: SEMAPHORE_COUNT_LUA });
+    this.keys = new LockKeys(this.redis.prefixFor('lock'));
+    this.client = this.redis.getClient(this.options.clientName);
   }
 
   /** Shutdown: gives back every permit still held (before RedisModule closes the client). */
@@ -134,7 +107,7 @@ export class SemaphoreService implements OnModuleInit, BeforeApplicationShutdown
 
   /** The Redis key of a semaphore: `<prefix>lock:sem:{<name>}` (one slot on a Cluster; a name's own `{tag}` is kept). */
   keyOf(name: string): string {
-    return this.prefix + taggedResource(name);
+    return this.keys.semaphore(name);
   }
 
   /**
@@ -149,15 +122,19 @@ export class SemaphoreService implements OnModuleInit, BeforeApplicationShutdown
     const id = `${this.idPrefix}:${++this.seq}`;
     for (let attempt = 1; ; attempt++) {
       const [ok, value] = await this.call(`acquire a permit of semaphore "${name}"`, () =>
-        this.client.nrkSemAcquire(key, limit, ttlMs, id),
+        SEMAPHORE_ACQUIRE.run<[number, number]>(this.client, [key], [limit, ttlMs, id]),
       );
       if (ok === 1) {
         const permit = new SemaphorePermit(this, name, id, value);
         this.held.add(permit);
+        this.counters.acquired++;
         return permit;
       }
       const pause = Math.max(1, retryPauseMs(this.options.retryDelayMs, this.options.jitterMs));
-      if (Date.now() + pause > deadline) throw new LockNotAcquiredError([name], Math.max(1, value), attempt);
+      if (Date.now() + pause > deadline) {
+        this.counters.refused++;
+        throw new LockNotAcquiredError([name], Math.max(1, value), attempt);
+      }
       await sleep(pause);
     }
   }
@@ -175,13 +152,15 @@ export class SemaphoreService implements OnModuleInit, BeforeApplicationShutdown
   /** How many permits of `name` are held now (unexpired). */
   async count(name: string): Promise<number> {
     const [checked] = checkResources(name);
-    return this.call(`count the permits of semaphore "${name}"`, () => this.client.nrkSemCount(this.keyOf(checked)));
+    return this.call(`count the permits of semaphore "${name}"`, () =>
+      SEMAPHORE_COUNT.run<number>(this.client, [this.keyOf(checked)], []),
+    );
   }
 
   /** @internal {@link SemaphorePermit.extend} */
   async extendPermit(permit: SemaphorePermit, ttlMs: number): Promise<boolean> {
     const expiresAtMs = await this.call(`extend a permit of semaphore "${permit.name}"`, () =>
-      this.client.nrkSemExtend(this.keyOf(permit.name), ttlMs, permit.id),
+      SEMAPHORE_EXTEND.run<number>(this.client, [this.keyOf(permit.name)], [ttlMs, permit.id]),
     );
     if (expiresAtMs > 0) permit.expiresAtMs = expiresAtMs;
     return expiresAtMs > 0;
@@ -191,21 +170,29 @@ export class SemaphoreService implements OnModuleInit, BeforeApplicationShutdown
   async releasePermit(permit: SemaphorePermit): Promise<boolean> {
     this.held.delete(permit);
     try {
-      return (await this.client.zrem(this.keyOf(permit.name), permit.id)) === 1;
+      const released = (await this.client.zrem(this.keyOf(permit.name), permit.id)) === 1;
+      if (released) this.counters.released++;
+      return released;
     } catch {
       return false; // the lease expires on its own
     }
   }
 
-  /** Runs one script call; Redis unreachable (connection error, or the client not ready) → RedisUnavailableError. */
+  /**
+   * Runs one script call. Redis unreachable (a connection error, or the client not connected) →
+   * RedisUnavailableError; other errors pass unchanged.
+   */
   private async call<T>(what: string, op: () => Promise<T>): Promise<T> {
     try {
       return await op();
     } catch (err) {
-      if (isRedisConnectionError(err) || this.client.status !== 'ready') {
-        throw new RedisUnavailableError(`Could not ${what}`, { cause: err });
-      }
-      throw err;
+      const status = this.client.status;
+      const mapped =
+        status === 'ready' || err instanceof RedisUnavailableError
+          ? toRedisUnavailable(err, `Could not ${what}`)
+          : new RedisUnavailableError(`Could not ${what}: the connection is ${status}`, { cause: err });
+      if (mapped instanceof RedisUnavailableError) this.counters.unavailable++;
+      throw mapped;
     }
   }
 
@@ -214,20 +201,15 @@ export class SemaphoreService implements OnModuleInit, BeforeApplicationShutdown
     options: SemaphoreOptions,
   ): { key: string; limit: number; ttlMs: number; waitMs: number } {
     const [checked] = checkResources(name);
-    const limit: unknown = options?.limit;
-    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_SEMAPHORE_PERMITS) {
-      throw new LockOptionsError(
-        'limit',
-        `must be an integer from 1 to ${MAX_SEMAPHORE_PERMITS}, got ${String(limit)}`,
-      );
-    }
-    checkDuration('ttlMs', options.ttlMs, false);
-    checkDuration('waitMs', options.waitMs, true);
+    const o = (lockArguments.object('options', options) ?? {}) as Partial<SemaphoreOptions>;
+    const limit =
+      lockArguments.positiveInt('limit', o.limit, { max: MAX_SEMAPHORE_PERMITS }) ??
+      lockArguments.fail('limit', `is required: an integer from 1 to ${MAX_SEMAPHORE_PERMITS}`);
     return {
       key: this.keyOf(checked),
       limit,
-      ttlMs: options.ttlMs ?? this.options.defaultTtlMs,
-      waitMs: options.waitMs ?? this.options.defaultWaitMs,
+      ttlMs: lockArguments.durationMs('ttlMs', o.ttlMs, { min: 1 }) ?? this.options.defaultTtlMs,
+      waitMs: lockArguments.durationMs('waitMs', o.waitMs) ?? this.options.defaultWaitMs,
     };
   }
 }

@@ -12,8 +12,9 @@ export interface WithLockMetadata {
 
 /**
  * Runs the decorated provider method under a distributed lock (LockService.using): `{0}` in a template is the
- * first argument, `{1.sku}` the `sku` of the second. Only stores metadata; LockModule wraps the methods of
- * providers at startup (not controller route handlers: put the lock on the service method they call).
+ * first argument, `{1.sku}` the `sku` of the second. Only stores metadata: the library's method explorer wraps the
+ * method at startup (`WithLockHandler`), outside the other library decorators on it (`@CacheEvict`,
+ * `@Cacheable`...), whatever order they are written in. Put it on the service method a controller calls.
  * Inside the method, `LockService.current()` gives the handle (e.g. its fencing token).
  * @param resources one template or several (all locked together)
  * @param options ttlMs (lease, ms), waitMs (how long to wait for a busy lock, ms), autoExtend (default true)

@@ -1,0 +1,117 @@
+import { defineScript } from '../core';
+
+/**
+ * The Lua scripts of locks and semaphores. Keys are built in `lock.keys.ts`; the keys of one call share a hash tag
+ * (a lock's resources must share one on a Cluster, and a resource's fence key carries the resource's tag).
+ */
+
+/**
+ * Acquisition on one client, atomic: Redlock's acquisition (refuse if any lock key exists, else SET each to our
+ * value with a lease) plus, with fencing on, the INCR of each resource's fence counter, in one round trip.
+ */
+export const ACQUIRE_FENCED = defineScript({
+  name: 'lock.acquireFenced',
+  keys: 'variadic',
+  lua: `-- KEYS: n lock keys, then (fencing on) the n fence keys of the same resources
+-- ARGV[1]: lock value, ARGV[2]: lease in ms, ARGV[3]: fencing 1/0, ARGV[4]: fence key TTL in ms (0: none)
+-- Returns: nil when a lock key exists (busy), else the fencing tokens in resource order (empty: fencing off)
+local fencing = ARGV[3] == '1'
+local n = fencing and (#KEYS / 2) or #KEYS
+for i = 1, n do
+  if redis.call('exists', KEYS[i]) == 1 then return false end
+end
+for i = 1, n do redis.call('set', KEYS[i], ARGV[1], 'PX', ARGV[2]) end
+local out = {}
+if fencing then
+  for i = 1, n do
+    out[i] = redis.call('incr', KEYS[n + i])
+    if ARGV[4] ~= '0' then redis.call('pexpire', KEYS[n + i], ARGV[4]) end
+  end
+end
+return out`,
+});
+
+/** Raises a fence counter to at least a value (never lowers it): after a store saw a higher token. */
+export const FENCE_ADVANCE = defineScript({
+  name: 'lock.fenceAdvance',
+  keys: 1,
+  lua: `-- KEYS[1]: the fence key
+-- ARGV[1]: the lowest value the counter may have
+-- Returns: the counter afterwards
+local current = tonumber(redis.call('get', KEYS[1]) or '0')
+local wanted = tonumber(ARGV[1])
+if current < wanted then redis.call('set', KEYS[1], ARGV[1]) return wanted end
+return current`,
+});
+
+/** Fencing tokens for a lock held on independent nodes: INCR of every fence key, on the shared client. */
+export const FENCE_INCR = defineScript({
+  name: 'lock.fenceIncr',
+  keys: 'variadic',
+  lua: `-- KEYS: the fence keys of the locked resources
+-- ARGV[1]: fence key TTL in ms (0: none)
+-- Returns: the new tokens, in key order
+local out = {}
+for i = 1, #KEYS do
+  out[i] = redis.call('incr', KEYS[i])
+  if ARGV[1] ~= '0' then redis.call('pexpire', KEYS[i], ARGV[1]) end
+end
+return out`,
+});
+
+/**
+ * Included at the top of the semaphore scripts (after their header): `now`, in milliseconds by Redis' own clock, so
+ * that leases do not depend on the clocks of the clients.
+ */
+const REDIS_NOW_MS = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/**
+ * Takes a semaphore permit when fewer than `limit` unexpired ones are held. A semaphore is one sorted set (member:
+ * permit id, score: lease end by Redis' clock); expired permits (crashed holders) are dropped first. The key lives
+ * as long as its longest permit.
+ */
+export const SEMAPHORE_ACQUIRE = defineScript({
+  name: 'lock.semaphoreAcquire',
+  keys: 1,
+  lua: `-- KEYS[1]: the semaphore's sorted set
+-- ARGV[1]: limit, ARGV[2]: lease in ms, ARGV[3]: permit id
+-- Returns: {1, lease end in ms} when taken, else {0, ms until the next lease ends}
+${REDIS_NOW_MS}
+local ttl = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now + ttl, ARGV[3])
+  if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+  return {1, now + ttl}
+end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {0, tonumber(first[2]) - now}`,
+});
+
+/** Extends a semaphore permit that is still held (unexpired). */
+export const SEMAPHORE_EXTEND = defineScript({
+  name: 'lock.semaphoreExtend',
+  keys: 1,
+  lua: `-- KEYS[1]: the semaphore's sorted set
+-- ARGV[1]: lease in ms from now, ARGV[2]: permit id
+-- Returns: the new lease end in ms (Redis' clock), or 0 when the permit is gone or expired
+${REDIS_NOW_MS}
+local score = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if not score or tonumber(score) <= now then return 0 end
+local ttl = tonumber(ARGV[1])
+redis.call('ZADD', KEYS[1], 'XX', now + ttl, ARGV[2])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return now + ttl`,
+});
+
+/** Counts the holders of a semaphore now. */
+export const SEMAPHORE_COUNT = defineScript({
+  name: 'lock.semaphoreCount',
+  keys: 1,
+  lua: `-- KEYS[1]: the semaphore's sorted set
+-- ARGV: none
+-- Returns: the number of unexpired permits
+${REDIS_NOW_MS}
+return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')`,
+});
