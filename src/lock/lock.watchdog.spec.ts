@@ -1,4 +1,3 @@
-import { sleep } from '../core';
 import { RedisUnavailableError } from '../redis';
 import { LockLostError } from './lock.errors';
 import { LockWatchdog, type WatchedLock } from './lock.watchdog';
@@ -17,7 +16,7 @@ class FakeLock implements WatchedLock {
     return this.expiresAt > Date.now();
   }
   async extend(ttlMs: number): Promise<void> {
-    await sleep(1);
+    await new Promise((resolve) => setTimeout(resolve, 1));
     if (this.mode === 'unreachable') throw new RedisUnavailableError('nodes unreachable');
     if (this.mode === 'gone') throw new LockLostError(this.resources, 'it expired or was taken by another holder');
     this.extensions++;
@@ -25,14 +24,20 @@ class FakeLock implements WatchedLock {
   }
 }
 
+/** Fake timers (Date.now included): the schedule is exact whatever the load of the machine. */
+const sleep = (ms: number) => jest.advanceTimersByTimeAsync(ms);
+
 describe('LockWatchdog', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
   it('extends a held lock about every ttl/3 until stopped, and never calls onLost after stop()', async () => {
     const watchdog = new LockWatchdog();
     const lock = new FakeLock(150);
     const onLost = jest.fn();
     const watch = watchdog.watch(lock, 150, true, onLost);
     await sleep(400);
-    expect(lock.extensions).toBeGreaterThanOrEqual(4);
+    expect(lock.extensions).toBeGreaterThanOrEqual(7); // at 50 ms, then every ~50 ms (a third of 150)
     expect(lock.held).toBe(true);
     watchdog.stop(watch);
     const count = lock.extensions;
@@ -57,8 +62,11 @@ describe('LockWatchdog', () => {
     const watchdog = new LockWatchdog();
     const lock = new FakeLock(90);
     lock.mode = 'gone';
-    const lost = new Promise<LockLostError>((resolve) => watchdog.watch(lock, 90, true, resolve));
-    const err = await lost;
+    const onLost = jest.fn();
+    watchdog.watch(lock, 90, true, onLost);
+    await sleep(40);
+    expect(onLost).toHaveBeenCalledTimes(1);
+    const err = onLost.mock.calls[0][0] as LockLostError;
     expect(err).toBeInstanceOf(LockLostError);
     expect(err.message).toMatch(/taken by another holder/);
     expect(watchdog.size).toBe(0);
@@ -85,8 +93,12 @@ describe('LockWatchdog', () => {
   it('without auto-extension it only notices the end of the lease', async () => {
     const watchdog = new LockWatchdog();
     const lock = new FakeLock(60);
-    const lost = new Promise<LockLostError>((resolve) => watchdog.watch(lock, 60, false, resolve));
-    expect((await lost).message).toMatch(/lease expired/);
+    const onLost = jest.fn();
+    watchdog.watch(lock, 60, false, onLost);
+    await sleep(59);
+    expect(onLost).not.toHaveBeenCalled();
+    await sleep(2);
+    expect((onLost.mock.calls[0][0] as Error).message).toMatch(/lease expired/);
     expect(lock.extensions).toBe(0);
   });
 

@@ -1,9 +1,14 @@
-import { sleep } from '../core';
 import { TimerHeap, type TimerEntry } from './timer-heap';
 
 const entry = (name: string): TimerEntry & { name: string } => ({ name, dueAt: 0, heapIndex: -1 });
 
+/** Fake timers (Date.now included): the schedule is exact whatever the load of the machine. */
+const sleep = (ms: number) => jest.advanceTimersByTimeAsync(ms);
+
 describe('TimerHeap', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
   it('wakes entries up in due order, each once, with one timer', async () => {
     const woken: string[] = [];
     const heap = new TimerHeap<ReturnType<typeof entry>>((e) => woken.push(e.name));
@@ -14,7 +19,10 @@ describe('TimerHeap', () => {
     heap.schedule(d, now + 40);
     heap.schedule(b, now + 20);
     expect(heap.size).toBe(4);
-    await sleep(70);
+    expect(jest.getTimerCount()).toBe(1);
+    await sleep(25);
+    expect(woken).toEqual(['a', 'b']);
+    await sleep(25);
     expect(woken).toEqual(['a', 'b', 'c', 'd']);
     expect(heap.size).toBe(0);
     expect(a.heapIndex).toBe(-1);
@@ -63,7 +71,9 @@ describe('TimerHeap', () => {
       if (++wakes < 3) heap.schedule(x, Date.now());
     });
     heap.schedule(e, Date.now());
-    await sleep(40);
+    await sleep(1);
+    expect(wakes).toBe(1); // not woken again within the same firing
+    await sleep(10);
     expect(wakes).toBe(3);
   });
 });
