@@ -257,6 +257,11 @@ describe(`LockModule on one Redis (${testTopology()})`, () => {
     );
     const again = await locks.acquire('fail:1', { waitMs: 0 });
     await again.release();
+    const thrown = () => {
+      throw new Error('thrown synchronously');
+    };
+    await expect(locks.using('fail:1', thrown, { ttlMs: 1_000 })).rejects.toThrow('thrown synchronously');
+    await (await locks.acquire('fail:1', { waitMs: 0 })).release();
   });
 
   it("refuses a stale holder's write by its fencing token", async () => {

@@ -271,7 +271,12 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
         void handle.release();
         reject(lost);
       });
-      const running = this.context.run(handle, () => Promise.resolve().then(() => work(handle)));
+      let running: Promise<T>;
+      try {
+        running = Promise.resolve(this.context.run(handle, () => work(handle)));
+      } catch (err) {
+        running = Promise.reject(err); // thrown synchronously: a rejection like any other
+      }
       running.then(
         (value) => {
           this.context.leave();
