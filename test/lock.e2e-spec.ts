@@ -424,6 +424,35 @@ describe(`LockModule failures (${testTopology()})`, () => {
     }
   });
 
+  it('shutdown: running work loses its lock (signal aborted, LockLostError) and the lock is released', async () => {
+    const redis = await startTestRedis();
+    const prefix = uniquePrefix('close');
+    const ref = await build({ ...redis.connection, keyPrefix: prefix });
+    const direct = redis.client();
+    try {
+      const locks = ref.get(LockService);
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      const run = locks
+        .using('closing:1', async (signal) => {
+          started();
+          await new Promise((resolve) => signal.addEventListener('abort', resolve));
+          return signal.reason as unknown;
+        })
+        .catch((e: unknown) => e);
+      await running;
+      expect(await direct.exists(`${prefix}lock:{closing:1}`)).toBe(1);
+      await ref.close();
+      const err = await run;
+      expect(err).toBeInstanceOf(LockLostError);
+      expect((err as Error).message).toMatch(/shutting down/);
+      expect(await direct.exists(`${prefix}lock:{closing:1}`)).toBe(0);
+    } finally {
+      direct.disconnect();
+      await redis.stop();
+    }
+  });
+
   it('Redis down: acquire fails quickly with RedisUnavailableError, never a fake success', async () => {
     const redis = await startTestRedis();
     const ref = await build({ ...redis.connection, keyPrefix: uniquePrefix('down'), commandTimeoutMs: 500 });

@@ -262,13 +262,11 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const watch = this.watchdog.watch(handle, call.ttlMs, call.autoExtend, (lost) => {
-        if (this.closing) {
-          controller?.abort(lost);
-          return reject(lost); // beforeApplicationShutdown releases it
-        }
-        this.counters.lost++;
         controller?.abort(lost);
-        void handle.release();
+        if (!this.closing) {
+          this.counters.lost++;
+          void handle.release(); // at shutdown, beforeApplicationShutdown releases it and waits
+        }
         reject(lost);
       });
       let running: Promise<T>;
