@@ -1,12 +1,15 @@
-import { Injectable, SetMetadata } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import {
+  CacheEvict,
+  CacheService,
   LockLostError,
   LockModule,
   LockNotAcquiredError,
   LockOptionsError,
   LockService,
   RedisConfigError,
+  RedisCacheModule,
   RedisModule,
   RedisService,
   RedisUnavailableError,
@@ -15,12 +18,6 @@ import {
   type LockModuleOptions,
   type RedisModuleOptions,
 } from '../src';
-import {
-  METHOD_DECORATOR_ORDER,
-  MethodDecoratorHandlerProvider,
-  type AnyMethod,
-  type MethodDecoratorHandler,
-} from '../src/core';
 import {
   onCluster,
   startCluster,
@@ -56,52 +53,38 @@ class Counters {
   }
 }
 
-/**
- * A library-style wrapping decorator of the tests, in `@CacheEvict`'s place of the composition order: it records,
- * after the method succeeded, which lock (if any) was held at that moment.
- */
-const AFTER_SUCCESS = 'test:lock:after-success';
-const AfterSuccess = (label: string) => SetMetadata(AFTER_SUCCESS, label);
-
-@MethodDecoratorHandlerProvider()
-@Injectable()
-class AfterSuccessHandler implements MethodDecoratorHandler<string> {
-  readonly decorator = '@AfterSuccess';
-  readonly metadataKey = AFTER_SUCCESS;
-  readonly order = METHOD_DECORATOR_ORDER.cacheEvict;
-  readonly seen: Array<{ label: string; lockedDuring: readonly string[] | undefined }> = [];
-  constructor(private readonly locks: LockService) {}
-  wrap(next: AnyMethod, label: string): AnyMethod {
-    const { seen, locks } = this;
-    return async function (this: unknown, ...args: unknown[]) {
-      const result = await next.apply(this, args);
-      seen.push({ label, lockedDuring: locks.current()?.resources });
-      return result;
-    };
-  }
-}
+/** What the `@CacheEvict` key functions of {@link Documents} saw: the lock held while the eviction ran. */
+const evictions: Array<{ key: string; lockedDuring: readonly string[] | undefined }> = [];
+let lockService: LockService | undefined;
+const evictDoc = (id: string): string[] => {
+  evictions.push({ key: `doc:${id}`, lockedDuring: lockService?.current()?.resources });
+  return [`doc:${id}`];
+};
 
 @Injectable()
 class Documents {
-  constructor(readonly locks: LockService) {}
+  constructor(
+    readonly locks: LockService,
+    readonly cache: CacheService,
+  ) {}
 
   @WithLock('doc:{0}', { ttlMs: 1_000, waitMs: 0 })
-  @AfterSuccess('lock written first')
+  @CacheEvict({ keys: evictDoc })
   async lockFirst(_id: string): Promise<readonly string[] | undefined> {
     return this.locks.current()?.resources;
   }
 
-  @AfterSuccess('lock written second')
+  @CacheEvict({ keys: evictDoc })
   @WithLock('doc:{0}', { ttlMs: 1_000, waitMs: 0 })
-  async lockSecond(id: string): Promise<readonly string[] | undefined> {
-    return this.locks.current()?.resources ?? [id];
+  async lockSecond(_id: string): Promise<readonly string[] | undefined> {
+    return this.locks.current()?.resources;
   }
 }
 
 async function build(redis: RedisModuleOptions, lock: LockModuleOptions = {}): Promise<TestingModule> {
   const ref = await Test.createTestingModule({
     imports: [RedisModule.forRoot(redis), LockModule.forRoot(lock)],
-    providers: [Counters, Documents, AfterSuccessHandler],
+    providers: [Counters],
   }).compile();
   await ref.init();
   return ref;
@@ -315,29 +298,6 @@ describe(`LockModule on one Redis (${testTopology()})`, () => {
     direct.disconnect();
   });
 
-  it('@WithLock composes with another library decorator written before or after it: lock outermost, both run', async () => {
-    const docs = ref.get(Documents);
-    const after = ref.get(AfterSuccessHandler);
-    after.seen.length = 0;
-    expect(await docs.lockFirst('d1')).toEqual(['doc:d1']);
-    expect(await docs.lockSecond('d2')).toEqual(['doc:d2']);
-    expect(after.seen).toEqual([
-      { label: 'lock written first', lockedDuring: ['doc:d1'] },
-      { label: 'lock written second', lockedDuring: ['doc:d2'] },
-    ]);
-    // A busy lock: the method and the inner decorator do not run.
-    const held = await locks.acquire('doc:d3', { ttlMs: 2_000 });
-    await expect(docs.lockSecond('d3')).rejects.toBeInstanceOf(LockNotAcquiredError);
-    await expect(docs.lockFirst('d3')).rejects.toBeInstanceOf(LockNotAcquiredError);
-    expect(after.seen).toHaveLength(2);
-    await held.release();
-    // The wrapped method keeps both decorators' metadata, for whatever reads it later (guards, interceptors...).
-    for (const method of [docs.lockFirst, docs.lockSecond]) {
-      expect(Reflect.getMetadata(WITH_LOCK_METADATA, method)).toBeDefined();
-      expect(Reflect.getMetadata(AFTER_SUCCESS, method)).toBeDefined();
-    }
-  });
-
   it('exposes stats counters', () => {
     const s = locks.stats;
     expect(s.acquired).toBeGreaterThan(50);
@@ -347,6 +307,57 @@ describe(`LockModule on one Redis (${testTopology()})`, () => {
     expect(Object.keys(s).sort()).toEqual(
       ['acquired', 'extensions', 'failed', 'lost', 'released', 'unavailable', 'waitMs'].sort(),
     );
+  });
+});
+
+describe(`@WithLock with @CacheEvict on one method (${testTopology()})`, () => {
+  let redis: TestRedis;
+  let ref: TestingModule;
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    ref = await Test.createTestingModule({
+      imports: [
+        RedisModule.forRoot({ ...redis.connection, keyPrefix: uniquePrefix('lockevict') }),
+        LockModule.forRoot({}),
+        RedisCacheModule.forRoot({}),
+      ],
+      providers: [Documents],
+    }).compile();
+    await ref.init();
+    lockService = ref.get(LockService);
+  });
+  afterAll(async () => {
+    lockService = undefined;
+    await ref?.close();
+    await redis?.stop();
+  });
+
+  it('written before or after @CacheEvict: both run, the lock outermost (the eviction happens under it)', async () => {
+    const docs = ref.get(Documents);
+    const cache = ref.get(CacheService);
+    evictions.length = 0;
+    await cache.set('doc:d1', 'old');
+    await cache.set('doc:d2', 'old');
+    expect(await docs.lockFirst('d1')).toEqual(['doc:d1']);
+    expect(await docs.lockSecond('d2')).toEqual(['doc:d2']);
+    expect(await cache.get('doc:d1')).toBeUndefined();
+    expect(await cache.get('doc:d2')).toBeUndefined();
+    expect(evictions).toEqual([
+      { key: 'doc:d1', lockedDuring: ['doc:d1'] },
+      { key: 'doc:d2', lockedDuring: ['doc:d2'] },
+    ]);
+    // A busy lock: neither the method nor the eviction runs.
+    await cache.set('doc:d3', 'kept');
+    const held = await ref.get(LockService).acquire('doc:d3', { ttlMs: 2_000 });
+    await expect(docs.lockFirst('d3')).rejects.toBeInstanceOf(LockNotAcquiredError);
+    await expect(docs.lockSecond('d3')).rejects.toBeInstanceOf(LockNotAcquiredError);
+    expect(await cache.get('doc:d3')).toBe('kept');
+    await held.release();
+    // The wrapped methods keep both decorators' metadata, for whatever reads it later (guards, interceptors...).
+    for (const method of [docs.lockFirst, docs.lockSecond]) {
+      expect(Reflect.getMetadata(WITH_LOCK_METADATA, method)).toBeDefined();
+      expect(Reflect.getMetadataKeys(method)).toHaveLength(2);
+    }
   });
 });
 
