@@ -177,9 +177,17 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
    * @throws LockOptionsError on bad arguments, LockNotAcquiredError when busy beyond the budget,
    *   RedisUnavailableError when a quorum of nodes cannot be reached.
    */
-  async acquire(resources: string | readonly string[], options: AcquireOptions = {}): Promise<LockHandle> {
-    const list = checkResources(resources);
-    return this.acquireChecked(list, resolveLockCall(options, this.options));
+  acquire(resources: string | readonly string[], options: AcquireOptions = {}): Promise<LockHandle> {
+    // Not async: the retry loop's own promise is the only one per call (argument errors still reject).
+    let list: string[];
+    let call: ResolvedLockCall;
+    try {
+      list = checkResources(resources);
+      call = resolveLockCall(options, this.options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.acquireChecked(list, call);
   }
 
   /**
