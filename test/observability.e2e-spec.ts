@@ -188,6 +188,7 @@ describe('reference service operations: logs, metrics, readiness', () => {
         'nrk_lock_wait_seconds_total',
         'nrk_lock_extensions_total',
         'nrk_lock_losses_total',
+        'nrk_semaphore_acquisitions_total',
       ]) {
         expect(after).toContain(`# TYPE ${name} `);
       }
