@@ -32,6 +32,7 @@ const TOPOLOGY_SUITES = [
   'test/lock-app.e2e-spec.ts',
   'test/app/users.e2e-spec.ts',
   'test/core.e2e-spec.ts',
+  'test/decorators.e2e-spec.ts',
   'test/app/catalog.e2e-spec.ts',
 ];
 
