@@ -1,4 +1,4 @@
-import type { Command } from 'ioredis';
+import { Command } from 'ioredis';
 import { RedisTimeoutError } from '../redis/redis.errors';
 import type { RedisClient } from '../redis/redis.options';
 
@@ -38,6 +38,16 @@ export class DeadlineTicket implements Expirable {
     this.done = true;
     this.onLate(err);
   }
+}
+
+/**
+ * An ioredis `Command` for {@link DeadlineSweeper.send}: the sweeper is its only deadline. The client's own
+ * `commandTimeout` would arm a second timer per command (`setTimeout` + `clearTimeout`, a cost on a hot path) for a
+ * bound that is longer than the sweeper's anyway, so this command does not arm it. Send it only through the sweeper.
+ */
+export class SweptCommand extends Command {
+  /** Not armed: {@link DeadlineSweeper.send} bounds the command. */
+  override setTimeout(): void {}
 }
 
 /** Compact the queue once this many finished entries sit before its head. */

@@ -1,0 +1,63 @@
+import { Writable } from 'node:stream';
+import type { RedisClient } from '../redis/redis.options';
+import { batchWritesThisTick } from './tick-writes';
+
+/** A socket stand-in that records each write it makes (one `_writev` for many corked chunks). */
+function recordingSocket() {
+  const writes: string[][] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      writes.push([chunk.toString()]);
+      cb();
+    },
+    writev(chunks, cb) {
+      writes.push(chunks.map((c) => String(c.chunk)));
+      cb();
+    },
+  });
+  return { stream, writes };
+}
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+describe('batchWritesThisTick', () => {
+  it("sends the writes of one tick's promise continuations in one write, on the next tick", async () => {
+    const { stream, writes } = recordingSocket();
+    const client = { isCluster: false, stream } as unknown as RedisClient;
+    const send = async (cmd: string) => {
+      await Promise.resolve(); // a caller's continuation, as after a reply
+      batchWritesThisTick(client);
+      stream.write(cmd);
+    };
+    await Promise.all(['a', 'b', 'c'].map(send));
+    expect(writes).toEqual([]); // still corked: the nextTick has not run
+    await tick();
+    expect(writes).toEqual([['a', 'b', 'c']]);
+    expect(stream.writableCorked).toBe(0);
+
+    batchWritesThisTick(client); // a lone caller: one write of its own
+    stream.write('d');
+    await tick();
+    expect(writes).toEqual([['a', 'b', 'c'], ['d']]);
+  });
+
+  it('corks every node of a Cluster, and skips a connection that is not writable', async () => {
+    const one = recordingSocket();
+    const two = recordingSocket();
+    const closed = recordingSocket();
+    closed.stream.destroy();
+    const cluster = {
+      isCluster: true,
+      nodes: () => [{ stream: one.stream }, { stream: two.stream }, { stream: closed.stream }, { stream: undefined }],
+    } as unknown as RedisClient;
+    batchWritesThisTick(cluster);
+    batchWritesThisTick(cluster);
+    one.stream.write('1a');
+    two.stream.write('2a');
+    one.stream.write('1b');
+    expect(one.stream.writableCorked).toBe(1); // once per tick, however many calls
+    await tick();
+    expect(one.writes).toEqual([['1a', '1b']]);
+    expect(two.writes).toEqual([['2a']]);
+  });
+});
