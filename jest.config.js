@@ -34,6 +34,7 @@ const TOPOLOGY_SUITES = [
   'test/core.e2e-spec.ts',
   'test/decorators.e2e-spec.ts',
   'test/app/catalog.e2e-spec.ts',
+  'test/keyv-contract.e2e-spec.ts',
 ];
 
 /**

@@ -1,6 +1,7 @@
 import { CACHE_MANAGER, type Cache } from '@nestjs/cache-manager';
 import { Controller, Get, Injectable, Logger, Req, UseInterceptors, type INestApplication } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
+import type { Cluster, Redis } from 'ioredis';
 import request from 'supertest';
 import {
   CacheEvict,
@@ -12,6 +13,7 @@ import {
   RedisCacheModule,
   RedisConfigError,
   RedisModule,
+  RedisService,
   UserAwareCacheInterceptor,
   type RedisCacheModuleOptions,
 } from '../src';
@@ -362,6 +364,35 @@ describe(`RedisCacheModule (${testTopology()})`, () => {
     await expect(cache.set('circ', circular)).rejects.toThrow(CacheSerializationError);
     await expect(cache.getOrSet('big', async () => ({ n: 1n }))).rejects.toThrow(/Cannot cache the value of "big"/);
     await expect(cm.set('fn', () => 1)).rejects.toThrow(CacheSerializationError);
+  });
+
+  it('CACHE_MANAGER calls of concurrent callers leave in one socket write per node, each answered', async () => {
+    const ref = await build(uniquePrefix('batch'));
+    const cm = ref.get<Cache>(CACHE_MANAGER);
+    await cm.set('k', { n: 1 });
+    const client = ref.get(RedisService).getClient();
+    const sockets = client.isCluster
+      ? (client as Cluster).nodes('all').map((n) => n.stream)
+      : [(client as Redis).stream];
+    let writes = 0;
+    const restore = sockets.map((socket) => {
+      const s = socket as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
+      const { _write, _writev } = s;
+      s._write = (...a) => (writes++, _write.apply(socket, a));
+      s._writev = (...a) => (writes++, _writev.apply(socket, a));
+      return () => Object.assign(s, { _write, _writev });
+    });
+    try {
+      const replies = await Promise.all([
+        ...Array.from({ length: 25 }, () => cm.get('k')),
+        ...Array.from({ length: 25 }, (_, i) => cm.set(`w${i}`, i)),
+      ]);
+      expect(replies.slice(0, 25)).toEqual(Array.from({ length: 25 }, () => ({ n: 1 })));
+      expect(writes).toBeLessThanOrEqual(sockets.length);
+      expect(await cm.get('w24')).toBe(24);
+    } finally {
+      for (const undo of restore) undo();
+    }
   });
 
   it('rejects bad options at startup with RedisConfigError', () => {

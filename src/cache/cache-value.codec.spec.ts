@@ -31,6 +31,25 @@ describe('cache value encoding', () => {
     expect.assertions(2);
   });
 
+  it('a value holding Buffers comes back with Buffers (B-marked text); a plain look-alike stays plain', () => {
+    const value = { buff: Buffer.from('buzz'), list: [Buffer.from([0, 255])], n: 1 };
+    const text = encodeCacheValue('k', value);
+    expect(text).toBe('B{"buff":{"$buffer":"YnV6eg=="},"list":[{"$buffer":"AP8="}],"n":1}');
+    expect(decodeCacheValue(text)).toEqual(value);
+    expect(Buffer.isBuffer((decodeCacheValue(text) as typeof value).buff)).toBe(true);
+    const top = decodeCacheValue(encodeCacheValue('k', Buffer.from('bar')));
+    expect(Buffer.isBuffer(top) && top.toString()).toBe('bar');
+    const lookAlike = { type: 'Buffer', data: [1, 2] };
+    expect(encodeCacheValue('k', lookAlike)).toBe('{"type":"Buffer","data":[1,2]}');
+    expect(decodeCacheValue(encodeCacheValue('k', { $buffer: 'YQ==' }))).toEqual({ $buffer: 'YQ==' }); // no Buffer: plain
+  });
+
+  it('refuses a value holding Buffers that has a $buffer property of its own (it would come back changed)', () => {
+    expect(() => encodeCacheValue('k', { b: Buffer.from('x'), inner: { $buffer: 'YQ==' } })).toThrow(
+      CacheSerializationError,
+    );
+  });
+
   it('text that is not JSON is NOT_JSON, not an exception', () => {
     expect(decodeCacheValue('{oops')).toBe(NOT_JSON);
   });

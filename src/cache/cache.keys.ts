@@ -1,5 +1,8 @@
-/** Key parts reserved for the cache's own keys (`<prefix>cache:lock:<key>`, `<prefix>cache:tag:{<tag>}`). */
-export const RESERVED_KEY_PARTS = ['lock:', 'tag:'] as const;
+/**
+ * Key parts reserved for the cache's own keys (`<prefix>cache:lock:<key>`, `<prefix>cache:tag:{<tag>}`) and for the
+ * entries of namespaced Keyv stores (`<prefix>cache:ns:<namespace>:<key>`).
+ */
+export const RESERVED_KEY_PARTS = ['lock:', 'tag:', 'ns:'] as const;
 
 /** Escapes glob characters so that a key prefix is matched literally by SCAN MATCH. */
 export function escapeGlob(text: string): string {
@@ -20,6 +23,20 @@ export class CacheKeys {
     return this.prefix + key;
   }
 
+  /**
+   * Where the entries of a Keyv store with `namespace` live: `<prefix>cache:ns:<namespace>:` with the namespace
+   * URI-encoded (no `:` or braces in it), so that no two namespaces, and no namespace and the plain entries, share a
+   * key.
+   */
+  namespacePrefix(namespace: string): string {
+    return `${this.prefix}ns:${encodeURIComponent(namespace)}:`;
+  }
+
+  /** The start of every namespaced entry: `<prefix>cache:ns:`. */
+  get namespacesPrefix(): string {
+    return `${this.prefix}ns:`;
+  }
+
   /** The cross-process loader lock of `key`: `<prefix>cache:lock:<key>`. */
   loaderLock(key: string): string {
     return `${this.prefix}lock:${key}`;
@@ -35,8 +52,13 @@ export class CacheKeys {
     return `${this.prefix}inv`;
   }
 
-  /** SCAN MATCH pattern of every key of the cache (entries, tag versions, loader locks). */
+  /** SCAN MATCH pattern of every key that starts with `keyPrefix`, taken literally. */
+  static patternFor(keyPrefix: string): string {
+    return `${escapeGlob(keyPrefix)}*`;
+  }
+
+  /** SCAN MATCH pattern of every key of the cache (entries, tag versions, loader locks, namespaced entries). */
   get everyKeyPattern(): string {
-    return `${escapeGlob(this.prefix)}*`;
+    return CacheKeys.patternFor(this.prefix);
   }
 }

@@ -8,6 +8,7 @@ import { CacheRedis } from './cache-redis';
 import { CacheableHandler } from './cacheable.decorator';
 import { CACHE_KEYV, CACHE_MODULE_OPTIONS } from './cache.constants';
 import { CacheKeys } from './cache.keys';
+import { CacheKeyspace } from './cache.keyspace';
 import { CacheMetrics } from './cache.metrics';
 import {
   CACHE_ASYNC_OPTIONS_TYPE,
@@ -19,7 +20,8 @@ import { resolveCacheOptions, type RedisCacheModuleOptions } from './cache.optio
 import { CacheService } from './cache.service';
 import { CacheCounters } from './cache.stats';
 import { CacheTags } from './cache.tags';
-import { createRedisKeyv, RedisKeyvStore } from './redis-keyv.store';
+import { createRedisKeyv } from './redis-keyv.factory';
+import { RedisKeyvStore } from './redis-keyv.store';
 import { UserAwareCacheInterceptor } from './user-aware-cache.interceptor';
 
 /** Raw options token of the builder; the validated options live under CACHE_MODULE_OPTIONS. */
@@ -39,12 +41,14 @@ const coreProviders: Provider[] = [
   CacheCounters,
   CacheRedis,
   CacheTags,
+  CacheKeyspace,
   RedisKeyvStore,
   {
+    // A store of its own: a user's `new Keyv({ store })` on the injected RedisKeyvStore sets that store's namespace.
     provide: CACHE_KEYV,
     inject: [RedisKeyvStore, CACHE_MODULE_OPTIONS],
     useFactory: (store: RedisKeyvStore, o: ReturnType<typeof resolveCacheOptions>): Keyv =>
-      createRedisKeyv(store, o.defaultTtlMs),
+      createRedisKeyv(store.clone(), o.defaultTtlMs),
   },
   CacheService,
   CacheableHandler,

@@ -6,6 +6,7 @@ import { checkCacheKey, checkCacheKeys, checkCacheTags } from './cache-key.valid
 import { CACHE_MODULE_OPTIONS } from './cache.constants';
 import { decodeCacheEntry, entryTags, type CacheEntry } from './cache.entry';
 import { CacheKeys } from './cache.keys';
+import { CacheKeyspace } from './cache.keyspace';
 import type { ResolvedCacheOptions } from './cache.options';
 import { CacheRedis, UNAVAILABLE, type OrUnavailable } from './cache-redis';
 import { RELEASE_LOADER_LOCK } from './cache.scripts';
@@ -14,7 +15,6 @@ import { CacheTags } from './cache.tags';
 import { encodeCacheValue } from './cache-value.codec';
 import { NearCache } from './near-cache';
 import { NearCacheInvalidation } from './near-cache.invalidation';
-import { RedisKeyvStore } from './redis-keyv.store';
 
 /** Options of one `getOrSet` call. Every duration is in milliseconds. */
 export interface GetOrSetOptions {
@@ -75,8 +75,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     private readonly keys: CacheKeys,
     private readonly tags: CacheTags,
     private readonly counters: CacheCounters,
-    /** The Keyv store behind CACHE_MANAGER (exposed for `clear()` and advanced use). */
-    readonly store: RedisKeyvStore,
+    private readonly keyspace: CacheKeyspace,
     redisService: RedisService,
   ) {
     if (!options.nearCache) return;
@@ -251,7 +250,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     checkCacheKeys(keys);
     if (keys.length === 0) return 0;
     this.near?.delete(keys);
-    const n = await this.store.unlink(keys);
+    const n = await this.keyspace.unlink(keys.map((k) => this.keys.entry(k)));
     this.counters.deletes += keys.length;
     this.invalidation?.keysChanged(keys);
     return n === UNAVAILABLE ? 0 : n;
@@ -274,14 +273,14 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Removes every key of the cache (`<prefix>cache:*`) on every master with SCAN + UNLINK, and nothing else;
-   * empties every near cache.
+   * Removes every key of the cache (`<prefix>cache:*`) on every master with SCAN + UNLINK, and nothing else (the
+   * entries of namespaced Keyv stores stay: they belong to their own Keyv); empties every near cache.
    * @returns the number of Redis keys removed
    * @throws RedisUnavailableError when Redis cannot be reached
    */
   async clear(): Promise<number> {
     this.near?.clear();
-    const removed = await this.store.clearCount();
+    const removed = await this.keyspace.clear(this.keys.prefix, this.keys.namespacesPrefix);
     this.invalidation?.cleared();
     return removed;
   }

@@ -6,7 +6,8 @@ export {
   type CacheResult,
   type CacheStatus,
 } from './cache.service';
-export { RedisKeyvStore, createRedisKeyv } from './redis-keyv.store';
+export { RedisKeyvStore } from './redis-keyv.store';
+export { createRedisKeyv } from './redis-keyv.factory';
 export { Cacheable, type CacheableOptions } from './cacheable.decorator';
 export { CacheEvict, type CacheEvictOptions } from './cache-evict.decorator';
 export { CachePut, type CachePutOptions } from './cache-put.decorator';

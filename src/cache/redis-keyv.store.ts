@@ -1,15 +1,15 @@
 import { EventEmitter } from 'node:events';
 import { Injectable } from '@nestjs/common';
-import { Keyv, type KeyvStoreAdapter, type StoredData } from 'keyv';
+import type { DeserializedData, KeyvStoreAdapter, StoredData } from 'keyv';
 import type { Redis } from 'ioredis';
-import { RedisUnavailableError } from '../redis/redis.errors';
 import { checkCacheKey, checkCacheKeys } from './cache-key.validation';
 import { CacheKeys } from './cache.keys';
+import { CacheKeyspace } from './cache.keyspace';
 import { CacheRedis, UNAVAILABLE, type OrUnavailable } from './cache-redis';
 import { CacheCounters } from './cache.stats';
-import { decodeCacheValue, encodeCacheValue, NOT_JSON } from './cache-value.codec';
+import { decodeCacheValue, encodeCacheValue, NOT_JSON, VERBATIM_MARK } from './cache-value.codec';
 
-/** What Keyv hands to `set` when built by {@link createRedisKeyv} (no serializer): the value and its expiry. */
+/** What Keyv hands to `set` when it has no serializer (our wiring): the value and its expiry. */
 interface KeyvEnvelope {
   value: unknown;
   expires?: number;
@@ -19,29 +19,63 @@ function isEnvelope(data: unknown): data is KeyvEnvelope {
   return typeof data === 'object' && data !== null && 'value' in data && !Array.isArray(data);
 }
 
+const VERBATIM_CODE = VERBATIM_MARK.charCodeAt(0);
+
+/** What `get` answers: a string as it was given, a plain value as `{ value }`, or undefined (absent, not ours). */
+type StoreRead = string | DeserializedData<unknown> | undefined;
+
 /**
- * Keyv store (keyv 5 `KeyvStoreAdapter`) on the shared RedisModule client: plain JSON values (one
- * encoding: `redis-cli GET <prefix>cache:<key>` shows the value itself), TTLs in milliseconds (`SET ... PX`),
- * pipelined batch calls, and a `clear()` that removes only `<prefix>cache:*` (SCAN + UNLINK on every
- * master), never FLUSHDB or KEYS. Reads fail open (miss after `readTimeoutMs`); writes are skipped while
- * Redis fails. Use it through {@link createRedisKeyv}, which turns Keyv's own serializer and namespace off.
+ * Keyv store (keyv 5 `KeyvStoreAdapter`) on the shared RedisModule client, for every Keyv configuration:
+ * - **Keyv's default serializer, or your own**: Keyv hands the store a string; it is stored as given (behind a `~`
+ *   mark) and returned as given, so Keyv's own encoding (Buffers, expiry) round-trips unchanged;
+ * - **no serializer** (our wiring, {@link createRedisKeyv}, behind CACHE_MANAGER): the value is stored once as plain
+ *   JSON (`redis-cli GET <prefix>cache:<key>` shows it), a value holding Buffers in a form that gives them back as
+ *   Buffers; a value JSON cannot carry (BigInt, circular, undefined) is refused with `CacheSerializationError`.
+ *
+ * Keys: `<prefix>cache:<key>` without a namespace, `<prefix>cache:ns:<namespace>:<key>` with one (Keyv sets
+ * `namespace`, by default `keyv`), so namespaces never collide; `clear()` removes its own namespace only (without
+ * one: the cache's keys, namespaced stores' keys excepted), with SCAN + UNLINK on every master. Keyv sets the
+ * namespace of the store it is given: give each Keyv instance its own store ({@link clone}). TTLs in milliseconds
+ * (`SET ... PX`), pipelined batch calls. Reads fail open (a miss after `readTimeoutMs`); writes are skipped while
+ * Redis fails.
  */
 @Injectable()
 export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
   /** Keyv reads this; the store needs no options of its own. */
   opts: Record<string, unknown> = { dialect: 'redis' };
-  /** Ignored: keys already live under `<prefix>cache:`. */
-  namespace?: string;
+  private ns: string | undefined;
+  /** `<prefix>cache:` or `<prefix>cache:ns:<namespace>:`: what every key of this store starts with. */
+  private entryPrefix: string;
 
   constructor(
     private readonly redis: CacheRedis,
     private readonly keys: CacheKeys,
     private readonly counters: CacheCounters,
+    private readonly keyspace: CacheKeyspace,
   ) {
     super();
+    this.entryPrefix = keys.prefix;
   }
 
-  /** The value of `key` (`{ value }`, no expiry field: Redis expires it), or undefined (absent, or Redis unavailable). */
+  /** The Keyv namespace of this store (set by Keyv); undefined for none. */
+  get namespace(): string | undefined {
+    return this.ns;
+  }
+
+  set namespace(namespace: string | undefined) {
+    this.ns = namespace || undefined;
+    this.entryPrefix = this.ns === undefined ? this.keys.prefix : this.keys.namespacePrefix(this.ns);
+  }
+
+  /** A new store on the same client and settings, without a namespace: one for each further Keyv instance. */
+  clone(): RedisKeyvStore {
+    return new RedisKeyvStore(this.redis, this.keys, this.counters, this.keyspace);
+  }
+
+  /**
+   * The value of `key`: the string it was given (Keyv with a serializer), `{ value }` (no serializer; no expiry field:
+   * Redis expires it), or undefined (absent, or Redis unavailable).
+   */
   get<Value>(key: string): Promise<StoredData<Value> | undefined> {
     try {
       checkCacheKey(key);
@@ -51,17 +85,33 @@ export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
     // Hot path: a single step over the GET (no async wrapper), see the benchmark.
     return this.redis.command(
       'get',
-      [this.keys.entry(key)],
+      [this.entryPrefix + key],
       this.redis.options.readTimeoutMs,
       this.decode as (raw: OrUnavailable<string | null>) => StoredData<Value> | undefined,
     );
+  }
+
+  /**
+   * {@link get} with the entry's absolute expiry time (`expires`, ms since the epoch; absent without a TTL), as Keyv's
+   * raw reads and cache-manager's `ttl()` / `wrap()` refresh want it: GET and PTTL in one round trip.
+   */
+  async getWithExpiry<Value>(key: string): Promise<StoredData<Value> | undefined> {
+    checkCacheKey(key);
+    const full = this.entryPrefix + key;
+    const client = this.redis.client;
+    const read = await this.redis.read(() => Promise.all([client.get(full), client.pttl(full)]));
+    if (read === UNAVAILABLE) return undefined;
+    const [raw, pttlMs] = read;
+    const data = this.decode(raw);
+    if (data === undefined || typeof data === 'string' || pttlMs === -2) return data as StoredData<Value> | undefined;
+    return (pttlMs >= 0 ? { value: data.value, expires: Date.now() + pttlMs } : data) as StoredData<Value>;
   }
 
   /** Values of several keys in one round trip (MGET; concurrent GETs on Cluster, where keys span slots). */
   async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
     checkCacheKeys(keys);
     if (keys.length === 0) return [];
-    const full = keys.map((k) => this.keys.entry(k));
+    const full = keys.map((k) => this.entryPrefix + k);
     const client = this.redis.client;
     const raws = await this.redis.read(() =>
       client.isCluster ? Promise.all(full.map((k) => client.get(k))) : (client as Redis).mget(full),
@@ -71,18 +121,19 @@ export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
   }
 
   /**
-   * Stores a value as JSON with a TTL in milliseconds (none: no expiry). Throws CacheSerializationError for a
-   * value without a JSON form; returns false when the write was skipped because Redis is unavailable.
+   * Stores a value with a TTL in milliseconds (none: no expiry): a string as given, Keyv's `{ value }` as plain JSON.
+   * Throws CacheSerializationError for a value without a JSON form; false when the write was skipped (Redis
+   * unavailable).
    */
   set(key: string, data: unknown, ttlMs?: number): Promise<boolean> {
     let text: string;
     try {
       checkCacheKey(key);
-      text = encodeCacheValue(key, isEnvelope(data) ? data.value : data);
+      text = this.encode(key, data);
     } catch (err) {
       return Promise.reject(err);
     }
-    const full = this.keys.entry(key);
+    const full = this.entryPrefix + key;
     return this.redis.command(
       'set',
       ttlMs && ttlMs > 0 ? [full, text, 'PX', Math.ceil(ttlMs)] : [full, text],
@@ -98,12 +149,12 @@ export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
     return true;
   };
 
-  /** Stores several values in one pipeline (concurrent SETs on Cluster). */
+  /** Stores several values in one pipeline (concurrent SETs on Cluster); skipped while Redis is unavailable. */
   async setMany(entries: Array<{ key: string; value: unknown; ttl?: number }>): Promise<void> {
     const prepared = entries.map((e) => {
       checkCacheKey(e.key);
-      const text = encodeCacheValue(e.key, isEnvelope(e.value) ? e.value.value : e.value);
-      return { key: this.keys.entry(e.key), text, ttlMs: e.ttl && e.ttl > 0 ? Math.ceil(e.ttl) : undefined };
+      const text = this.encode(e.key, e.value);
+      return { key: this.entryPrefix + e.key, text, ttlMs: e.ttl && e.ttl > 0 ? Math.ceil(e.ttl) : undefined };
     });
     if (prepared.length === 0) return;
     const client = this.redis.client;
@@ -129,7 +180,7 @@ export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
   /** Deletes one key (UNLINK); true when it existed. */
   async delete(key: string): Promise<boolean> {
     checkCacheKey(key);
-    const n = await this.unlink([key]);
+    const n = await this.keyspace.unlink([this.entryPrefix + key]);
     if (n === UNAVAILABLE) return false;
     this.counters.deletes++;
     return n > 0;
@@ -139,31 +190,16 @@ export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
   async deleteMany(keys: string[]): Promise<boolean> {
     checkCacheKeys(keys);
     if (keys.length === 0) return true;
-    const n = await this.unlink(keys);
+    const n = await this.keyspace.unlink(keys.map((k) => this.entryPrefix + k));
     if (n === UNAVAILABLE) return false;
     this.counters.deletes += keys.length;
     return n === keys.length;
   }
 
-  /**
-   * Removes the entries of checked keys: one UNLINK, or one per key on Cluster (keys span slots). Skipped while Redis
-   * fails.
-   * @returns how many existed, or UNAVAILABLE
-   */
-  unlink(keys: readonly string[]): Promise<OrUnavailable<number>> {
-    const full = keys.map((k) => this.keys.entry(k));
-    const client = this.redis.client;
-    return this.redis.write(async () =>
-      client.isCluster
-        ? (await Promise.all(full.map((k) => client.unlink(k)))).reduce((a, b) => a + b, 0)
-        : (client as Redis).unlink(...full),
-    );
-  }
-
-  /** True when `key` exists. */
+  /** True when `key` exists (false when Redis is unavailable). */
   async has(key: string): Promise<boolean> {
     checkCacheKey(key);
-    const n = await this.redis.read(() => this.redis.client.exists(this.keys.entry(key)));
+    const n = await this.redis.read(() => this.redis.client.exists(this.entryPrefix + key));
     return n !== UNAVAILABLE && n > 0;
   }
 
@@ -173,8 +209,9 @@ export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
   }
 
   /**
-   * Removes every key of the cache (`<prefix>cache:*`: entries, tag versions, loader locks) with SCAN +
-   * UNLINK on every master, and nothing else.
+   * Removes every key of this store's namespace with SCAN + UNLINK on every master, and nothing else. Without a
+   * namespace: every key of the cache (`<prefix>cache:*`: entries, tag versions, loader locks) except the entries of
+   * namespaced stores.
    * @throws RedisUnavailableError when Redis cannot be reached
    */
   async clear(): Promise<void> {
@@ -182,68 +219,28 @@ export class RedisKeyvStore extends EventEmitter implements KeyvStoreAdapter {
   }
 
   /** {@link clear}, returning how many keys were removed. @throws RedisUnavailableError */
-  async clearCount(): Promise<number> {
-    const client = this.redis.client;
-    const nodes: Redis[] = client.isCluster
-      ? (client as unknown as { nodes(role: 'master'): Redis[] }).nodes('master')
-      : [client as Redis];
-    const match = this.keys.everyKeyPattern;
-    let removed = 0;
-    try {
-      for (const node of nodes) {
-        let cursor = '0';
-        do {
-          const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-          cursor = next;
-          if (keys.length > 0) {
-            // One UNLINK per key: on a Cluster node, keys of one SCAN page span many slots.
-            const pipe = node.pipeline();
-            for (const k of keys) pipe.unlink(k);
-            const results = (await pipe.exec()) ?? [];
-            removed += results.reduce((sum, [err, n]) => sum + (err ? 0 : Number(n)), 0);
-          }
-        } while (cursor !== '0');
-      }
-    } catch (err) {
-      throw new RedisUnavailableError(
-        `Could not clear the cache: ${err instanceof Error ? err.message : String(err)}`,
-        {
-          cause: err,
-        },
-      );
-    }
-    return removed;
+  clearCount(): Promise<number> {
+    return this.ns === undefined
+      ? this.keyspace.clear(this.keys.prefix, this.keys.namespacesPrefix)
+      : this.keyspace.clear(this.entryPrefix);
   }
 
   /** Nothing to close: the store uses the shared client, which RedisModule closes last. */
   async disconnect(): Promise<void> {}
 
-  /** A stored value as Keyv wants it; one function for every call (the hot path allocates no closure). */
-  private readonly decode = (raw: OrUnavailable<string | null>): StoredData<unknown> | undefined => {
+  /** The stored text of what Keyv gave: a string as is (marked), else the value as JSON. */
+  private encode(key: string, data: unknown): string {
+    if (typeof data === 'string') return VERBATIM_MARK + data;
+    return encodeCacheValue(key, isEnvelope(data) ? data.value : data);
+  }
+
+  /** A stored text as Keyv wants it; one function for every call (the hot path allocates no closure). */
+  private readonly decode = (raw: OrUnavailable<string | null>): StoreRead => {
     if (raw === UNAVAILABLE || raw === null) return undefined;
+    if (raw.charCodeAt(0) === VERBATIM_CODE) return raw.slice(1);
     const value = decodeCacheValue(raw);
     if (value !== NOT_JSON) return { value };
     this.counters.undecodable++; // written by something else under our prefix: a miss, reported as an error
     return undefined;
   };
-}
-
-/**
- * The Keyv instance given to @nestjs/cache-manager: our store, with Keyv's serializer and namespace off so
- * that each value is stored once-encoded as plain JSON under `<prefix>cache:<key>`. Bad input (empty key,
- * a value without a JSON form) throws instead of being swallowed.
- * @param defaultTtlMs TTL of `set` calls that give none
- */
-export function createRedisKeyv(store: RedisKeyvStore, defaultTtlMs: number): Keyv {
-  const keyv = new Keyv({
-    store,
-    ttl: defaultTtlMs,
-    namespace: undefined,
-    useKeyPrefix: false,
-    serialize: undefined,
-    deserialize: undefined,
-    throwOnErrors: true,
-  });
-  keyv.on('error', () => undefined);
-  return keyv;
 }
