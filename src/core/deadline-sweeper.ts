@@ -83,6 +83,7 @@ export class DeadlineSweeper {
    * @param timeoutMs bound in milliseconds
    */
   track(item: Expirable, timeoutMs: number): void {
+    this.dropSettledHead();
     this.items.push(item);
     this.deadlines.push(Date.now() + timeoutMs);
     this.timeouts.push(timeoutMs);
@@ -112,8 +113,12 @@ export class DeadlineSweeper {
     return command.promise as Promise<T>;
   }
 
-  private sweep(): void {
-    const now = Date.now();
+  /**
+   * Forgets the settled entries at the head of the queue. Commands settle in the order they were sent (replies come
+   * back in order), so on a busy client this frees each finished command on the next `track` instead of keeping it
+   * (its arguments, its reply) alive until the next sweep: fewer objects survive into the old generation.
+   */
+  private dropSettledHead(): void {
     const items = this.items;
     let head = this.head;
     while (head < items.length) {
@@ -121,6 +126,14 @@ export class DeadlineSweeper {
       if (item !== undefined && !item.isSettled) break;
       items[head++] = undefined;
     }
+    this.head = head;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    const items = this.items;
+    this.dropSettledHead();
+    let head = this.head;
     let late: Array<{ item: Expirable; timeoutMs: number }> | undefined;
     for (let i = head; i < items.length; i++) {
       const item = items[i];
