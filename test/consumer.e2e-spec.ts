@@ -1,9 +1,15 @@
 /**
- * The package as another project gets it: the library is compiled like `nest build` does, packed
- * with `npm pack` (package.json "files" decide what goes in), installed into a fresh project in a
- * temporary folder outside the repository together with its peer dependencies, and used there by a
- * tiny plain-JS Nest app (test/consumer/consumer-app.cjs) through the package entry only, against a
- * real redis-server. A TypeScript file in that project is type-checked against the shipped declarations.
+ * The package as other projects get it: the library is compiled like `nest build` does, packed with `npm pack`
+ * (package.json "files" decide what goes in) and installed once, with its peer dependencies, into a folder outside
+ * the repository that holds three projects sharing that install:
+ * - a CommonJS project and a `"type": "module"` project, each running a plain-JS Nest app that uses every module
+ *   through the package entries only (the root and every subpath: test/consumer/consumer-app.{cjs,mjs} + the
+ *   shared consumer-app.body.js) against a real redis-server, and checks that each class exists once whichever
+ *   entry and whichever module system it came through;
+ * - a strict TypeScript project (`moduleResolution: nodenext`) type-checking a CommonJS and an ES module file
+ *   against the shipped declarations of every entry.
+ * Each subpath entry is also loaded alone in a fresh process, which must not load the packages of other features
+ * (test/consumer/loaded-packages.cjs).
  *
  * npm runs with --prefer-offline: on a machine that installed this repository, every package comes
  * from the local npm cache.
@@ -17,17 +23,119 @@ import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harn
 
 const execFileAsync = promisify(execFile);
 const ROOT = resolve(__dirname, '..');
+/** Required peers. */
 const PEERS = ['@nestjs/common', '@nestjs/core', 'ioredis', 'reflect-metadata', 'rxjs'];
+/** Optional peers, one group per entry that needs them; the consumer app uses every feature, so it installs all. */
+const OPTIONAL_PEERS = [
+  '@nestjs/cache-manager',
+  'cache-manager',
+  'keyv',
+  'passport',
+  'passport-local',
+  'express-session',
+  'class-validator',
+  'class-transformer',
+  '@sesamecare-oss/redlock',
+  'prom-client',
+  '@nestjs/throttler',
+];
 /** What a Nest HTTP application has anyway (sessions need an HTTP server). */
 const APP_DEPS = ['@nestjs/platform-express'];
-/** Feature modules the package must export; the consumer app uses each one it finds. */
-const FEATURE_MODULES = [
-  'RedisModule',
-  'RedisCacheModule',
-  'SessionModule',
-  'MessagingModule',
-  'LockModule',
-  'MetricsModule',
+
+/** Each entry, the module it must export, and the packages of other features it must not load. */
+const ENTRIES: Array<{ entry: string; exports: string; loads: string[]; mustNotLoad: string[] }> = [
+  {
+    entry: 'redis',
+    exports: 'RedisModule',
+    loads: ['ioredis', '@nestjs/terminus'],
+    mustNotLoad: [
+      'keyv',
+      '@nestjs/cache-manager',
+      'passport',
+      'express-session',
+      'prom-client',
+      '@sesamecare-oss/redlock',
+      'class-validator',
+      '@nestjs/throttler',
+    ],
+  },
+  {
+    entry: 'cache',
+    exports: 'RedisCacheModule',
+    loads: ['keyv', '@nestjs/cache-manager'],
+    mustNotLoad: [
+      'passport',
+      'passport-local',
+      'express-session',
+      'prom-client',
+      '@sesamecare-oss/redlock',
+      'class-validator',
+      'class-transformer',
+      '@nestjs/throttler',
+    ],
+  },
+  {
+    entry: 'session',
+    exports: 'SessionModule',
+    loads: ['express-session', 'passport'],
+    mustNotLoad: [
+      'keyv',
+      '@nestjs/cache-manager',
+      'prom-client',
+      '@sesamecare-oss/redlock',
+      'class-validator',
+      '@nestjs/throttler',
+    ],
+  },
+  {
+    entry: 'messaging',
+    exports: 'MessagingModule',
+    loads: ['class-validator'],
+    mustNotLoad: [
+      'keyv',
+      '@nestjs/cache-manager',
+      'passport',
+      'express-session',
+      'prom-client',
+      '@sesamecare-oss/redlock',
+      '@nestjs/throttler',
+    ],
+  },
+  {
+    entry: 'lock',
+    exports: 'LockModule',
+    loads: ['@sesamecare-oss/redlock'],
+    mustNotLoad: [
+      'keyv',
+      '@nestjs/cache-manager',
+      'passport',
+      'express-session',
+      'prom-client',
+      'class-validator',
+      '@nestjs/throttler',
+    ],
+  },
+  {
+    // MetricsModule still reads the counters of every feature service itself, so it loads them all for now.
+    entry: 'metrics',
+    exports: 'MetricsModule',
+    loads: ['prom-client'],
+    mustNotLoad: ['@nestjs/throttler'],
+  },
+  {
+    entry: 'throttler',
+    exports: 'RedisThrottlerStorage',
+    loads: ['ioredis'],
+    mustNotLoad: [
+      'keyv',
+      '@nestjs/cache-manager',
+      'passport',
+      'express-session',
+      'prom-client',
+      '@sesamecare-oss/redlock',
+      'class-validator',
+    ],
+  },
 ];
 
 interface PackResult {
@@ -36,7 +144,8 @@ interface PackResult {
 }
 
 interface ConsumerResult {
-  exports: string[];
+  format: string;
+  exports: Record<string, string[]>;
   modules: string[];
   checks: Record<string, boolean>;
   health?: unknown;
@@ -63,24 +172,26 @@ async function run(cmd: string, args: string[], cwd: string, env: NodeJS.Process
   }
 }
 
+/** Type-checked as a CommonJS (.cts) and as an ES module (.mts) file: every entry, its classes and option types. */
 const TYPES_CHECK = `import { Injectable, Module } from '@nestjs/common';
+import { Keyv } from 'keyv';
+import * as kit from 'nest-redis-kit';
+import { RedisModule, RedisService, RedisUnavailableError, type RedisModuleOptions } from 'nest-redis-kit/redis';
 import {
   CacheService,
-  LockModule,
-  LockService,
-  MessagingModule,
-  MetricsModule,
+  createRedisKeyv,
   RedisCacheModule,
-  RedisModule,
-  RedisService,
-  RedisUnavailableError,
-  SessionModule,
-  SessionUserLookup,
-  StreamConsumer,
-  type RedisModuleOptions,
-} from 'nest-redis-kit';
+  RedisKeyvStore,
+  type RedisCacheModuleOptions,
+} from 'nest-redis-kit/cache';
+import { SessionModule, SessionUserLookup } from 'nest-redis-kit/session';
+import { EventBus, MessagingModule, StreamConsumer } from 'nest-redis-kit/messaging';
+import { LockModule, LockNotAcquiredError, LockService } from 'nest-redis-kit/lock';
+import { MetricsModule } from 'nest-redis-kit/metrics';
+import { RedisThrottlerStorage } from 'nest-redis-kit/throttler';
 
 const options: RedisModuleOptions = { url: 'redis://127.0.0.1:6379', keyPrefix: 'app:' };
+const cacheOptions: RedisCacheModuleOptions = { defaultTtlMs: 30_000 };
 
 interface User { id: number; name: string }
 
@@ -93,7 +204,12 @@ class Users extends SessionUserLookup<User> {
 
 @Injectable()
 export class Orders {
-  constructor(private readonly cache: CacheService, private readonly locks: LockService) {}
+  constructor(
+    private readonly cache: CacheService,
+    private readonly locks: LockService,
+    private readonly bus: EventBus,
+    private readonly store: RedisKeyvStore,
+  ) {}
 
   price(sku: string): Promise<number> {
     return this.cache.getOrSet(\`price:\${sku}\`, async () => 10, { ttlMs: 60_000 });
@@ -101,6 +217,19 @@ export class Orders {
 
   reserve(sku: string): Promise<boolean> {
     return this.locks.using(\`stock:\${sku}\`, async () => true, { ttlMs: 5_000 });
+  }
+
+  notify(): Promise<unknown> {
+    return this.bus.publish('orders', { id: 1 });
+  }
+
+  sessions(): Keyv {
+    return new Keyv({ store: this.store.clone(), namespace: 'sessions' });
+  }
+
+  // keyv ships CommonJS and ES module declarations, and ours are CommonJS: in an ES module, name this type so.
+  plain(): ReturnType<typeof createRedisKeyv> {
+    return createRedisKeyv(this.store.clone(), 60_000);
   }
 
   @StreamConsumer({ stream: 'orders', group: 'billing' })
@@ -112,7 +241,7 @@ export class Orders {
 @Module({
   imports: [
     RedisModule.forRoot(options),
-    RedisCacheModule.forRoot({ defaultTtlMs: 30_000 }),
+    RedisCacheModule.forRoot(cacheOptions),
     SessionModule.forRoot({ secrets: ['0123456789abcdef0123'], userLookup: Users }),
     MessagingModule.forRoot({}),
     LockModule.forRoot({}),
@@ -122,17 +251,23 @@ export class Orders {
 })
 export class AppModule {}
 
-export function prefix(redis: RedisService): string {
-  return redis.prefixFor('cache');
+export function storage(redis: RedisService): RedisThrottlerStorage {
+  return new RedisThrottlerStorage(redis);
 }
 
 export const isDown = (err: unknown): boolean => err instanceof RedisUnavailableError;
+export const isBusy = (err: unknown): boolean => err instanceof LockNotAcquiredError;
+// The root re-exports the very same declarations.
+export const sameCache: typeof kit.CacheService = CacheService;
+export const sameModule: typeof RedisModule = kit.RedisModule;
 `;
 
-describe('nest-redis-kit as an installed package', () => {
+describe('nest-redis-kit as an installed package (CommonJS, ES module and TypeScript consumers)', () => {
   let server: RedisServer;
   let work: string;
   let pack: PackResult;
+  /** The shared install; the projects are folders below it. */
+  let consumers: string;
 
   beforeAll(async () => {
     server = await startRedis();
@@ -170,23 +305,28 @@ describe('nest-redis-kit as an installed package', () => {
     pack = (JSON.parse(out) as PackResult[])[0];
     const paths = pack.files.map((f) => f.path);
     expect(paths).toEqual(
-      expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']),
+      expect.arrayContaining([
+        'package.json',
+        'README.md',
+        'LICENSE',
+        'dist/index.js',
+        'dist/index.d.ts',
+        ...ENTRIES.flatMap(({ entry }) => [`dist/${entry}/index.js`, `dist/${entry}/index.d.ts`]),
+      ]),
     );
     expect(
       paths.filter((p) => /^(test|bench|src|scripts)\/|^dist\/app\/|\.spec\.|\.map$|\.ts$(?<!\.d\.ts)/.test(p)),
     ).toEqual([]);
     expect(paths.every((p) => /^(package\.json|README\.md|LICENSE|dist\/.+\.(js|d\.ts))$/.test(p))).toBe(true);
-  }, 120_000);
 
-  it('installs into a fresh project and runs a Nest app using every module through the package entry', async () => {
-    expect(pack).toBeDefined();
-    const project = join(work, 'project');
-    mkdirSync(project);
+    // One npm install of the tarball and its peers, shared by the three projects below it.
+    consumers = join(work, 'consumers');
+    mkdirSync(consumers);
     writeFileSync(
-      join(project, 'package.json'),
-      JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }, null, 2),
+      join(consumers, 'package.json'),
+      JSON.stringify({ name: 'consumers', version: '1.0.0', private: true }),
     );
-    const peers = [...PEERS, ...APP_DEPS].map((p) => `${p}@${installedVersion(p)}`);
+    const deps = [...PEERS, ...OPTIONAL_PEERS, ...APP_DEPS].map((p) => `${p}@${installedVersion(p)}`);
     await run(
       'npm',
       [
@@ -196,44 +336,96 @@ describe('nest-redis-kit as an installed package', () => {
         '--no-fund',
         '--loglevel=error',
         join(work, pack.filename),
-        ...peers,
+        ...deps,
       ],
-      project,
+      consumers,
     );
+  }, 300_000);
 
-    copyFileSync(join(__dirname, 'consumer/consumer-app.cjs'), join(project, 'app.cjs'));
-    const prefix = uniquePrefix('consumer');
-    const stdout = await run(process.execPath, ['app.cjs'], project, { REDIS_URL: server.url, KEY_PREFIX: prefix });
+  /** Writes a project folder below the shared install: its package.json and files. */
+  function project(name: string, type: 'commonjs' | 'module', files: Record<string, string>): string {
+    const dir = join(consumers, name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true, type }));
+    for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+    return dir;
+  }
+
+  /** Runs a consumer app against the harness server; its RESULT line. */
+  async function runApp(dir: string, file: string, prefix: string): Promise<ConsumerResult> {
+    const stdout = await run(process.execPath, [file], dir, { REDIS_URL: server.url, KEY_PREFIX: prefix });
     const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
     expect(line).toBeDefined();
-    const result = JSON.parse(line!.slice('RESULT '.length)) as ConsumerResult;
+    return JSON.parse(line!.slice('RESULT '.length)) as ConsumerResult;
+  }
 
-    expect(result.exports).toEqual(expect.arrayContaining(FEATURE_MODULES));
-    expect(result.modules).toEqual(expect.arrayContaining(FEATURE_MODULES));
-    expect({ failed: Object.entries(result.checks).filter(([, ok]) => !ok), health: result.health }).toMatchObject({
-      failed: [],
-    });
-    expect(result.checks).toMatchObject({
-      deepImportBlocked: true,
-      redisRoundTrip: true,
-      redisHealthy: true,
-      cacheLoadsOnce: true,
-      sessionLogin: true,
-      sessionAuthenticates: true,
-      sessionRefusesAnonymous: true,
-      pubSub: true,
-      streamConsumed: true,
-      lockExclusive: true,
-      metrics: true,
-    });
+  it('a CommonJS and an ES module project each run a Nest app on every module, from the entries only', async () => {
+    expect(consumers).toBeDefined();
+    const body = readFileSync(join(__dirname, 'consumer/consumer-app.body.js'), 'utf8');
+    const header = (file: string) => readFileSync(join(__dirname, 'consumer', file), 'utf8');
+    const cjs = project('cjs', 'commonjs', { 'app.cjs': header('consumer-app.cjs') + body });
+    const esm = project('esm', 'module', { 'app.js': header('consumer-app.mjs') + body });
+    const prefixes = { cjs: uniquePrefix('consumer-cjs'), esm: uniquePrefix('consumer-esm') };
+    const results = await Promise.all([runApp(cjs, 'app.cjs', prefixes.cjs), runApp(esm, 'app.js', prefixes.esm)]);
 
-    // What the app wrote is in the harness server, under its prefix.
+    for (const result of results) {
+      expect(result.exports.root).toEqual(expect.arrayContaining(ENTRIES.map((e) => e.exports)));
+      for (const { entry, exports } of ENTRIES) expect(result.exports[entry]).toContain(exports);
+      expect({ format: result.format, failed: Object.entries(result.checks).filter(([, ok]) => !ok) }).toEqual({
+        format: result.format,
+        failed: [],
+      });
+      expect(result.checks).toMatchObject({
+        deepImportBlocked: true,
+        deepRequireBlocked: true,
+        oneCopyOfEachClass: true,
+        redisRoundTrip: true,
+        redisHealthy: true,
+        cacheLoadsOnce: true,
+        cacheManager: true,
+        sessionLogin: true,
+        sessionAuthenticates: true,
+        sessionRefusesAnonymous: true,
+        pubSub: true,
+        streamConsumed: true,
+        lockExclusive: true,
+        throttled: true,
+        metrics: true,
+      });
+    }
+    expect(results.map((r) => r.format)).toEqual(['commonjs', 'module']);
+
+    // What each app wrote is in the harness server, under its prefix.
     const direct = server.client();
-    expect(await direct.get(`${prefix}consumer:k`)).toBe('v');
-    direct.disconnect();
+    try {
+      expect(await direct.get(`${prefixes.cjs}consumer:k`)).toBe('v');
+      expect(await direct.get(`${prefixes.esm}consumer:k`)).toBe('v');
+    } finally {
+      direct.disconnect();
+    }
+  }, 180_000);
 
-    // The shipped declarations type-check in a strict TypeScript consumer (nodenext resolution, package "exports").
-    writeFileSync(join(project, 'types-check.ts'), TYPES_CHECK);
+  it('each subpath entry, loaded alone, loads its own feature and none of the others', async () => {
+    expect(consumers).toBeDefined();
+    const dir = project('load', 'commonjs', {
+      'loaded-packages.cjs': readFileSync(join(__dirname, 'consumer/loaded-packages.cjs'), 'utf8'),
+    });
+    const loaded = await Promise.all(
+      ENTRIES.map(async ({ entry }) => {
+        const stdout = await run(process.execPath, ['loaded-packages.cjs', `nest-redis-kit/${entry}`], dir);
+        const line = stdout.split('\n').find((l) => l.startsWith('LOADED '));
+        return JSON.parse(line!.slice('LOADED '.length)) as string[];
+      }),
+    );
+    ENTRIES.forEach(({ entry, loads, mustNotLoad }, i) => {
+      expect({ entry, loads: loads.filter((p) => loaded[i].includes(p)) }).toEqual({ entry, loads });
+      expect({ entry, unwanted: mustNotLoad.filter((p) => loaded[i].includes(p)) }).toEqual({ entry, unwanted: [] });
+    });
+  }, 120_000);
+
+  it('a strict TypeScript project (nodenext) type-checks CommonJS and ES module code against every entry', async () => {
+    expect(consumers).toBeDefined();
+    const dir = project('ts', 'module', { 'types-check.cts': TYPES_CHECK, 'types-check.mts': TYPES_CHECK });
     await run(
       process.execPath,
       [
@@ -253,9 +445,10 @@ describe('nest-redis-kit as an installed package', () => {
         join(ROOT, 'node_modules/@types'),
         '--types',
         'node',
-        'types-check.ts',
+        'types-check.cts',
+        'types-check.mts',
       ],
-      project,
+      dir,
     );
-  }, 180_000);
+  }, 120_000);
 });

@@ -1,0 +1,57 @@
+/**
+ * The ES module consumer: a plain-JS Nest app of "another project" (`"type": "module"`), installed from the packed
+ * tarball, loading nest-redis-kit with `import` through its package entries only (the root and every subpath, named
+ * imports included, so that they are checked when the module links). test/consumer.e2e-spec.ts appends
+ * consumer-app.body.js (the app itself, shared with the CommonJS consumer) to this header. Prints one line
+ * `RESULT <json>` and exits 0, or exits 1.
+ *
+ * env: REDIS_URL (harness redis-server), KEY_PREFIX (unique per run)
+ */
+import 'reflect-metadata';
+import { createRequire } from 'node:module';
+import * as common from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import * as throttling from '@nestjs/throttler';
+import * as rootEntry from 'nest-redis-kit';
+import * as redisEntry from 'nest-redis-kit/redis';
+import * as cacheEntry from 'nest-redis-kit/cache';
+import * as sessionEntry from 'nest-redis-kit/session';
+import * as messagingEntry from 'nest-redis-kit/messaging';
+import * as lockEntry from 'nest-redis-kit/lock';
+import * as metricsEntry from 'nest-redis-kit/metrics';
+import * as throttlerEntry from 'nest-redis-kit/throttler';
+import { RedisModule, RedisUnavailableError } from 'nest-redis-kit/redis';
+import { RedisCacheModule } from 'nest-redis-kit/cache';
+import { SessionModule } from 'nest-redis-kit/session';
+import { MessagingModule } from 'nest-redis-kit/messaging';
+import { LockModule } from 'nest-redis-kit/lock';
+import { MetricsModule } from 'nest-redis-kit/metrics';
+import { RedisThrottlerStorage } from 'nest-redis-kit/throttler';
+import { CacheService as RootCacheService } from 'nest-redis-kit';
+
+const format = 'module';
+/** The package entries, as this module system loads them. */
+const entries = {
+  root: rootEntry,
+  redis: redisEntry,
+  cache: cacheEntry,
+  session: sessionEntry,
+  messaging: messagingEntry,
+  lock: lockEntry,
+  metrics: metricsEntry,
+  throttler: throttlerEntry,
+};
+/** require() of this project, for the checks that mix both ways of loading. */
+const requireHere = createRequire(import.meta.url);
+const named = [
+  RedisModule,
+  RedisUnavailableError,
+  RedisCacheModule,
+  SessionModule,
+  MessagingModule,
+  LockModule,
+  MetricsModule,
+  RedisThrottlerStorage,
+  RootCacheService,
+];
+if (named.some((value) => typeof value !== 'function')) throw new Error('a named import is not a class');
