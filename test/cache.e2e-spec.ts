@@ -200,7 +200,9 @@ describe(`RedisCacheModule (${testTopology()})`, () => {
 
   it('stampede across two instances: 100 concurrent callers on a cold key, loader called at most twice', async () => {
     const prefix = uniquePrefix('stampede');
-    const [a, b] = [await build(prefix), await build(prefix)];
+    // Generous read/write bounds: on a loaded machine a read 100 ms late would fail open and load without the lock.
+    const bounds = { readTimeoutMs: 2_000, writeTimeoutMs: 2_000 };
+    const [a, b] = [await build(prefix, bounds), await build(prefix, bounds)];
     let calls = 0;
     const loader = async () => {
       calls++;

@@ -78,14 +78,7 @@ const ENTRIES: Array<{ entry: string; exports: string; loads: string[]; mustNotL
     entry: 'session',
     exports: 'SessionModule',
     loads: ['express-session', 'passport'],
-    mustNotLoad: [
-      'keyv',
-      '@nestjs/cache-manager',
-      'prom-client',
-      '@sesamecare-oss/redlock',
-      'class-validator',
-      '@nestjs/throttler',
-    ],
+    mustNotLoad: ['keyv', '@nestjs/cache-manager', 'prom-client', '@sesamecare-oss/redlock', '@nestjs/throttler'],
   },
   {
     entry: 'messaging',
@@ -116,12 +109,20 @@ const ENTRIES: Array<{ entry: string; exports: string; loads: string[]; mustNotL
     ],
   },
   {
-    // MetricsModule still reads the counters of every feature service itself, so it loads them all for now.
     entry: 'metrics',
     exports: 'MetricsModule',
     loads: ['prom-client'],
-    mustNotLoad: ['@nestjs/throttler'],
+    mustNotLoad: [
+      'keyv',
+      '@nestjs/cache-manager',
+      'passport',
+      'express-session',
+      '@sesamecare-oss/redlock',
+      'class-validator',
+      '@nestjs/throttler',
+    ],
   },
+
   {
     entry: 'throttler',
     exports: 'RedisThrottlerStorage',
