@@ -149,7 +149,8 @@ async function main() {
 
   const imports = [
     redis.RedisModule.forRoot({ url, keyPrefix }),
-    cache.RedisCacheModule.forRoot({ defaultTtlMs: 60_000 }),
+    // Generous bounds: on a loaded machine a read 100 ms late would fail open (a miss), which is not what this checks.
+    cache.RedisCacheModule.forRoot({ defaultTtlMs: 60_000, readTimeoutMs: 2_000, writeTimeoutMs: 2_000 }),
     session.SessionModule.forRoot({
       secrets: ['consumer-test-secret-0123456789'],
       secure: false,
@@ -162,7 +163,7 @@ async function main() {
       inject: [redis.RedisService],
       useFactory: (service) => ({
         throttlers: [{ limit: 2, ttl: 60_000 }],
-        storage: new throttler.RedisThrottlerStorage(service),
+        storage: new throttler.RedisThrottlerStorage(service, { timeoutMs: 5_000, failOpen: false }),
       }),
     }),
   ];
