@@ -15,7 +15,13 @@ describe(`test PostgreSQL (${process.env.NRK_TEST_DATABASE ?? 'unknown'})`, () =
 
   beforeAll(async () => {
     [first, second] = [await createTestDatabase('tdb'), await createTestDatabase('tdb')];
-    pools = [0, 1].map(() => new Pool({ connectionString: first.url, max: 10 }));
+    pools = [0, 1].map(() => {
+      const pool = new Pool({ connectionString: first.url, max: 10 });
+      // As the service's own pool does: an idle client the server closes (a restart, an administrator) is
+      // dropped and replaced by the pool; without a listener Node would throw it as an unhandled 'error'.
+      pool.on('error', (err) => process.stderr.write(`test pool: idle client closed (${err.message})\n`));
+      return pool;
+    });
     await pools[0].query('CREATE TABLE items (id INT PRIMARY KEY, label TEXT NOT NULL)');
   });
 
