@@ -88,7 +88,8 @@ async function run(cmd: string, args: string[], cwd: string, env: NodeJS.Process
       cwd,
       env: { ...process.env, npm_config_update_notifier: 'false', ...env },
       maxBuffer: 32 * 1024 * 1024,
-      timeout: 120_000,
+      // npm pack (a build) and npm install of ~120 packages take minutes on a busy 2-core machine
+      timeout: 240_000,
     });
     return stdout;
   } catch (err) {
@@ -265,7 +266,7 @@ describe('nest-redis-kit as an installed package (CommonJS, ES module and TypeSc
       ],
       consumers,
     );
-  }, 300_000);
+  }, 480_000);
 
   /** Writes a project folder below the shared install: its package.json and files. */
   function project(name: string, type: 'commonjs' | 'module', files: Record<string, string>): string {
