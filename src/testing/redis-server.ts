@@ -155,7 +155,13 @@ export class RedisServer implements RedisTopology {
       }),
     );
     let spawnError: NodeJS.ErrnoException | undefined;
-    child.once('error', (err) => (spawnError = err));
+    await new Promise<void>((resolve) => {
+      child.once('spawn', resolve);
+      child.once('error', (err) => {
+        spawnError = err;
+        resolve();
+      });
+    });
     if (pid) reapWithThisProcess(pid);
     let output = '';
     const collect = (d: Buffer) => {
