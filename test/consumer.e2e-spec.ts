@@ -9,7 +9,8 @@
  * - a strict TypeScript project (`moduleResolution: nodenext`) type-checking a CommonJS and an ES module file
  *   against the shipped declarations of every entry.
  * Each subpath entry is also loaded alone in a fresh process, which must not load the packages of other features
- * (test/consumer/loaded-packages.cjs).
+ * (test/consumer/loaded-packages.cjs). The CommonJS app runs on the redis-server of this suite's harness; the
+ * ES module app starts its own through `nest-redis-kit/testing`, as a user's test suite would.
  *
  * npm runs with --prefer-offline: on a machine that installed this repository, every package comes
  * from the local npm cache.
@@ -30,9 +31,10 @@ const APP_DEPS = ['@nestjs/platform-express'];
 
 /**
  * Each subpath entry, the module it must export, the optional peers it may use (`uses`) and those it must load
- * (`loads`); loaded alone, it must not load any other optional peer.
+ * (`loads`); loaded alone, it must not load any other optional peer. The root re-exports each one but `testing`
+ * (test helpers that start processes stay out of production imports: `inRoot: false`).
  */
-const ENTRIES: Array<{ entry: string; exports: string; uses: string[]; loads: string[] }> = [
+const ENTRIES: Array<{ entry: string; exports: string; uses: string[]; loads: string[]; inRoot?: false }> = [
   { entry: 'redis', exports: 'RedisModule', uses: [], loads: ['ioredis', '@nestjs/terminus'] },
   {
     entry: 'cache',
@@ -55,6 +57,7 @@ const ENTRIES: Array<{ entry: string; exports: string; uses: string[]; loads: st
   { entry: 'lock', exports: 'LockModule', uses: ['@sesamecare-oss/redlock'], loads: ['@sesamecare-oss/redlock'] },
   { entry: 'metrics', exports: 'MetricsModule', uses: ['prom-client'], loads: ['prom-client'] },
   { entry: 'throttler', exports: 'RedisThrottlerStorage', uses: ['@nestjs/throttler'], loads: ['ioredis'] },
+  { entry: 'testing', exports: 'startRedis', uses: [], loads: ['ioredis'], inRoot: false },
 ];
 
 /** The optional peers package.json declares: the consumer app uses every feature, so it installs them all. */
@@ -115,6 +118,7 @@ import { EventBus, MessagingModule, StreamConsumer } from 'nest-redis-kit/messag
 import { LockModule, LockNotAcquiredError, LockService } from 'nest-redis-kit/lock';
 import { MetricsModule } from 'nest-redis-kit/metrics';
 import { RedisThrottlerStorage } from 'nest-redis-kit/throttler';
+import { startCluster, startRedis, type RedisTopology } from 'nest-redis-kit/testing';
 
 const options: RedisModuleOptions = { url: 'redis://127.0.0.1:6379', keyPrefix: 'app:' };
 const cacheOptions: RedisCacheModuleOptions = { defaultTtlMs: 30_000 };
@@ -186,6 +190,13 @@ export const isBusy = (err: unknown): boolean => err instanceof LockNotAcquiredE
 // The root re-exports the very same declarations.
 export const sameCache: typeof kit.CacheService = CacheService;
 export const sameModule: typeof RedisModule = kit.RedisModule;
+
+// nest-redis-kit/testing: a topology's connection options are RedisModule options.
+export async function testRedis(): Promise<{ redis: RedisTopology; options: RedisModuleOptions }> {
+  const redis: RedisTopology = await startRedis();
+  return { redis, options: { ...redis.connection, keyPrefix: 'test:' } };
+}
+export const onCluster = RedisModule.forRootAsync({ useFactory: async () => (await startCluster({ masters: 3 })).connection });
 `;
 
 describe('nest-redis-kit as an installed package (CommonJS, ES module and TypeScript consumers)', () => {
@@ -221,7 +232,7 @@ describe('nest-redis-kit as an installed package (CommonJS, ES module and TypeSc
           outDir: join(stage, 'dist'),
           typeRoots: [join(ROOT, 'node_modules/@types')],
         },
-        files: [join(ROOT, 'src/index.ts'), join(ROOT, 'src/app/main.ts')],
+        files: [join(ROOT, 'src/index.ts'), join(ROOT, 'src/testing/index.ts'), join(ROOT, 'src/app/main.ts')],
         include: [],
       }),
     );
@@ -277,9 +288,13 @@ describe('nest-redis-kit as an installed package (CommonJS, ES module and TypeSc
     return dir;
   }
 
-  /** Runs a consumer app against the harness server; its RESULT line. */
-  async function runApp(dir: string, file: string, prefix: string): Promise<ConsumerResult> {
-    const stdout = await run(process.execPath, [file], dir, { REDIS_URL: server.url, KEY_PREFIX: prefix });
+  /**
+   * Runs a consumer app, against the harness server or (`ownRedis`) a redis-server it starts through
+   * `nest-redis-kit/testing`; its RESULT line.
+   */
+  async function runApp(dir: string, file: string, prefix: string, ownRedis = false): Promise<ConsumerResult> {
+    const env = ownRedis ? { REDIS_URL: '', KEY_PREFIX: prefix } : { REDIS_URL: server.url, KEY_PREFIX: prefix };
+    const stdout = await run(process.execPath, [file], dir, env);
     const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
     expect(line).toBeDefined();
     return JSON.parse(line!.slice('RESULT '.length)) as ConsumerResult;
@@ -292,10 +307,16 @@ describe('nest-redis-kit as an installed package (CommonJS, ES module and TypeSc
     const cjs = project('cjs', 'commonjs', { 'app.cjs': header('consumer-app.cjs') + body });
     const esm = project('esm', 'module', { 'app.js': header('consumer-app.mjs') + body });
     const prefixes = { cjs: uniquePrefix('consumer-cjs'), esm: uniquePrefix('consumer-esm') };
-    const results = await Promise.all([runApp(cjs, 'app.cjs', prefixes.cjs), runApp(esm, 'app.js', prefixes.esm)]);
+    const results = await Promise.all([
+      runApp(cjs, 'app.cjs', prefixes.cjs),
+      runApp(esm, 'app.js', prefixes.esm, true),
+    ]);
 
+    const inRoot = ENTRIES.filter((e) => e.inRoot !== false).map((e) => e.exports);
+    const notInRoot = ENTRIES.filter((e) => e.inRoot === false).map((e) => e.exports);
     for (const result of results) {
-      expect(result.exports.root).toEqual(expect.arrayContaining(ENTRIES.map((e) => e.exports)));
+      expect(result.exports.root).toEqual(expect.arrayContaining(inRoot));
+      expect(result.exports.root.filter((name) => notInRoot.includes(name))).toEqual([]);
       for (const { entry, exports } of ENTRIES) expect(result.exports[entry]).toContain(exports);
       expect({ format: result.format, failed: Object.entries(result.checks).filter(([, ok]) => !ok) }).toEqual({
         format: result.format,
@@ -320,12 +341,14 @@ describe('nest-redis-kit as an installed package (CommonJS, ES module and TypeSc
       });
     }
     expect(results.map((r) => r.format)).toEqual(['commonjs', 'module']);
-
-    // What each app wrote is in the harness server, under its prefix.
+    // The ES module app ran on its own server (nest-redis-kit/testing), found its key there, and stopped it.
+    expect(results[1].checks).toMatchObject({ ownRedisHoldsTheData: true, ownRedisStopped: true });
+    expect(results[0].checks.ownRedisStopped).toBeUndefined();
+    // What the CommonJS app wrote is in the harness server, under its prefix; the ES module app's is not.
     const direct = server.client();
     try {
       expect(await direct.get(`${prefixes.cjs}consumer:k`)).toBe('v');
-      expect(await direct.get(`${prefixes.esm}consumer:k`)).toBe('v');
+      expect(await direct.get(`${prefixes.esm}consumer:k`)).toBeNull();
     } finally {
       direct.disconnect();
     }

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { RedisModule, RedisService } from '../src/redis';
+import { CacheService, RedisCacheModule } from '../src/cache';
 import {
   RedisServerNotFoundError,
   startCluster,
@@ -111,6 +112,33 @@ describe('nest-redis-kit/testing', () => {
       expect(err).toBeInstanceOf(RedisServerNotFoundError);
       expect((err as Error).message).toMatch(/redis-server binary on PATH.*no-such-redis-server-binary/);
     });
+  });
+
+  it("docs/testing.md's Jest example: the cache on a private server, killed, then started again", async () => {
+    const redis = await startRedis();
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        RedisModule.forRoot({ ...redis.connection, keyPrefix: uniquePrefix('prices') }),
+        RedisCacheModule.forRoot({ defaultTtlMs: 60_000 }),
+      ],
+    }).compile();
+    try {
+      const cache = moduleRef.get(CacheService);
+      let loads = 0;
+      const load = async () => ({ eur: 10, load: ++loads });
+      await cache.getOrSet('price:1', load);
+      expect(await cache.getOrSet('price:1', load)).toEqual({ eur: 10, load: 1 });
+      await redis.kill();
+      expect(await cache.getOrSet('price:2', async () => ({ eur: 20 }))).toEqual({ eur: 20 });
+      await redis.start();
+      await eventually(async () => {
+        await cache.getOrSet('price:3', async () => ({ eur: 30 }));
+        return (await redis.keys('test:prices:*')).length > 0;
+      });
+    } finally {
+      await moduleRef.close();
+      await redis.stop();
+    }
   });
 
   it('stop() kills the process and removes its dir', async () => {

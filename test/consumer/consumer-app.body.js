@@ -1,12 +1,12 @@
 // The consumer app itself, shared by the CommonJS and the ES module consumer: test/consumer.e2e-spec.ts appends it
 // to consumer-app.cjs or consumer-app.mjs, which define `common` and `NestFactory` (Nest), `throttling`
 // (@nestjs/throttler), `entries` (every nest-redis-kit entry as that module system loaded it: root, redis, cache,
-// session, messaging, lock, metrics, throttler), `format` and `requireHere`. Every feature module comes from its
-// subpath entry; the root must hand out the very same classes.
+// session, messaging, lock, metrics, throttler, testing), `format` and `requireHere`. Every feature module comes from
+// its subpath entry; the root must hand out the very same classes. Without REDIS_URL, the app runs on a redis-server
+// it starts through nest-redis-kit/testing, as a user's test suite would, and stops it at the end.
 const { Controller, Get, HttpCode, Injectable, Inject, Module, Post, UseGuards } = common;
-const { root, redis, cache, session, messaging, lock, metrics, throttler } = entries;
+const { root, redis, cache, session, messaging, lock, metrics, throttler, testing } = entries;
 
-const url = process.env.REDIS_URL;
 const keyPrefix = process.env.KEY_PREFIX;
 const result = {
   format,
@@ -118,6 +118,37 @@ const withTimeout = (promise, ms, what) =>
   Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`${what}: timed out`)), ms))]);
 
 async function main() {
+  // The app's Redis: the given REDIS_URL, or a private server from nest-redis-kit/testing.
+  const own = process.env.REDIS_URL ? undefined : await testing.startRedis();
+  try {
+    await runApp(own ? own.connection : { url: process.env.REDIS_URL });
+    if (own) {
+      // What the app wrote is in that server; stop() kills it and removes its dir.
+      const direct = own.client();
+      try {
+        result.checks.ownRedisHoldsTheData = (await direct.get(`${keyPrefix}consumer:k`)) === 'v';
+      } finally {
+        direct.disconnect();
+      }
+    }
+  } finally {
+    if (own) {
+      const { pid, dir } = own;
+      await own.stop();
+      let alive = true;
+      try {
+        process.kill(pid, 0);
+      } catch {
+        alive = false;
+      }
+      result.checks.ownRedisStopped = !alive && !requireHere('node:fs').existsSync(dir);
+    }
+  }
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+}
+
+/** The Nest app on `connection` (RedisModule connection options), every check of it. */
+async function runApp(connection) {
   // Only the entries are exported: deep imports into dist/ and the internal core are refused by "exports".
   const refused = ['nest-redis-kit/dist/redis/redis.service', 'nest-redis-kit/core', 'nest-redis-kit/dist/index.js'];
   const failures = await Promise.all(refused.map(loadFailure));
@@ -148,7 +179,7 @@ async function main() {
     throttler.RedisThrottlerStorage === root.RedisThrottlerStorage;
 
   const imports = [
-    redis.RedisModule.forRoot({ url, keyPrefix }),
+    redis.RedisModule.forRoot({ ...connection, keyPrefix }),
     // Generous bounds: on a loaded machine a read 100 ms late would fail open (a miss), which is not what this checks.
     cache.RedisCacheModule.forRoot({ defaultTtlMs: 60_000, readTimeoutMs: 2_000, writeTimeoutMs: 2_000 }),
     session.SessionModule.forRoot({
@@ -225,8 +256,9 @@ async function main() {
 
     // MessagingModule: pub/sub round trip, and a durable stream message reaching the discovered consumer.
     const bus = app.get(messaging.EventBus);
-    const got = new Promise((resolve) => bus.subscribe('greetings', (payload) => resolve(payload)));
-    await new Promise((r) => setTimeout(r, 50));
+    let delivered;
+    const got = new Promise((resolve) => (delivered = resolve));
+    await bus.subscribe('greetings', (payload) => delivered(payload)); // resolves once Redis confirmed it
     await bus.publish('greetings', { hello: 'world' });
     result.checks.pubSub = (await withTimeout(got, 5_000, 'pub/sub')).hello === 'world';
     const worker = app.get(OrdersWorker);
@@ -265,7 +297,6 @@ async function main() {
   } finally {
     await app.close();
   }
-  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 }
 
 main().then(

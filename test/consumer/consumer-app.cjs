@@ -5,7 +5,7 @@
  * subpath). test/consumer.e2e-spec.ts appends consumer-app.body.js (the app itself, shared with the ES module
  * consumer) to this header. Prints one line `RESULT <json>` and exits 0, or exits 1.
  *
- * env: REDIS_URL (harness redis-server), KEY_PREFIX (unique per run)
+ * env: REDIS_URL (harness redis-server; empty: start one through nest-redis-kit/testing), KEY_PREFIX (unique per run)
  */
 require('reflect-metadata');
 const common = require('@nestjs/common');
@@ -23,6 +23,7 @@ const entries = {
   lock: require('nest-redis-kit/lock'),
   metrics: require('nest-redis-kit/metrics'),
   throttler: require('nest-redis-kit/throttler'),
+  testing: require('nest-redis-kit/testing'),
 };
 /** require() of this project, for the checks that mix both ways of loading. */
 const requireHere = require;

@@ -5,7 +5,7 @@
  * consumer-app.body.js (the app itself, shared with the CommonJS consumer) to this header. Prints one line
  * `RESULT <json>` and exits 0, or exits 1.
  *
- * env: REDIS_URL (harness redis-server), KEY_PREFIX (unique per run)
+ * env: REDIS_URL (harness redis-server; empty: start one through nest-redis-kit/testing), KEY_PREFIX (unique per run)
  */
 import 'reflect-metadata';
 import { createRequire } from 'node:module';
@@ -20,6 +20,7 @@ import * as messagingEntry from 'nest-redis-kit/messaging';
 import * as lockEntry from 'nest-redis-kit/lock';
 import * as metricsEntry from 'nest-redis-kit/metrics';
 import * as throttlerEntry from 'nest-redis-kit/throttler';
+import * as testingEntry from 'nest-redis-kit/testing';
 import { RedisModule, RedisUnavailableError } from 'nest-redis-kit/redis';
 import { RedisCacheModule } from 'nest-redis-kit/cache';
 import { SessionModule } from 'nest-redis-kit/session';
@@ -27,6 +28,7 @@ import { MessagingModule } from 'nest-redis-kit/messaging';
 import { LockModule } from 'nest-redis-kit/lock';
 import { MetricsModule } from 'nest-redis-kit/metrics';
 import { RedisThrottlerStorage } from 'nest-redis-kit/throttler';
+import { startRedis } from 'nest-redis-kit/testing';
 import { CacheService as RootCacheService } from 'nest-redis-kit';
 
 const format = 'module';
@@ -40,6 +42,7 @@ const entries = {
   lock: lockEntry,
   metrics: metricsEntry,
   throttler: throttlerEntry,
+  testing: testingEntry,
 };
 /** require() of this project, for the checks that mix both ways of loading. */
 const requireHere = createRequire(import.meta.url);
@@ -53,5 +56,6 @@ const named = [
   MetricsModule,
   RedisThrottlerStorage,
   RootCacheService,
+  startRedis,
 ];
-if (named.some((value) => typeof value !== 'function')) throw new Error('a named import is not a class');
+if (named.some((value) => typeof value !== 'function')) throw new Error('a named import is not a function');
