@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { RedisModule, RedisService } from '../src/redis';
+import { alive } from './support/processes';
 import { CacheService, RedisCacheModule } from '../src/cache';
 import {
   RedisServerNotFoundError,
@@ -32,16 +33,6 @@ async function eventually(probe: () => Promise<boolean> | boolean, timeoutMs = 2
   while (!(await Promise.resolve(probe()).catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await sleep(100);
-  }
-}
-
-/** True while a process with this pid exists. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -9,22 +9,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../support/redis-harness';
+import { alive } from '../support/processes';
 
 const ROOT = resolve(__dirname, '../..');
 const OUT = join(ROOT, '.tmp', `start-e2e-${process.pid}`);
 const MAIN = join(OUT, 'app', 'main.js');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** True while a process with this pid exists. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
