@@ -1,7 +1,13 @@
 export { SessionModule } from './session.module';
 export { SessionAuthService, type SessionStats, type ListedSession } from './session-auth.service';
 export { RedisSessionStore, type RedisSessionStoreOptions, type SessionStoreStats } from './redis-session.store';
-export { SessionIndex, type SessionMetadata, type UserSessionEntry } from './session.index';
+export {
+  SessionIndex,
+  type SessionMetadata,
+  type UserSessionEntry,
+  type SessionLimit,
+  type SessionAdmission,
+} from './session.index';
 export { LoginThrottle } from './login.throttle';
 export { SessionUserLookup } from './session-user.lookup';
 export { SessionAuthGuard } from './session-auth.guard';
@@ -14,6 +20,7 @@ export {
   InvalidCredentialsError,
   InvalidLoginBodyError,
   LoginThrottledError,
+  SessionLimitError,
 } from './session.errors';
 export {
   SESSION_MODULE_OPTIONS,
@@ -26,5 +33,7 @@ export {
   type SessionModuleOptions,
   type SessionModuleExtras,
   type ResolvedSessionOptions,
+  type SessionLimitPolicy,
+  type SessionRoute,
 } from './session.options';
 export type { SESSION_OPTIONS_TYPE, SESSION_ASYNC_OPTIONS_TYPE } from './session.module-definition';

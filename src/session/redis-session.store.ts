@@ -22,6 +22,11 @@ export interface SessionStoreStats {
   corrupt: number;
   /** Redis errors passed to express-session (→ 503 when Redis is unreachable). */
   errors: number;
+  /**
+   * Sessions this instance ended at their absolute lifetime: found past it on read, or left with no time by a write
+   * or a touch (a capped key that Redis expired on its own before any read is not counted).
+   */
+  absoluteExpiries: number;
 }
 
 /** Options of {@link RedisSessionStore}. */
@@ -36,10 +41,20 @@ export interface RedisSessionStoreOptions {
   rolling: boolean;
   /** Per-user index kept in step on touch (optional). */
   index?: SessionIndex;
+  /**
+   * Absolute lifetime in ms from the session's creation (its first write), whatever its activity (optional): the
+   * TTL of every write and touch is capped at it, and a read past it deletes the session and answers "no session".
+   */
+  absoluteTimeoutMs?: number;
 }
 
 type Callback = (err?: unknown) => void;
-type SessionRecord = SessionData & { passport?: { user?: unknown }; [LOADED_FROM_STORE]?: true };
+type SessionRecord = SessionData & {
+  passport?: { user?: unknown };
+  /** When the session was first written, epoch ms (stamped by the store; the base of the absolute lifetime). */
+  createdAtMs?: number;
+  [LOADED_FROM_STORE]?: true;
+};
 
 /**
  * express-session store on the shared ioredis client. Keys `<prefix><id>`, JSON values, TTL in ms (PX) from
@@ -48,6 +63,8 @@ type SessionRecord = SessionData & { passport?: { user?: unknown }; [LOADED_FROM
  * middleware answers them 503), never as "no session". Logout race: a session that was read from Redis is written back with
  * `SET ... XX` (only if it still exists), so a slow request that ends after a logout or revocation cannot resurrect
  * it; only sessions created by this request (new, or regenerated at login) are written unconditionally.
+ * Every session carries `createdAtMs` (stamped at its first write); with `absoluteTimeoutMs` no TTL reaches past
+ * `createdAtMs + absoluteTimeoutMs`, and a session read after it is deleted and treated as no session.
  */
 export class RedisSessionStore extends session.Store {
   private readonly logger = new Logger('SessionStore');
@@ -57,6 +74,7 @@ export class RedisSessionStore extends session.Store {
     resurrectionsPrevented: 0,
     corrupt: 0,
     errors: 0,
+    absoluteExpiries: 0,
   };
 
   private readonly keys: SessionKeys;
@@ -95,6 +113,12 @@ export class RedisSessionStore extends session.Store {
           );
           return callback(null, null);
         }
+        if (this.pastAbsoluteLifetime(data)) {
+          this.endAtAbsoluteLifetime(sid, data);
+          return callback(null, null);
+        }
+        if (this.options.absoluteTimeoutMs !== undefined && (data as SessionRecord).createdAtMs === undefined)
+          this.stampCreation(sid, data);
         this.counters.reads++;
         callback(null, data);
       },
@@ -103,11 +127,13 @@ export class RedisSessionStore extends session.Store {
   }
 
   /**
-   * Writes a session with TTL = `cookie.maxAge` ms. A session read from Redis is only updated if its key still
-   * exists (`SET XX`): a destroyed session stays destroyed.
+   * Writes a session with TTL = `cookie.maxAge` ms (capped at the absolute lifetime). A session read from Redis is
+   * only updated if its key still exists (`SET XX`): a destroyed session stays destroyed. A session without a
+   * creation time is stamped now.
    */
   override set(sid: string, sess: SessionData, callback?: Callback): void {
     const done = callback ?? (() => undefined);
+    (sess as SessionRecord).createdAtMs ??= Date.now();
     const ttlMs = this.ttlOf(sess);
     if (ttlMs <= 0) return this.destroy(sid, done);
     const value = JSON.stringify(sess);
@@ -138,6 +164,7 @@ export class RedisSessionStore extends session.Store {
     const done = callback ?? (() => undefined);
     if (!this.options.rolling) return done();
     const ttlMs = this.ttlOf(sess);
+    if (ttlMs <= 0) return this.destroy(sid, done);
     this.refreshIndex(sess, sid, ttlMs);
     this.options.client.pexpire(this.key(sid), ttlMs).then(
       () => done(),
@@ -168,9 +195,54 @@ export class RedisSessionStore extends session.Store {
     return created;
   }
 
+  /** The TTL of a write or touch in ms: the cookie's maxAge, capped at the time left of the absolute lifetime. */
   private ttlOf(sess: SessionData): number {
     const maxAge = sess.cookie?.maxAge;
-    return typeof maxAge === 'number' && Number.isFinite(maxAge) ? Math.round(maxAge) : this.options.defaultTtlMs;
+    const idleMs =
+      typeof maxAge === 'number' && Number.isFinite(maxAge) ? Math.round(maxAge) : this.options.defaultTtlMs;
+    const deadline = this.absoluteDeadlineOf(sess);
+    if (deadline === undefined || idleMs <= 0) return idleMs;
+    const leftMs = deadline - Date.now();
+    if (leftMs <= 0) this.counters.absoluteExpiries++;
+    return Math.min(idleMs, leftMs);
+  }
+
+  /** Epoch ms at which the session's absolute lifetime ends; undefined without one (or without a creation time). */
+  private absoluteDeadlineOf(sess: SessionData): number | undefined {
+    const { absoluteTimeoutMs } = this.options;
+    const createdAtMs = (sess as SessionRecord).createdAtMs;
+    if (absoluteTimeoutMs === undefined || typeof createdAtMs !== 'number' || !Number.isFinite(createdAtMs))
+      return undefined;
+    return createdAtMs + absoluteTimeoutMs;
+  }
+
+  private pastAbsoluteLifetime(sess: SessionData): boolean {
+    const deadline = this.absoluteDeadlineOf(sess);
+    return deadline !== undefined && Date.now() >= deadline;
+  }
+
+  /**
+   * Gives a session written without a creation time (by an older version) one now, and stores it (`SET XX KEEPTTL`,
+   * in the background), so that its absolute lifetime counts from the first read that saw it.
+   */
+  private stampCreation(sid: string, sess: SessionData): void {
+    (sess as SessionRecord).createdAtMs = Date.now();
+    this.options.client
+      .set(this.key(sid), JSON.stringify(sess), 'KEEPTTL', 'XX')
+      .catch((err: unknown) =>
+        this.logger.debug(`Could not stamp a session: ${err instanceof Error ? err.message : String(err)}`),
+      );
+  }
+
+  /** Deletes a session read past its absolute lifetime and its index entry, in the background (it is over anyway). */
+  private endAtAbsoluteLifetime(sid: string, sess: SessionData): void {
+    this.counters.absoluteExpiries++;
+    const userId = (sess as SessionRecord).passport?.user;
+    const forget = (err: unknown) =>
+      this.logger.debug(`Could not delete an expired session: ${err instanceof Error ? err.message : String(err)}`);
+    this.options.client.del(this.key(sid)).catch(forget);
+    if (this.options.index && (typeof userId === 'string' || typeof userId === 'number'))
+      this.options.index.remove(String(userId), [sid]).catch(forget);
   }
 
   private wrap(what: string, err: unknown): unknown {

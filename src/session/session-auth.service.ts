@@ -9,7 +9,7 @@ import { countActiveSessions } from './active-session.counter';
 import { LoginThrottle } from './login.throttle';
 import { RedisSessionStore, type SessionStoreStats } from './redis-session.store';
 import { SESSION_RESOLVED_OPTIONS, SESSION_STORE } from './session.constants';
-import { InvalidCredentialsError, LoginThrottledError } from './session.errors';
+import { InvalidCredentialsError, LoginThrottledError, SessionLimitError } from './session.errors';
 import { SessionIndex, type UserSessionEntry } from './session.index';
 import { SessionKeys } from './session.keys';
 import { createSessionMiddleware, sessionCookieOptions } from './session.middleware';
@@ -29,6 +29,10 @@ export interface SessionStats extends Partial<SessionStoreStats> {
   logouts: number;
   /** Sessions revoked through the per-user index. */
   revoked: number;
+  /** Sessions ended to make room for a newer one of their user (`maxSessionsPerUser`, policy `evict-oldest`). */
+  evicted: number;
+  /** Logins refused because their user held `maxSessionsPerUser` sessions (policy `refuse-new`, 409). */
+  refused: number;
 }
 
 /** A user's session as listed to that user. */
@@ -46,7 +50,15 @@ type SessionWithUser = session.Session & { passport?: { user?: unknown } };
  */
 @Injectable()
 export class SessionAuthService<TUser extends object = object> {
-  private readonly counters = { logins: 0, loginFailures: 0, throttled: 0, logouts: 0, revoked: 0 };
+  private readonly counters = {
+    logins: 0,
+    loginFailures: 0,
+    throttled: 0,
+    logouts: 0,
+    revoked: 0,
+    evicted: 0,
+    refused: 0,
+  };
   /** The passport instance of this module (strategy `nrk-local`, session serializer). */
   readonly passport: passport.Authenticator;
   private readonly client: RedisClient;
@@ -112,18 +124,48 @@ export class SessionAuthService<TUser extends object = object> {
     return user;
   }
 
-  /** Logs an already verified user in: regenerates the session id, saves, indexes it. */
+  /**
+   * Logs an already verified user in: regenerates the session id, saves, indexes it. With `maxSessionsPerUser`, the
+   * index admits it atomically (one Lua script per user, whatever the instance): under policy `evict-oldest` the
+   * user's oldest sessions beyond the limit are deleted (their next request is anonymous), under `refuse-new` the new
+   * session is destroyed again and {@link SessionLimitError} thrown.
+   * @throws SessionLimitError, RedisUnavailableError
+   */
   async establish(req: Request, user: TUser): Promise<void> {
+    const previous = { sid: req.sessionID, userId: this.userIdOf(req) };
     await new Promise<void>((resolve, reject) =>
       req.logIn(user, { session: true, keepSessionInfo: false }, (err?: unknown) => (err ? reject(err) : resolve())),
     );
+    // the login destroyed the request's previous session (fixation): it no longer counts for its user
+    if (previous.userId !== undefined && previous.sid && previous.sid !== req.sessionID)
+      await this.index.remove(previous.userId, [previous.sid]);
     const userId = String(this.lookup.getId(user));
-    const maxAge = req.session.cookie.maxAge ?? this.options.ttlMs;
-    await this.index.add(userId, req.sessionID, Date.now() + maxAge, {
-      createdAt: new Date().toISOString(),
-      userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256),
-      ip: req.ip ?? '',
-    });
+    const { maxSessionsPerUser: maxSessions, sessionLimitPolicy, absoluteTimeoutMs } = this.options;
+    const lifetimeMs = Math.min(req.session.cookie.maxAge ?? this.options.ttlMs, absoluteTimeoutMs ?? Infinity);
+    if (maxSessions !== undefined) await this.index.prune(userId);
+    const { admitted, evicted } = await this.index.admit(
+      userId,
+      req.sessionID,
+      Date.now() + lifetimeMs,
+      {
+        createdAt: new Date().toISOString(),
+        userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256),
+        ip: req.ip ?? '',
+      },
+      maxSessions === undefined ? undefined : { maxSessions, evictOldest: sessionLimitPolicy === 'evict-oldest' },
+    );
+    if (!admitted) {
+      await new Promise<void>((resolve, reject) =>
+        req.session.destroy((err?: unknown) => (err ? reject(err) : resolve())),
+      );
+      req.user = undefined;
+      this.counters.refused++;
+      throw new SessionLimitError(maxSessions ?? 0);
+    }
+    if (evicted.length > 0) {
+      this.counters.evicted += evicted.length;
+      await this.deleteSessions(evicted);
+    }
     this.counters.logins++;
   }
 

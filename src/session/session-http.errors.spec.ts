@@ -1,7 +1,12 @@
 import { HttpException } from '@nestjs/common';
 import type { Response } from 'express';
 import { RedisTimeoutError, RedisUnavailableError } from '../redis/redis.errors';
-import { InvalidCredentialsError, InvalidLoginBodyError, LoginThrottledError } from './session.errors';
+import {
+  InvalidCredentialsError,
+  InvalidLoginBodyError,
+  LoginThrottledError,
+  SessionLimitError,
+} from './session.errors';
 import { toSessionHttpError } from './session-http.errors';
 
 function response(headersSent = false) {
@@ -17,6 +22,13 @@ const answer = (err: unknown) => {
 };
 
 describe('toSessionHttpError', () => {
+  it('maps a refused login of a user at the session limit to 409 with the limit in the message', () => {
+    expect(answer(toSessionHttpError(new SessionLimitError(2)))).toMatchObject({
+      status: 409,
+      body: { message: expect.stringMatching(/limited to 2 at once; log out of another session/) },
+    });
+  });
+
   it('maps the session errors to 400, 401 and 429 + Retry-After', () => {
     expect(answer(toSessionHttpError(new InvalidLoginBodyError(['username must be a string'])))).toMatchObject({
       status: 400,

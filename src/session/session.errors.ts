@@ -40,3 +40,18 @@ export class LoginThrottledError extends Error {
     return Math.max(1, Math.ceil(this.retryAfterMs / 1000));
   }
 }
+
+/**
+ * A login refused because the user already holds `maxSessionsPerUser` sessions and the policy is `refuse-new`. The
+ * library's guard answers it with a 409 and {@link message}; no session is created.
+ */
+export class SessionLimitError extends Error {
+  override readonly name = 'SessionLimitError';
+  /** @param maxSessions the configured `maxSessionsPerUser` */
+  constructor(readonly maxSessions: number) {
+    super(
+      `Too many active sessions: this account is limited to ${maxSessions} at once; ` +
+        'log out of another session (or revoke it) and try again',
+    );
+  }
+}

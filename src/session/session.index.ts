@@ -1,7 +1,7 @@
 import { toRedisUnavailable } from '../redis/redis.errors';
 import type { RedisClient } from '../redis/redis.options';
 import { SessionKeys } from './session.keys';
-import { INDEX_ADD, INDEX_REMOVE, INDEX_TOUCH } from './session.scripts';
+import { INDEX_ADMIT, INDEX_REMOVE, INDEX_TOUCH } from './session.scripts';
 
 /** Where and how a session was opened, recorded at login. */
 export interface SessionMetadata {
@@ -21,13 +21,31 @@ export interface UserSessionEntry extends SessionMetadata {
   expiresAt: string;
 }
 
+/** How many sessions a user may hold, and what a login beyond that does (see {@link SessionIndex.admit}). */
+export interface SessionLimit {
+  /** Most sessions of one user. */
+  maxSessions: number;
+  /** True: evict the oldest sessions to make room; false: refuse the new one. */
+  evictOldest: boolean;
+}
+
+/** The outcome of {@link SessionIndex.admit}. */
+export interface SessionAdmission {
+  /** False when the session was refused (limit reached, policy `refuse-new`): it is not in the index. */
+  admitted: boolean;
+  /** Ids of the sessions evicted to make room (already out of the index; their session keys still to delete). */
+  evicted: string[];
+}
+
 /**
  * Per-user index of sessions: a sorted set `<prefix>sess:{user:<id>}:index` (member = session id, score = expiry in
- * epoch ms) and a hash `<prefix>sess:{user:<id>}:meta` (session id → metadata JSON). Both keys share the hash tag
- * `{user:<id>}`, so the Lua scripts that update them together run on Cluster; session keys themselves
- * (`<prefix>sess:<id>`) live in other slots and are only ever touched by separate single-key commands.
- * Both keys expire with the user's last session; entries of sessions that ended are pruned on every listing
- * (checked against the session key itself, so a stale score never hides a live session).
+ * epoch ms), a hash `<prefix>sess:{user:<id>}:meta` (session id → metadata JSON) and a sorted set
+ * `<prefix>sess:{user:<id>}:created` (member = session id, score = creation, Redis server time in µs: the order in
+ * which a per-user limit evicts). The keys share the hash tag `{user:<id>}`, so the Lua scripts that update them
+ * together run on Cluster; session keys themselves (`<prefix>sess:<id>`) live in other slots and are only ever
+ * touched by separate single-key commands. The keys expire with the user's last session; entries of sessions that
+ * ended are pruned on every listing and before every limited admission (checked against the session key itself,
+ * so a stale score never hides a live session).
  */
 export class SessionIndex {
   private readonly keys: SessionKeys;
@@ -55,21 +73,48 @@ export class SessionIndex {
     return this.keys.userMeta(userId);
   }
 
+  /** Key of a user's creation-order sorted set. */
+  createdKey(userId: string): string {
+    return this.keys.userCreated(userId);
+  }
+
   /** Key of one session's data. */
   sessionKey(sid: string): string {
     return this.keys.session(sid);
   }
 
-  /** Records a new session of `userId` expiring at `expiresAtMs` (epoch ms). */
+  /** Records a new session of `userId` expiring at `expiresAtMs` (epoch ms), without a limit. */
   async add(userId: string, sid: string, expiresAtMs: number, meta: SessionMetadata): Promise<void> {
-    await this.run(
-      INDEX_ADD.run(
-        this.client,
-        [this.indexKey(userId), this.metaKey(userId)],
-        [sid, Math.round(expiresAtMs), JSON.stringify(meta), this.slackMs],
-      ),
+    await this.admit(userId, sid, expiresAtMs, meta);
+  }
+
+  /**
+   * Records a new session of `userId` expiring at `expiresAtMs` (epoch ms) under `limit`, atomically (one Lua script
+   * on the user's slot, so logins racing on several instances never overshoot): when the user already holds
+   * `limit.maxSessions` sessions, the oldest by creation are evicted from the index (their ids are returned: the
+   * caller deletes their session keys) or the session is refused. Entries whose expiry passed more than
+   * {@link slackMs} ago are dropped first; call {@link prune} before to drop those of sessions that ended otherwise.
+   */
+  async admit(
+    userId: string,
+    sid: string,
+    expiresAtMs: number,
+    meta: SessionMetadata,
+    limit?: SessionLimit,
+  ): Promise<SessionAdmission> {
+    const [admitted, ...evicted] = await this.run(
+      INDEX_ADMIT.run<[number, ...string[]]>(this.client, this.userKeys(userId), [
+        sid,
+        Math.round(expiresAtMs),
+        JSON.stringify(meta),
+        this.slackMs,
+        limit?.maxSessions ?? 0,
+        limit?.evictOldest === false ? 0 : 1,
+        Date.now() - this.slackMs,
+      ]),
       'record',
     );
+    return { admitted: admitted === 1, evicted };
   }
 
   /**
@@ -78,11 +123,7 @@ export class SessionIndex {
    */
   async touch(userId: string, sid: string, expiresAtMs: number): Promise<void> {
     await this.run(
-      INDEX_TOUCH.run(
-        this.client,
-        [this.indexKey(userId), this.metaKey(userId)],
-        [sid, Math.round(expiresAtMs), this.slackMs],
-      ),
+      INDEX_TOUCH.run(this.client, this.userKeys(userId), [sid, Math.round(expiresAtMs), this.slackMs]),
       'update',
     );
   }
@@ -90,10 +131,7 @@ export class SessionIndex {
   /** Removes sessions from the index; resolves how many were listed. */
   async remove(userId: string, sids: string[]): Promise<number> {
     if (sids.length === 0) return 0;
-    return this.run(
-      INDEX_REMOVE.run<number>(this.client, [this.indexKey(userId), this.metaKey(userId)], sids),
-      'update',
-    );
+    return this.run(INDEX_REMOVE.run<number>(this.client, this.userKeys(userId), sids), 'update');
   }
 
   /** True when `sid` is listed for `userId`. */
@@ -118,7 +156,7 @@ export class SessionIndex {
     );
     const ids: string[] = [];
     for (let i = 0; i < flat.length; i += 2) ids.push(flat[i]);
-    const ttls = await this.run(Promise.all(ids.map((sid) => this.client.pttl(this.sessionKey(sid)))), 'read');
+    const ttls = await this.ttlsOf(ids);
     const now = Date.now();
     const dead: string[] = [];
     const live: UserSessionEntry[] = [];
@@ -145,6 +183,29 @@ export class SessionIndex {
     });
     if (dead.length > 0) await this.remove(userId, dead);
     return live.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /**
+   * Drops the entries of `userId` whose session key no longer exists (expired, destroyed by a login's new id,
+   * deleted by hand); resolves how many. One PTTL per listed session: for a login, not per request.
+   */
+  async prune(userId: string): Promise<number> {
+    const ids = await this.ids(userId);
+    const ttls = await this.ttlsOf(ids);
+    return this.remove(
+      userId,
+      ids.filter((_sid, i) => ttls[i] === -2),
+    );
+  }
+
+  /** The PTTL of each session key (-2: gone), one single-key command each (other slots on a Cluster). */
+  private ttlsOf(ids: string[]): Promise<number[]> {
+    return this.run(Promise.all(ids.map((sid) => this.client.pttl(this.sessionKey(sid)))), 'read');
+  }
+
+  /** The user's three index keys, in the order the index scripts take them. */
+  private userKeys(userId: string): string[] {
+    return [this.indexKey(userId), this.metaKey(userId), this.createdKey(userId)];
   }
 
   /** The outcome of `work`; an unreachable Redis becomes a `RedisUnavailableError` naming what failed. */

@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 /**
  * Every Redis key the session feature writes, under its feature prefix (`<prefix>sess:`):
  * - `<p><sid>`: one session's JSON (express-session's id: base64url, no `:` or `{`);
- * - `<p>{user:<id>}:index` and `<p>{user:<id>}:meta`: a user's session index, both in the slot of the hash tag
- *   `{user:<id>}` so that the index scripts can update them together on a Cluster;
+ * - `<p>{user:<id>}:index`, `<p>{user:<id>}:meta` and `<p>{user:<id>}:created`: a user's session index, all in the
+ *   slot of the hash tag `{user:<id>}` so that the index scripts can update them together on a Cluster;
  * - `<p>login:<digest>`: failed-login counter of one username + IP (hashed: usernames are user input).
  */
 export class SessionKeys {
@@ -24,6 +24,11 @@ export class SessionKeys {
   /** Key of a user's hash of session metadata (session id → JSON). */
   userMeta(userId: string): string {
     return `${this.prefix}{user:${userId}}:meta`;
+  }
+
+  /** Key of a user's sorted set of session creation times (member = session id, score = Redis time in µs). */
+  userCreated(userId: string): string {
+    return `${this.prefix}{user:${userId}}:created`;
   }
 
   /** Key of the failed-login counter of one username (case-insensitive) from one IP address. */

@@ -8,7 +8,8 @@ import {
 import { SessionAuthService } from './session-auth.service';
 
 /**
- * The sessions' metrics: counters from {@link SessionAuthService.stats} and the `session_active` gauge (a SCAN of
+ * The sessions' metrics: counters from {@link SessionAuthService.stats} (logins, evictions and refusals of the
+ * per-user limit, absolute expiries, store errors...) and the `session_active` gauge (a SCAN of
  * the session keys at scrape time, every master on a Cluster).
  */
 @FeatureMetricsProvider()
@@ -27,6 +28,12 @@ export class SessionMetrics implements FeatureMetricsSource {
         revoked: { help: 'Sessions revoked through the per-user index' },
         errors: { name: 'store_errors_total', help: 'Redis errors of the session store' },
         resurrectionsPrevented: { help: 'Session writes refused because the session had been destroyed meanwhile' },
+        evicted: { name: 'evictions_total', help: 'Sessions ended to make room for a newer one of their user' },
+        refused: {
+          name: 'logins_refused_total',
+          help: 'Logins refused because their user held maxSessionsPerUser sessions (409)',
+        },
+        absoluteExpiries: { help: 'Sessions ended by their absolute lifetime (absoluteTimeoutMs)' },
       }),
       {
         name: 'session_active',

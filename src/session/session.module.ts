@@ -1,4 +1,4 @@
-import { Module, RequestMethod, type MiddlewareConsumer, type NestModule, type Provider } from '@nestjs/common';
+import { Module, type MiddlewareConsumer, type NestModule, type Provider } from '@nestjs/common';
 import { RedisService } from '../redis/redis.service';
 import { LocalLoginGuard } from './local-login.guard';
 import { LoginBodyValidator } from './login-body.validator';
@@ -40,6 +40,7 @@ const providers: Provider[] = [
         defaultTtlMs: o.ttlMs,
         rolling: o.rolling,
         index,
+        absoluteTimeoutMs: o.absoluteTimeoutMs,
       }),
   },
   SessionAuthService,
@@ -52,8 +53,9 @@ const providers: Provider[] = [
 /**
  * Redis-backed sessions and login: express-session with {@link RedisSessionStore} on the shared client, passport
  * (local strategy + session) with the application's {@link SessionUserLookup}, login throttling, and a per-user
- * index of sessions that can be listed and revoked. Applies its middleware to every route. Its guards are its HTTP
- * edge: they answer the library's errors with 400 / 401 / 429 / 503 under any exception filter.
+ * index of sessions that can be listed and revoked, an optional per-user session limit and absolute lifetime. Applies
+ * its middleware to the routes of its `forRoutes` option (every route by default) but those of `exclude`. Its guards
+ * are its HTTP edge: they answer the library's errors with 400 / 401 / 409 / 429 / 503 under any exception filter.
  */
 @Module({
   providers,
@@ -72,8 +74,13 @@ export class SessionModule extends SessionConfigurableModule implements NestModu
     super();
   }
 
-  /** Applies express-session, passport.initialize() and passport.session() to every route (Express 5 path syntax). */
+  /**
+   * Applies express-session, passport.initialize() and passport.session() to the `forRoutes` routes (default: every
+   * route, Express 5 path syntax) except the `exclude` ones, which then never read the session store.
+   */
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(...this.auth.middleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+    const { forRoutes, exclude } = this.auth.options;
+    const applied = consumer.apply(...this.auth.middleware);
+    (exclude.length > 0 ? applied.exclude(...exclude) : applied).forRoutes(...forRoutes);
   }
 }

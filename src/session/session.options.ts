@@ -1,4 +1,4 @@
-import type { Type } from '@nestjs/common';
+import { RequestMethod, type Type } from '@nestjs/common';
 import { check } from '../core/option-checker';
 import type { SessionUserLookup } from './session-user.lookup';
 
@@ -36,10 +36,54 @@ export interface SessionModuleOptions {
   maxUsernameLength?: number;
   /** Longest accepted password, in characters (default 1024); longer → 400 (bounds the hashing cost). */
   maxPasswordLength?: number;
+  /**
+   * Most sessions one user may hold at once (default: no limit). A login beyond it follows
+   * {@link sessionLimitPolicy}; the decision is one Lua script on the user's index, so it holds across instances.
+   */
+  maxSessionsPerUser?: number;
+  /**
+   * What a login beyond {@link maxSessionsPerUser} does (default `evict-oldest`): `evict-oldest` ends the user's
+   * oldest sessions (their next request is anonymous: 401 on a guarded route); `refuse-new` refuses the login with
+   * `SessionLimitError` (409 at the module's HTTP edge).
+   */
+  sessionLimitPolicy?: SessionLimitPolicy;
+  /**
+   * Absolute lifetime of a session in ms, counted from its creation (login), whatever its activity (default: none,
+   * only the idle expiry of {@link ttlMs}). The Redis TTL is capped at it and every read checks it.
+   */
+  absoluteTimeoutMs?: number;
+  /**
+   * Routes the session middleware runs on (default: every route). Strings are paths in Nest's syntax
+   * (`auth/{*path}`), or `{ path, method }`; see Nest's `MiddlewareConsumer.forRoutes`.
+   */
+  forRoutes?: SessionRoute[];
+  /**
+   * Routes the session middleware never runs on, so that they never read the session store: no Redis command, no
+   * 503 while Redis is down, no `Set-Cookie` (e.g. `['health', 'metrics', 'docs', 'docs/{*path}']`). A guard or
+   * `@CurrentUser()` on such a route sees no user.
+   */
+  exclude?: SessionRoute[];
 }
 
+/** What a login beyond `maxSessionsPerUser` does: end the user's oldest sessions, or refuse the new one. */
+export type SessionLimitPolicy = 'evict-oldest' | 'refuse-new';
+
+/**
+ * A route for {@link SessionModuleOptions.forRoutes} / {@link SessionModuleOptions.exclude}: a path in Nest's syntax,
+ * or a path and a method (what Nest's `MiddlewareConsumer` takes).
+ */
+export type SessionRoute = string | { path: string; method: RequestMethod };
+
 /** Options after validation with every default applied. */
-export type ResolvedSessionOptions = Required<Omit<SessionModuleOptions, 'domain'>> & { domain?: string };
+export type ResolvedSessionOptions = Required<
+  Omit<SessionModuleOptions, 'domain' | 'maxSessionsPerUser' | 'absoluteTimeoutMs'>
+> & {
+  domain?: string;
+  /** Undefined: no limit. */
+  maxSessionsPerUser?: number;
+  /** Undefined: no absolute lifetime. */
+  absoluteTimeoutMs?: number;
+};
 
 /** Extra options of `SessionModule.forRoot/forRootAsync` that shape the module itself. */
 export interface SessionModuleExtras {
@@ -81,5 +125,30 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     loginWindowMs: check.durationMs('session.loginWindowMs', options.loginWindowMs, { min: 1 }) ?? 900_000,
     maxUsernameLength: check.positiveInt('session.maxUsernameLength', options.maxUsernameLength) ?? 128,
     maxPasswordLength: check.positiveInt('session.maxPasswordLength', options.maxPasswordLength) ?? 1024,
+    maxSessionsPerUser: check.positiveInt('session.maxSessionsPerUser', options.maxSessionsPerUser, { max: 1000 }),
+    sessionLimitPolicy:
+      check.oneOf('session.sessionLimitPolicy', options.sessionLimitPolicy, ['evict-oldest', 'refuse-new'] as const) ??
+      'evict-oldest',
+    absoluteTimeoutMs: check.durationMs('session.absoluteTimeoutMs', options.absoluteTimeoutMs, { min: 1 }),
+    forRoutes: checkRoutes('session.forRoutes', options.forRoutes) ?? [{ path: '{*path}', method: RequestMethod.ALL }],
+    exclude: checkRoutes('session.exclude', options.exclude) ?? [],
   };
+}
+
+/** Checks a list of routes: paths as non-empty strings, or `{ path, method }` with a `RequestMethod`. */
+function checkRoutes(path: string, value: unknown): SessionRoute[] | undefined {
+  if (value === undefined) return undefined;
+  const routes: unknown[] = Array.isArray(value)
+    ? value
+    : check.fail(path, 'must be an array of paths or { path, method }');
+  return routes.map((route, i): SessionRoute => {
+    const at = `${path}[${i}]`;
+    if (typeof route === 'string') return check.string(at, route, 512)!;
+    const o = check.object(at, route) ?? check.fail(at, 'must be a path or { path, method }');
+    const method =
+      typeof o.method === 'number' && o.method in RequestMethod
+        ? (o.method as RequestMethod)
+        : check.fail(`${at}.method`, 'must be a RequestMethod');
+    return { path: check.string(`${at}.path`, o.path, 512) ?? check.fail(`${at}.path`, 'is required'), method };
+  });
 }
