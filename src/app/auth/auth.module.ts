@@ -1,10 +1,18 @@
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { SessionModule } from '../../index';
 import type { AppConfig } from '../config/app.config';
 import { UsersModule } from '../users/users.module';
 import { AppUserLookup } from './app-user.lookup';
 import { AuthController } from './auth.controller';
+
+/**
+ * Routes that never read the session store: the probes, the metrics and the API docs answer the same with or without
+ * a session cookie, also while Redis is down (no 503, no `Set-Cookie`).
+ */
+export const SESSIONLESS_ROUTES = ['health', 'health/{*path}', 'metrics', 'docs', 'docs/{*path}', 'docs-json'].map(
+  (path) => ({ path, method: RequestMethod.ALL }),
+);
 
 /** Sessions in Redis and the `/auth` endpoints of the reference service. */
 @Module({
@@ -27,6 +35,10 @@ import { AuthController } from './auth.controller';
           secure: bool(get('SESSION_COOKIE_SECURE')) ?? get('NODE_ENV') === 'production',
           loginMaxAttempts: Number(get('LOGIN_MAX_ATTEMPTS')),
           loginWindowMs: Number(get('LOGIN_WINDOW_MS')),
+          maxSessionsPerUser: Number(get('SESSION_MAX_PER_USER')) || undefined,
+          sessionLimitPolicy: get('SESSION_LIMIT_POLICY') === 'refuse-new' ? 'refuse-new' : 'evict-oldest',
+          absoluteTimeoutMs: Number(get('SESSION_ABSOLUTE_TIMEOUT_MS')) || undefined,
+          exclude: SESSIONLESS_ROUTES,
         };
       },
       userLookup: AppUserLookup,

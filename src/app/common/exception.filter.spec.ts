@@ -1,5 +1,11 @@
 import type { ArgumentsHost } from '@nestjs/common';
-import { InvalidCredentialsError, InvalidLoginBodyError, LoginThrottledError, RedisTimeoutError } from '../../index';
+import {
+  InvalidCredentialsError,
+  InvalidLoginBodyError,
+  LoginThrottledError,
+  RedisTimeoutError,
+  SessionLimitError,
+} from '../../index';
 import { AppExceptionFilter } from './exception.filter';
 
 /** What the filter answered for one error. */
@@ -35,5 +41,12 @@ describe('AppExceptionFilter: the session errors of a library call made outside 
     });
     expect(answer(new LoginThrottledError(2_500))).toMatchObject({ status: 429, headers: { 'Retry-After': '3' } });
     expect(answer(new RedisTimeoutError(100))).toMatchObject({ status: 503, headers: { 'Retry-After': '1' } });
+  });
+
+  it('answers a login refused at the per-user session limit 409 with a message that says what to do', () => {
+    expect(answer(new SessionLimitError(2))).toMatchObject({
+      status: 409,
+      body: { statusCode: 409, message: expect.stringMatching(/limited to 2 at once; log out of another session/) },
+    });
   });
 });

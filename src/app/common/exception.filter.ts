@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type Exception
 import type { Response } from 'express';
 import { RedisUnavailableError, isRedisConnectionError } from '../../index';
 import { LockLostError, LockNotAcquiredError, LockOptionsError } from '../../index';
-import { InvalidCredentialsError, InvalidLoginBodyError, LoginThrottledError } from '../../index';
+import { InvalidCredentialsError, InvalidLoginBodyError, LoginThrottledError, SessionLimitError } from '../../index';
 
 /** One mapping from a library error to an HTTP answer. Features add theirs to {@link ERROR_MAPPINGS}. */
 export interface ErrorMapping {
@@ -52,6 +52,11 @@ export const ERROR_MAPPINGS: ErrorMapping[] = [
     status: HttpStatus.TOO_MANY_REQUESTS,
     headers: (err) => ({ 'Retry-After': String((err as LoginThrottledError).retryAfterSeconds) }),
     message: (err) => (err as LoginThrottledError).message,
+  },
+  {
+    matches: (err) => err instanceof SessionLimitError,
+    status: HttpStatus.CONFLICT,
+    message: (err) => (err as SessionLimitError).message,
   },
   {
     matches: (err) => err instanceof RedisUnavailableError || isRedisConnectionError(err),

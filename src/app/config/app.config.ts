@@ -186,6 +186,22 @@ export class AppConfig {
   @IsBoolean({ message: 'SESSION_ROLLING must be true or false' })
   SESSION_ROLLING = true;
 
+  /** Most sessions one user may hold at once; 0 = no limit (default 0). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SESSION_MAX_PER_USER = 0;
+
+  /** What a login beyond SESSION_MAX_PER_USER does: `evict-oldest` (default) or `refuse-new` (409). */
+  @IsIn(['evict-oldest', 'refuse-new'], { message: 'SESSION_LIMIT_POLICY must be evict-oldest or refuse-new' })
+  SESSION_LIMIT_POLICY: 'evict-oldest' | 'refuse-new' = 'evict-oldest';
+
+  /** Absolute session lifetime from login in milliseconds, whatever the activity; 0 = none (default 604800000 = 7 days). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SESSION_ABSOLUTE_TIMEOUT_MS = 604_800_000;
+
   /** Failed logins per username + IP before 429 (default 5). */
   @Transform(toInt)
   @IsInt()

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import type { AppConfig } from '../config/app.config';
+import { jsonOnlyWrites } from './json-only-writes';
 
 /** Parses CORS_ORIGINS: undefined (no CORS), `true` for `*`, or the list of allowed origins. */
 export function parseCorsOrigins(value: string | undefined): string[] | true | undefined {
@@ -18,7 +19,8 @@ export function parseCorsOrigins(value: string | undefined): string[] | true | u
 /**
  * HTTP hardening of the reference service, applied by configureApp before any route:
  * helmet's security headers (a looser Content-Security-Policy under /docs only, for Swagger UI),
- * a body size limit (HTTP_BODY_LIMIT_KB → 413 JSON), CORS from CORS_ORIGINS (off when unset),
+ * JSON-only bodies on state-changing requests (415 otherwise: the CSRF stance, see json-only-writes.ts), a body size
+ * limit (HTTP_BODY_LIMIT_KB → 413 JSON), CORS from CORS_ORIGINS (off when unset),
  * and Express `trust proxy` from TRUST_PROXY (so the rate limit sees client IPs behind a proxy).
  */
 export function applyHttpHardening(app: INestApplication): void {
@@ -45,8 +47,9 @@ export function applyHttpHardening(app: INestApplication): void {
 
   const limitKb = config.get('HTTP_BODY_LIMIT_KB', { infer: true });
   const limit = `${limitKb}kb`;
+  app.use(jsonOnlyWrites()); // before any parser: a form body is refused unread
   express.useBodyParser('json', { limit });
-  express.useBodyParser('urlencoded', { limit, extended: true });
+  express.useBodyParser('urlencoded', { limit, extended: true }); // else Nest adds one without the limit
   // Body parser errors never reach a controller: answer the size limit here with a message that says it.
   app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     const type = (err as { type?: string } | null)?.type;
