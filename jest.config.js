@@ -25,6 +25,7 @@ const TOPOLOGY_SUITES = [
   'test/cache-failopen.e2e-spec.ts',
   'test/cache-app.e2e-spec.ts',
   'test/session.e2e-spec.ts',
+  'test/session-limits.e2e-spec.ts',
   'test/messaging.e2e-spec.ts',
   'test/messaging-orders.e2e-spec.ts',
   'test/lock.e2e-spec.ts',
