@@ -79,7 +79,7 @@ describe(`session limit, absolute lifetime, sessionless routes, CSRF (reference 
     const id = String((await me(app, cookie).expect(200)).body.id);
     const c = redis.client();
     try {
-      return await c.zrange(`${prefix}sess:{user:${id}}:index`, 0, -1);
+      return await c.zrange(`${prefix}sess:{user:${id}}:index`, '0', '-1');
     } finally {
       c.disconnect();
     }
@@ -261,7 +261,7 @@ describe(`session limit, absolute lifetime, sessionless routes, CSRF (reference 
   });
 
   describe('routes that never read the session store', () => {
-    const PATHS = ['/health', '/metrics', '/docs-json', '/docs'];
+    const PATHS = ['/health', '/metrics', '/docs-json', '/docs-yaml', '/docs'];
 
     it('answer with a session cookie exactly as without, no Set-Cookie, no store read', async () => {
       const user = await newUser();

@@ -10,9 +10,15 @@ import { AuthController } from './auth.controller';
  * Routes that never read the session store: the probes, the metrics and the API docs answer the same with or without
  * a session cookie, also while Redis is down (no 503, no `Set-Cookie`).
  */
-export const SESSIONLESS_ROUTES = ['health', 'health/{*path}', 'metrics', 'docs', 'docs/{*path}', 'docs-json'].map(
-  (path) => ({ path, method: RequestMethod.ALL }),
-);
+export const SESSIONLESS_ROUTES = [
+  'health',
+  'health/{*path}',
+  'metrics',
+  'docs',
+  'docs/{*path}',
+  'docs-json',
+  'docs-yaml',
+].map((path) => ({ path, method: RequestMethod.ALL }));
 
 /** Sessions in Redis and the `/auth` endpoints of the reference service. */
 @Module({

@@ -55,6 +55,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     response: { status: '200', model: UserDto },
     errors: {
       '401': 'Wrong username or password (one message for both)',
+      '409': 'The user already holds SESSION_MAX_PER_USER sessions (policy `refuse-new`): log out of one first',
       '429': 'Too many failed logins for this username and address (`Retry-After` in seconds)',
     },
   },
