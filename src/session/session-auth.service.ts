@@ -155,9 +155,7 @@ export class SessionAuthService<TUser extends object = object> {
       maxSessions === undefined ? undefined : { maxSessions, evictOldest: sessionLimitPolicy === 'evict-oldest' },
     );
     if (!admitted) {
-      await new Promise<void>((resolve, reject) =>
-        req.session.destroy((err?: unknown) => (err ? reject(err) : resolve())),
-      );
+      await destroySession(req);
       req.user = undefined;
       this.counters.refused++;
       throw new SessionLimitError(maxSessions ?? 0);
@@ -173,11 +171,7 @@ export class SessionAuthService<TUser extends object = object> {
   async logout(req: Request, res: Response): Promise<void> {
     const userId = this.userIdOf(req);
     const sid = req.sessionID;
-    if (req.session) {
-      await new Promise<void>((resolve, reject) =>
-        req.session.destroy((err?: unknown) => (err ? reject(err) : resolve())),
-      );
-    }
+    if (req.session) await destroySession(req);
     if (userId && sid) await this.index.remove(userId, [sid]);
     req.user = undefined;
     // `secure: 'auto'` follows the request's protocol when setting; clearing needs a plain boolean
@@ -239,4 +233,11 @@ export class SessionAuthService<TUser extends object = object> {
       throw toRedisUnavailable(err, 'Could not revoke the sessions');
     }
   }
+}
+
+/** Destroys the request's session (its key in the store) and resolves once done. */
+function destroySession(req: Request): Promise<void> {
+  return new Promise<void>((resolve, reject) =>
+    req.session.destroy((err?: unknown) => (err ? reject(err) : resolve())),
+  );
 }
