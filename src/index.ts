@@ -10,3 +10,4 @@ export * from './messaging';
 export * from './cache';
 export * from './session';
 export * from './throttler';
+export * from './schedule';
