@@ -36,6 +36,7 @@ const TOPOLOGY_SUITES = [
   'test/decorators.e2e-spec.ts',
   'test/app/catalog.e2e-spec.ts',
   'test/keyv-contract.e2e-spec.ts',
+  'test/schedule.e2e-spec.ts',
 ];
 
 /**
