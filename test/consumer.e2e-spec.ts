@@ -58,6 +58,7 @@ const ENTRIES: Array<{ entry: string; exports: string; uses: string[]; loads: st
   { entry: 'metrics', exports: 'MetricsModule', uses: ['prom-client'], loads: ['prom-client'] },
   { entry: 'throttler', exports: 'RedisThrottlerStorage', uses: ['@nestjs/throttler'], loads: ['ioredis'] },
   { entry: 'testing', exports: 'startRedis', uses: [], loads: ['ioredis'], inRoot: false },
+  { entry: 'schedule', exports: 'RedisScheduleModule', uses: [], loads: ['ioredis'] },
 ];
 
 /** The optional peers package.json declares: the consumer app uses every feature, so it installs them all. */
@@ -119,6 +120,7 @@ import { LockModule, LockNotAcquiredError, LockService } from 'nest-redis-kit/lo
 import { MetricsModule } from 'nest-redis-kit/metrics';
 import { RedisThrottlerStorage } from 'nest-redis-kit/throttler';
 import { startCluster, startRedis, type RedisTopology } from 'nest-redis-kit/testing';
+import { RedisScheduleModule, Scheduled, type ScheduledTick } from 'nest-redis-kit/schedule';
 
 const options: RedisModuleOptions = { url: 'redis://127.0.0.1:6379', keyPrefix: 'app:' };
 const cacheOptions: RedisCacheModuleOptions = { defaultTtlMs: 30_000 };
@@ -166,6 +168,11 @@ export class Orders {
   async bill(payload: { id: number }): Promise<void> {
     void payload.id;
   }
+
+  @Scheduled({ name: 'orders.expire', cron: '*/5 * * * *', timeZone: 'Europe/Paris', overlap: 'skip' })
+  async expire(tick: ScheduledTick): Promise<void> {
+    void tick.scheduledAt.getTime();
+  }
 }
 
 @Module({
@@ -176,6 +183,7 @@ export class Orders {
     MessagingModule.forRoot({}),
     LockModule.forRoot({}),
     MetricsModule.forRoot(),
+    RedisScheduleModule.forRoot({ runLeaseMs: 30_000 }),
   ],
   providers: [Orders, Users],
 })

@@ -1,11 +1,11 @@
 // The consumer app itself, shared by the CommonJS and the ES module consumer: test/consumer.e2e-spec.ts appends it
 // to consumer-app.cjs or consumer-app.mjs, which define `common` and `NestFactory` (Nest), `throttling`
 // (@nestjs/throttler), `entries` (every nest-redis-kit entry as that module system loaded it: root, redis, cache,
-// session, messaging, lock, metrics, throttler, testing), `format` and `requireHere`. Every feature module comes from
-// its subpath entry; the root must hand out the very same classes. Without REDIS_URL, the app runs on a redis-server
-// it starts through nest-redis-kit/testing, as a user's test suite would, and stops it at the end.
+// session, messaging, lock, metrics, throttler, testing, schedule), `format` and `requireHere`. Every feature module
+// comes from its subpath entry; the root must hand out the very same classes. Without REDIS_URL, the app runs on a
+// redis-server it starts through nest-redis-kit/testing, as a user's test suite would, and stops it at the end.
 const { Controller, Get, HttpCode, Injectable, Inject, Module, Post, UseGuards } = common;
-const { root, redis, cache, session, messaging, lock, metrics, throttler, testing } = entries;
+const { root, redis, cache, session, messaging, lock, metrics, throttler, testing, schedule } = entries;
 
 const keyPrefix = process.env.KEY_PREFIX;
 const result = {
@@ -176,7 +176,8 @@ async function runApp(connection) {
     messaging.EventBus === root.EventBus &&
     lock.LockService === root.LockService &&
     metrics.MetricsModule === root.MetricsModule &&
-    throttler.RedisThrottlerStorage === root.RedisThrottlerStorage;
+    throttler.RedisThrottlerStorage === root.RedisThrottlerStorage &&
+    schedule.RedisScheduleModule === root.RedisScheduleModule;
 
   const imports = [
     redis.RedisModule.forRoot({ ...connection, keyPrefix }),
@@ -189,6 +190,7 @@ async function runApp(connection) {
     }),
     messaging.MessagingModule.forRoot({}),
     lock.LockModule.forRoot({}),
+    schedule.RedisScheduleModule.forRoot({}),
     metrics.MetricsModule.forRoot({ defaultMetrics: false }),
     throttling.ThrottlerModule.forRootAsync({
       inject: [redis.RedisService],

@@ -24,6 +24,7 @@ const entries = {
   metrics: require('nest-redis-kit/metrics'),
   throttler: require('nest-redis-kit/throttler'),
   testing: require('nest-redis-kit/testing'),
+  schedule: require('nest-redis-kit/schedule'),
 };
 /** require() of this project, for the checks that mix both ways of loading. */
 const requireHere = require;

@@ -21,6 +21,7 @@ import * as lockEntry from 'nest-redis-kit/lock';
 import * as metricsEntry from 'nest-redis-kit/metrics';
 import * as throttlerEntry from 'nest-redis-kit/throttler';
 import * as testingEntry from 'nest-redis-kit/testing';
+import * as scheduleEntry from 'nest-redis-kit/schedule';
 import { RedisModule, RedisUnavailableError } from 'nest-redis-kit/redis';
 import { RedisCacheModule } from 'nest-redis-kit/cache';
 import { SessionModule } from 'nest-redis-kit/session';
@@ -29,6 +30,7 @@ import { LockModule } from 'nest-redis-kit/lock';
 import { MetricsModule } from 'nest-redis-kit/metrics';
 import { RedisThrottlerStorage } from 'nest-redis-kit/throttler';
 import { startRedis } from 'nest-redis-kit/testing';
+import { RedisScheduleModule } from 'nest-redis-kit/schedule';
 import { CacheService as RootCacheService } from 'nest-redis-kit';
 
 const format = 'module';
@@ -43,6 +45,7 @@ const entries = {
   metrics: metricsEntry,
   throttler: throttlerEntry,
   testing: testingEntry,
+  schedule: scheduleEntry,
 };
 /** require() of this project, for the checks that mix both ways of loading. */
 const requireHere = createRequire(import.meta.url);
@@ -55,6 +58,7 @@ const named = [
   LockModule,
   MetricsModule,
   RedisThrottlerStorage,
+  RedisScheduleModule,
   RootCacheService,
   startRedis,
 ];
