@@ -37,6 +37,7 @@ const TOPOLOGY_SUITES = [
   'test/app/catalog.e2e-spec.ts',
   'test/keyv-contract.e2e-spec.ts',
   'test/schedule.e2e-spec.ts',
+  'test/app/order-expiry.e2e-spec.ts',
 ];
 
 /**

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { LockModule, MetricsModule, RedisCacheModule } from '../index';
+import { LockModule, MetricsModule, RedisCacheModule, RedisScheduleModule } from '../index';
 import { coreModules } from './app.core';
 import type { AppConfig } from './config/app.config';
 import { HealthModule } from './health/health.module';
@@ -12,7 +12,7 @@ import { shopMessagingModules } from './orders/orders.setup';
 import { AuthModule } from './auth/auth.module';
 import { CatalogModule } from './catalog/catalog.module';
 
-/** The reference service: the library's four features composed on one shared Redis provider. */
+/** The reference service: the library's features composed on one shared Redis provider. */
 @Module({
   imports: [
     ...coreModules(), // configuration, RedisModule (the shared provider), the database
@@ -31,6 +31,7 @@ import { CatalogModule } from './catalog/catalog.module';
         nodes: config.get('LOCK_NODES', { infer: true })?.split(','), // locks: quorum on independent nodes if set
       }),
     }),
+    RedisScheduleModule.forRoot({}), // @Scheduled jobs, each tick on one instance: the orders' clean-up
     InventoryModule, // locks: stock per SKU, reserved under `inventory:<sku>` with fencing tokens
     ...shopMessagingModules(), // messaging: MessagingModule, orders API, notifications consumer
     RedisCacheModule.forRootAsync({

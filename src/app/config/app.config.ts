@@ -153,6 +153,15 @@ export class AppConfig {
   @Max(600_000)
   LOCK_WAIT_MS = 5_000;
 
+  /**
+   * An order still `pending` after this many milliseconds is marked `expired` by the scheduled clean-up job (every
+   * 5 s, on one instance; default 900000 = 15 min).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_000)
+  ORDER_PENDING_TTL_MS = 900_000;
+
   /** Independent Redis nodes for Redlock quorum locks, comma-separated URLs (default: lock on REDIS_URL). */
   @IsOptional()
   @Matches(/^rediss?:\/\/[^,\s]+(,rediss?:\/\/[^,\s]+)*$/, {

@@ -32,8 +32,9 @@ export class OrderCreatedMessage {
 
 /**
  * The notifications service: consumes `order.created` from the `orders` stream (group `notifications`),
- * records a notification, confirms the order and broadcasts `order.confirmed`. Idempotent: a redelivered
- * message (after a crash) confirms nothing twice and records one notification (UNIQUE (order_id, kind)).
+ * records a notification, confirms the order and broadcasts `order.confirmed` (an order the clean-up job expired
+ * meanwhile stays `expired`). Idempotent: a redelivered message (after a crash) confirms nothing twice and records
+ * one notification (UNIQUE (order_id, kind)).
  */
 @Injectable()
 export class NotificationsConsumer {
@@ -48,11 +49,13 @@ export class NotificationsConsumer {
   @StreamConsumer({ stream: ORDERS_STREAM, group: NOTIFICATIONS_GROUP, concurrency: 4, dto: OrderCreatedMessage })
   async onOrderCreated(event: OrderCreatedMessage, message: StreamMessage<OrderCreatedMessage>): Promise<void> {
     const confirmed = await this.db.transaction(async (tx) => {
-      const r = await tx.query<{ id: number; user_id: number | null }>(
-        `UPDATE orders SET status = 'confirmed', updated_at = now() WHERE id = $1 RETURNING id, user_id`,
+      const r = await tx.query<{ id: number; user_id: number | null; status: string }>(
+        `UPDATE orders SET status = CASE WHEN status = 'expired' THEN status ELSE 'confirmed' END, updated_at = now()
+         WHERE id = $1 RETURNING id, user_id, status`,
         [event.orderId],
       );
       if (r.rows.length === 0) throw new Error(`order ${event.orderId} not found`);
+      if (r.rows[0].status === 'expired') return undefined; // the clean-up job expired it first: it stays so
       await tx.query(
         `INSERT INTO notifications (order_id, user_id, kind, message) VALUES ($1, $2, 'order.confirmed', $3)
          ON CONFLICT (order_id, kind) DO NOTHING`,
@@ -60,6 +63,10 @@ export class NotificationsConsumer {
       );
       return r.rows[0];
     });
+    if (!confirmed) {
+      this.logger.log(`order ${event.orderId} expired before it was confirmed: left expired`);
+      return;
+    }
     const payload: OrderConfirmedEvent = { type: 'order.confirmed', orderId: confirmed.id, userId: confirmed.user_id };
     await this.bus
       .publish(ORDER_CHANNELS.confirmed, payload, { headers: { traceId: message.envelope.headers.traceId } })

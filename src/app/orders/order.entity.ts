@@ -1,5 +1,8 @@
-/** Order lifecycle: `pending` when stored, `confirmed` once the notifications service processed it. */
-export type OrderStatus = 'pending' | 'confirmed';
+/**
+ * Order lifecycle: `pending` when stored, `confirmed` once the notifications service processed it, `expired` when it
+ * stayed pending longer than ORDER_PENDING_TTL_MS (the scheduled clean-up job, `OrderExpiryJob`).
+ */
+export type OrderStatus = 'pending' | 'confirmed' | 'expired';
 
 /** An order as the API shows it. */
 export interface Order {
@@ -11,7 +14,7 @@ export interface Order {
   sku: string;
   /** Quantity ordered (>= 1). */
   qty: number;
-  /** `pending` → `confirmed`. */
+  /** `pending` → `confirmed`, or `pending` → `expired`. */
   status: OrderStatus;
   /** Creation time, ISO 8601. */
   createdAt: string;
