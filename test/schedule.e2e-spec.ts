@@ -172,7 +172,10 @@ describe('RedisScheduleModule', () => {
     const child = spawn(
       process.execPath,
       ['-r', join(__dirname, '../scripts/swc-register.cjs'), join(__dirname, 'schedule/schedule-worker.ts')],
-      { env: { ...process.env, ...redis.env, KEY_PREFIX: keyPrefix, SKEW_MS: String(skewMs) }, stdio: 'pipe' },
+      {
+        env: { ...process.env, ...redis.env, KEY_PREFIX: keyPrefix, SKEW_MS: String(skewMs), RUN_LEASE_MS: '600' },
+        stdio: 'pipe',
+      },
     );
     children.push(child);
     let stderr = '';
@@ -216,10 +219,16 @@ describe('RedisScheduleModule', () => {
     const killedAt = Date.now();
     await sleep(5_000);
     const inWindow = ofJob('every-second').filter((r) => r.startedAt >= t0 && r.startedAt < t0 + 10_000);
-    const ticks = ticksOf(ofJob('every-second'));
+    const all = ticksOf(ofJob('every-second'));
+    // Ticks from t0 on (a run of an earlier tick may be reported after the reset above).
+    const ticks = all.filter((tick) => tick >= t0);
 
-    expect(new Set(ticks).size).toBe(ticks.length); // never two runs for one tick
-    expect(gaps(ticks)).toEqual([]); // no tick skipped, across the kill too
+    expect(new Set(all).size).toBe(all.length); // never two runs for one tick
+    // No tick skipped, except at most the one the child may have claimed just before it was killed (at most once:
+    // a claimed tick is never run again). Its short run lease (600 ms) does not hold the next tick.
+    const missing = gaps(ticks);
+    expect(missing.length).toBeLessThanOrEqual(1);
+    for (const tick of missing) expect(Math.abs(tick - killedAt)).toBeLessThan(1_500);
     expect(inWindow.length).toBeGreaterThanOrEqual(9);
     expect(inWindow.length).toBeLessThanOrEqual(11);
     expect(inWindow.filter((r) => r.instance === 'child').length).toBeGreaterThan(0);

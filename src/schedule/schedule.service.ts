@@ -73,7 +73,6 @@ const MAX_TIMER_MS = 60_000;
 class Job {
   readonly state: ScheduledJobState;
   timer: NodeJS.Timeout | undefined;
-  run: Promise<void> | undefined;
 
   constructor(
     readonly options: ResolvedScheduledOptions,
@@ -106,9 +105,11 @@ class Job {
 export class ScheduleService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('RedisSchedule');
   private readonly options: ResolvedScheduleOptions;
-  private readonly jobs_ = new Map<string, Job>();
+  private readonly registered = new Map<string, Job>();
   private readonly instanceId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly stopping = new AbortController();
+  /** Runs in progress on this instance, each up to the release of its lease. */
+  private readonly inFlight = new Set<Promise<void>>();
   private client: RedisClient | undefined;
   private keys = new ScheduleKeys('');
   private readonly counters: ScheduleStats = { runs: 0, failures: 0, skipped: 0, unavailable: 0, runMs: 0 };
@@ -134,7 +135,7 @@ export class ScheduleService implements OnApplicationBootstrap, BeforeApplicatio
 
   /** This instance's view of every registered job (copies). */
   jobs(): ScheduledJobState[] {
-    return [...this.jobs_.values()].map((j) => ({ ...j.state }));
+    return [...this.registered.values()].map((j) => ({ ...j.state }));
   }
 
   /**
@@ -142,17 +143,17 @@ export class ScheduleService implements OnApplicationBootstrap, BeforeApplicatio
    * @throws RedisConfigError when another method already uses the name
    */
   register(options: ResolvedScheduledOptions, method: AnyMethod, label: string): void {
-    const other = this.jobs_.get(options.name);
+    const other = this.registered.get(options.name);
     if (other) check.fail(`@Scheduled(${label}).name`, `"${options.name}" is already the name of ${other.label}`);
-    this.jobs_.set(options.name, new Job(options, method, label));
+    this.registered.set(options.name, new Job(options, method, label));
   }
 
   /** Starts the timers (and runs missed ticks with `missed: 'run-once'`). */
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.options.enabled || this.jobs_.size === 0) return;
+    if (!this.options.enabled || this.registered.size === 0) return;
     this.client = this.redis.getClient(this.options.clientName);
     this.keys = new ScheduleKeys(this.redis.prefixFor('schedule'));
-    for (const job of this.jobs_.values()) {
+    for (const job of this.registered.values()) {
       this.logger.log(`Job "${job.options.name}" (${job.label}) scheduled ${job.options.trigger.description}`);
       this.arm(job, this.clock.now());
       if (job.options.missed === 'run-once') void this.catchUp(job);
@@ -162,13 +163,11 @@ export class ScheduleService implements OnApplicationBootstrap, BeforeApplicatio
   /** Stops the timers and waits (at most one run lease) for the runs in progress, then gives their leases back. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping.abort();
-    const running: Promise<void>[] = [];
-    for (const job of this.jobs_.values()) {
+    for (const job of this.registered.values()) {
       clearTimeout(job.timer);
       job.state.nextRunAt = undefined;
-      if (job.run) running.push(job.run);
     }
-    await settleWithin(Promise.all(running), this.options.runLeaseMs, undefined);
+    await settleWithin(Promise.all(this.inFlight), this.options.runLeaseMs, undefined);
   }
 
   /** Sets the job's timer for its first tick after `afterMs`. */
@@ -210,7 +209,8 @@ export class ScheduleService implements OnApplicationBootstrap, BeforeApplicatio
     if (last === null) return;
     const now = this.clock.now();
     let due: number | undefined;
-    let t = job.options.trigger.next(Number(last));
+    // Only the latest missed tick matters: start the walk at most 10000 periods back.
+    let t = job.options.trigger.next(Math.max(Number(last), now - 10_000 * job.options.periodMs));
     for (let i = 0; t !== undefined && t < now && i < 10_000; i++) {
       due = t;
       t = job.options.trigger.next(t);
@@ -239,7 +239,18 @@ export class ScheduleService implements OnApplicationBootstrap, BeforeApplicatio
       return;
     }
     if (verdict === 'wait' && !(await this.waitTurn(job, tick, token))) return;
-    await this.run(job, tick, token, catchUp);
+    if (this.stopping.signal.aborted) {
+      // Claimed as the application shuts down: not started, and the lease goes back at once.
+      this.skip(job);
+      await RELEASE_RUN.run(this.requireClient(), [this.keys.run(name)], [token], this.options.commandTimeoutMs).catch(
+        () => undefined,
+      );
+      return;
+    }
+    const running = this.run(job, tick, token, catchUp);
+    this.inFlight.add(running);
+    await running;
+    this.inFlight.delete(running);
   }
 
   /** `overlap: 'wait'`: polls until the run in progress has ended and this tick holds the run lease. */
@@ -297,7 +308,6 @@ export class ScheduleService implements OnApplicationBootstrap, BeforeApplicatio
         );
       }
     })();
-    job.run = done;
     await done;
     clearInterval(heartbeat);
     const durationMs = Math.max(0, this.clock.now() - startedAt);
@@ -306,7 +316,6 @@ export class ScheduleService implements OnApplicationBootstrap, BeforeApplicatio
     job.state.lastDurationMs = durationMs;
     this.counters.runs++;
     this.counters.runMs += durationMs;
-    if (job.run === done) job.run = undefined;
     await RELEASE_RUN.run(this.requireClient(), [runKey], [token], this.options.commandTimeoutMs).catch(
       (err: unknown) => this.logger.warn(`Job "${name}": run lease not released (${message(err)}); it expires`),
     );
