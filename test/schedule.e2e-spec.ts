@@ -16,6 +16,7 @@ import {
   Scheduled,
   sleep,
   type RedisScheduleModuleOptions,
+  type ScheduledOptions,
   type ScheduledTick,
 } from '../src';
 import { ScheduleMetrics } from '../src/schedule/schedule.metrics';
@@ -41,46 +42,29 @@ function record(job: string, instance: string, tick: ScheduledTick): Run {
   return run;
 }
 
-@Injectable()
-class EverySecond {
-  constructor(@Inject(INSTANCE) private readonly instance: string) {}
-  @Scheduled({ name: 'every-second', everyMs: 1_000 })
-  tick(tick: ScheduledTick): void {
-    record('every-second', this.instance, tick);
+/** A provider with one `@Scheduled` method (`options`) that records each run of the job, then does `body`. */
+function jobClass(options: ScheduledOptions, body: (run: Run) => unknown = () => undefined): Type {
+  @Injectable()
+  class Job {
+    constructor(@Inject(INSTANCE) private readonly instance: string) {}
+    @Scheduled(options)
+    tick(tick: ScheduledTick): unknown {
+      return body(record(options.name, this.instance, tick));
+    }
   }
+  return Job;
 }
 
-@Injectable()
-class SlowSkip {
-  constructor(@Inject(INSTANCE) private readonly instance: string) {}
-  @Scheduled({ name: 'slow-skip', everyMs: 1_000, overlap: 'skip' })
-  async tick(tick: ScheduledTick): Promise<void> {
-    const run = record('slow-skip', this.instance, tick);
-    await sleep(2_500);
-    run.endedAt = Date.now();
-  }
-}
+/** Waits `ms`, then notes the end of the run. */
+const lasting = (ms: number) => async (run: Run) => {
+  await sleep(ms);
+  run.endedAt = Date.now();
+};
 
-@Injectable()
-class SlowWait {
-  constructor(@Inject(INSTANCE) private readonly instance: string) {}
-  @Scheduled({ name: 'slow-wait', everyMs: 1_000, overlap: 'wait' })
-  async tick(tick: ScheduledTick): Promise<void> {
-    const run = record('slow-wait', this.instance, tick);
-    await sleep(1_500);
-    run.endedAt = Date.now();
-  }
-}
-
-@Injectable()
-class Failing {
-  constructor(@Inject(INSTANCE) private readonly instance: string) {}
-  @Scheduled({ name: 'failing', everyMs: 1_000 })
-  async tick(tick: ScheduledTick): Promise<void> {
-    record('failing', this.instance, tick);
-    throw new Error('the job failed');
-  }
-}
+const EverySecond = jobClass({ name: 'every-second', everyMs: 1_000 });
+const SlowSkip = jobClass({ name: 'slow-skip', everyMs: 1_000, overlap: 'skip' }, lasting(2_500));
+const SlowWait = jobClass({ name: 'slow-wait', everyMs: 1_000, overlap: 'wait' }, lasting(1_500));
+const Failing = jobClass({ name: 'failing', everyMs: 1_000 }, () => Promise.reject(new Error('the job failed')));
 
 @Injectable()
 class Missed {
