@@ -309,6 +309,31 @@ describe('RedisScheduleModule', () => {
     expect(gaps(after)).toEqual([]);
   }, 60_000);
 
+  it('Redis frozen: ticks skipped after commandTimeoutMs; claims Redis carries out late hold no lease afterwards', async () => {
+    const keyPrefix = uniquePrefix('sched');
+    // A long run lease: a claim carried out after the freeze, with nobody running it, would hold the job 15 s.
+    const schedule = { commandTimeoutMs: 300, runLeaseMs: 15_000 };
+    const a = await instance('a', keyPrefix, [EverySecond], { schedule });
+    await instance('b', keyPrefix, [EverySecond], { skewMs: 300, schedule });
+    await waitFor('two runs', () => ofJob('every-second').length >= 2, 10_000);
+
+    redis.pause();
+    const frozenAt = Date.now();
+    await sleep(2_500);
+    redis.resume();
+    const resumedAt = Date.now();
+    await waitFor('runs after the freeze', () => ofJob('every-second').some((r) => r.startedAt > resumedAt), 5_000);
+    await sleep(2_000);
+
+    expect(ofJob('every-second').filter((r) => r.startedAt > frozenAt + 500 && r.startedAt < resumedAt)).toEqual([]);
+    expect(a.get(ScheduleService).stats.unavailable).toBeGreaterThanOrEqual(1);
+    const ticks = ticksOf(ofJob('every-second'));
+    expect(new Set(ticks).size).toBe(ticks.length);
+    const after = ticksOf(ofJob('every-second').filter((r) => r.startedAt > resumedAt + 1_000));
+    expect(after.length).toBeGreaterThanOrEqual(1);
+    expect(gaps(after)).toEqual([]);
+  }, 60_000);
+
   it('missed ticks at startup: run-once runs the latest missed tick once, skip waits for the next', async () => {
     const keyPrefix = uniquePrefix('sched');
     const first = await instance('first', keyPrefix, [Missed]);

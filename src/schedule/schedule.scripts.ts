@@ -63,13 +63,20 @@ if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[
 return 0`,
 });
 
-/** Gives the run lease back when the run ends. */
+/**
+ * Gives back what a tick holds: the run lease when its run ends; the lease or the queued place of a claim whose answer
+ * never came (a timed-out claim that Redis may still carry out once it answers again: sent on the same connection
+ * right after it, this runs after it).
+ */
 export const RELEASE_RUN = defineScript({
   name: 'schedule.releaseRun',
-  keys: 1,
-  lua: `-- KEYS[1]: run lease
+  keys: 2,
+  lua: `-- KEYS[1]: run lease, KEYS[2]: queued tick
 -- ARGV[1]: owner token
--- Returns: 1 when released, 0 when it was no longer ours
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0`,
+-- Returns: the number of keys released (0 when neither was ours)
+local released = 0
+for i = 1, 2 do
+  if redis.call('get', KEYS[i]) == ARGV[1] then released = released + redis.call('del', KEYS[i]) end
+end
+return released`,
 });

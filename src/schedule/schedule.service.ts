@@ -232,7 +232,14 @@ export class ScheduleService implements OnApplicationBootstrap, BeforeApplicatio
         this.options.commandTimeoutMs,
       ),
     );
-    if (verdict === undefined || verdict === 'taken') return;
+    if (verdict === undefined) {
+      // No answer: Redis may still carry the claim out when it answers again (a frozen server). The release queued
+      // behind it on the same connection then gives back the lease it would take, so no run of a tick that nobody
+      // runs holds the job until the lease expires.
+      if (this.client?.status === 'ready') void this.release(job, token).catch(() => undefined);
+      return;
+    }
+    if (verdict === 'taken') return;
     if (verdict === 'overlap') {
       this.skip(job);
       this.logger.debug(`Job "${name}": tick ${new Date(tick).toISOString()} skipped, the previous run goes on`);
@@ -242,9 +249,7 @@ export class ScheduleService implements OnApplicationBootstrap, BeforeApplicatio
     if (this.stopping.signal.aborted) {
       // Claimed as the application shuts down: not started, and the lease goes back at once.
       this.skip(job);
-      await RELEASE_RUN.run(this.requireClient(), [this.keys.run(name)], [token], this.options.commandTimeoutMs).catch(
-        () => undefined,
-      );
+      await this.release(job, token).catch(() => undefined);
       return;
     }
     const running = this.run(job, tick, token, catchUp);
@@ -265,7 +270,10 @@ export class ScheduleService implements OnApplicationBootstrap, BeforeApplicatio
           this.options.commandTimeoutMs,
         ),
       );
-      if (taken === undefined) return false;
+      if (taken === undefined) {
+        if (this.client?.status === 'ready') void this.release(job, token).catch(() => undefined);
+        return false;
+      }
       if (taken === 1) return true;
       await sleep(this.options.waitPollMs, { signal: this.stopping.signal });
     }
@@ -316,8 +324,19 @@ export class ScheduleService implements OnApplicationBootstrap, BeforeApplicatio
     job.state.lastDurationMs = durationMs;
     this.counters.runs++;
     this.counters.runMs += durationMs;
-    await RELEASE_RUN.run(this.requireClient(), [runKey], [token], this.options.commandTimeoutMs).catch(
-      (err: unknown) => this.logger.warn(`Job "${name}": run lease not released (${message(err)}); it expires`),
+    await this.release(job, token).catch((err: unknown) =>
+      this.logger.warn(`Job "${name}": run lease not released (${message(err)}); it expires`),
+    );
+  }
+
+  /** Gives back the run lease and the queued place of `token`, if they are its. */
+  private release(job: Job, token: string): Promise<number> {
+    const name = job.options.name;
+    return RELEASE_RUN.run<number>(
+      this.requireClient(),
+      [this.keys.run(name), this.keys.queued(name)],
+      [token],
+      this.options.commandTimeoutMs,
     );
   }
 
