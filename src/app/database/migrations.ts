@@ -44,6 +44,11 @@ export const MIGRATIONS: Migration[] = [
     )`,
   },
   {
+    id: '012_orders_reserved',
+    // Whether the order took its quantity from the inventory: an expired order gives back only what it took.
+    sql: `ALTER TABLE orders ADD COLUMN IF NOT EXISTS reserved BOOLEAN NOT NULL DEFAULT false`,
+  },
+  {
     id: '020_inventory',
     sql: `CREATE TABLE IF NOT EXISTS inventory (
       sku TEXT PRIMARY KEY,

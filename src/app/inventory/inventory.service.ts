@@ -88,6 +88,25 @@ export class InventoryService {
   }
 
   /**
+   * Gives `qty` units of `sku` back (an expired order's reservation), for a caller that holds `inventory:<sku>`
+   * until its transaction `db` commits, like {@link reserveHeld}. A SKU removed meanwhile is left alone.
+   * @throws StaleFenceError (409), when a newer holder wrote
+   */
+  async restockHeld(sku: string, qty: number, db: Queryable): Promise<InventoryItem | undefined> {
+    const fence = this.fence();
+    const current = await db.query<{ stock: number }>('SELECT stock FROM inventory WHERE sku = $1', [sku]);
+    if (current.rows.length === 0) return undefined;
+    const stock = Math.min(Number(current.rows[0].stock) + qty, MAX_STOCK);
+    const r = await db.query<{ sku: string; stock: number }>(
+      `UPDATE inventory SET stock = $2, fence = $3, updated_at = now() WHERE sku = $1 AND fence < $3
+       RETURNING sku, stock`,
+      [sku, stock, fence],
+    );
+    if (r.rows.length === 0) throw await this.stale(sku, db);
+    return { sku: r.rows[0].sku, stock: Number(r.rows[0].stock) };
+  }
+
+  /**
    * A write refused by its fencing token: a newer holder wrote, or Redis lost its counter (restarted empty) and
    * hands out tokens below the stored one. Raise the counter past the stored token so the next holder succeeds.
    */

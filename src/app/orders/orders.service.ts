@@ -59,8 +59,8 @@ export class OrdersService {
     return this.db.transaction(async (tx) => {
       if (reserve) await this.inventory.reserveHeld(dto.sku, dto.qty, tx);
       const r = await tx.query<OrderRow>(
-        `INSERT INTO orders (user_id, sku, qty, status) VALUES ($1, $2, $3, 'pending') RETURNING *`,
-        [userId, dto.sku, dto.qty],
+        `INSERT INTO orders (user_id, sku, qty, status, reserved) VALUES ($1, $2, $3, 'pending', $4) RETURNING *`,
+        [userId, dto.sku, dto.qty, reserve],
       );
       const created = toOrder(r.rows[0]);
       const event: OrderCreatedEvent = {
