@@ -35,3 +35,4 @@ export type { MessagingModuleExtras } from './messaging.module-definition';
 export { MESSAGING_MODULE_OPTIONS } from './messaging.constants';
 export { streamKey, deadLetterKey } from './messaging.keys';
 export type { PayloadDto } from './payload-validation';
+export * from './transport';

@@ -3,16 +3,22 @@ import { EventBus } from './event-bus.service';
 import { IdempotencyGuard } from './idempotency.guard';
 import { MessagingConfigurableModule } from './messaging.module-definition';
 import { MessagingMetrics } from './messaging.metrics';
-import { resolvedOptionsProvider } from './messaging.providers';
+import { MESSAGING_RESOLVED_OPTIONS, resolvedOptionsProvider } from './messaging.providers';
 import { MessagingStats } from './messaging.stats';
 import { OnMessageHandler } from './on-message.decorator';
 import { StreamConsumerHandler } from './stream-consumer.decorator';
 import { StreamConsumerRegistry } from './stream-consumer.registry';
 import { StreamProducer } from './stream-producer.service';
+import { defaultClientProvider } from './transport/redis-streams.clients';
+import { RedisStreamsServer } from './transport/redis-streams.server';
+import { TransportMetrics } from './transport/transport.metrics';
+import { TransportStats } from './transport/transport.stats';
+import { RedisStreamsClient } from './transport/redis-streams.client';
 
 /**
  * Messaging on the shared Redis provider: a pub/sub {@link EventBus} (broadcast, `@OnMessage`) and durable
- * streams with consumer groups ({@link StreamProducer}, `@StreamConsumer`), global by default.
+ * streams with consumer groups ({@link StreamProducer}, `@StreamConsumer`), and the Nest microservice transport on
+ * streams ({@link RedisStreamsServer}, {@link RedisStreamsClient}), global by default.
  * Needs RedisModule (its method explorer hands the decorated methods to the `@OnMessage` and `@StreamConsumer`
  * handlers); makes no connection of its own (dedicated ones come from `RedisService.duplicate`).
  */
@@ -27,7 +33,21 @@ import { StreamProducer } from './stream-producer.service';
     OnMessageHandler,
     StreamConsumerHandler,
     MessagingMetrics,
+    TransportStats,
+    RedisStreamsServer,
+    defaultClientProvider,
+    TransportMetrics,
   ],
-  exports: [EventBus, StreamProducer, IdempotencyGuard, MessagingStats, StreamConsumerRegistry],
+  exports: [
+    EventBus,
+    StreamProducer,
+    IdempotencyGuard,
+    MessagingStats,
+    StreamConsumerRegistry,
+    TransportStats,
+    RedisStreamsServer,
+    RedisStreamsClient,
+    MESSAGING_RESOLVED_OPTIONS,
+  ],
 })
 export class MessagingModule extends MessagingConfigurableModule {}

@@ -1,4 +1,9 @@
 import { check } from '../core/option-checker';
+import {
+  resolveTransportOptions,
+  type RedisStreamsTransportOptions,
+  type ResolvedTransportOptions,
+} from './transport/transport.options';
 
 /** Settings of one stream consumer loop; every number has its unit in the name. */
 export interface StreamConsumerSettings {
@@ -43,6 +48,11 @@ export interface MessagingModuleOptions {
    * (logged); unfinished messages stay pending and another consumer reclaims them after `claimIdleMs`.
    */
   shutdownTimeoutMs?: number;
+  /**
+   * The Nest microservice transport on streams (`RedisStreamsServer`, `RedisStreamsClient`): this app's service
+   * name, the target of the injectable client's `send()`, the request timeout...
+   */
+  transport?: RedisStreamsTransportOptions;
 }
 
 /** Options after validation with every default filled in. */
@@ -63,6 +73,8 @@ export interface ResolvedMessagingOptions {
   disableConsumers: boolean;
   /** See {@link MessagingModuleOptions.shutdownTimeoutMs}. */
   shutdownTimeoutMs: number;
+  /** See {@link MessagingModuleOptions.transport}. */
+  transport: ResolvedTransportOptions;
 }
 
 /** Defaults of every stream consumer. */
@@ -111,15 +123,17 @@ export function resolveMessagingOptions(
 ): ResolvedMessagingOptions {
   check.object('messaging.consumerDefaults', o.consumerDefaults);
   validateConsumerSettings('messaging.consumerDefaults', o.consumerDefaults ?? {});
+  const consumerDefaults = withOverrides(DEFAULT_CONSUMER_SETTINGS, o.consumerDefaults);
   return {
     clientName: check.string('messaging.clientName', o.clientName) ?? 'default',
     streamMaxLen: check.nonNegativeInt('messaging.streamMaxLen', o.streamMaxLen) ?? 100_000,
     deadLetterMaxLen: check.nonNegativeInt('messaging.deadLetterMaxLen', o.deadLetterMaxLen) ?? 10_000,
     consumerName: check.keyPart('messaging.consumerName', o.consumerName) ?? defaultConsumerName,
-    consumerDefaults: withOverrides(DEFAULT_CONSUMER_SETTINGS, o.consumerDefaults),
+    consumerDefaults,
     clusterPubSub:
       check.oneOf('messaging.clusterPubSub', o.clusterPubSub, ['sharded', 'classic'] as const) ?? 'sharded',
     disableConsumers: check.boolean('messaging.disableConsumers', o.disableConsumers) ?? false,
     shutdownTimeoutMs: check.durationMs('messaging.shutdownTimeoutMs', o.shutdownTimeoutMs) ?? 10_000,
+    transport: resolveTransportOptions(o.transport, consumerDefaults),
   };
 }

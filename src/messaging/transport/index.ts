@@ -1,0 +1,10 @@
+export { RedisStreamsServer } from './redis-streams.server';
+export { RedisStreamsClient, type RedisStreamsClientSettings } from './redis-streams.client';
+export { RedisStreamsClientsModule, type RedisStreamsClientRegistration } from './redis-streams.clients';
+export { RedisStreamsContext, type RedisStreamsContextArgs } from './redis-streams.context';
+export { RequestTimeoutError, TransportClosedError } from './transport.errors';
+export { REDIS_STREAMS_TRANSPORT, TRANSPORT_HEADERS } from './transport.constants';
+export { TransportStats, type TransportCounters } from './transport.stats';
+export type { RedisStreamsTransportOptions } from './transport.options';
+export type { RpcErrorShape } from './transport.replies';
+export { eventStreamName, requestStreamName, replyStreamName } from './transport.keys';

@@ -1,0 +1,216 @@
+import { randomBytes } from 'node:crypto';
+import { Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
+import { deadlines } from '../../core/deadline-sweeper';
+import type { DeadlineTicket } from '../../core/deadline-sweeper';
+import { check } from '../../core/option-checker';
+import { RedisConfigError } from '../../redis/redis.errors';
+import type { RedisService } from '../../redis/redis.service';
+import { MESSAGING_FEATURE } from '../messaging.constants';
+import { streamKey } from '../messaging.keys';
+import type { StreamProducer } from '../stream-producer.service';
+import { ReplyStreamReader } from './reply-stream.reader';
+import { TRANSPORT_HEADERS } from './transport.constants';
+import { RequestTimeoutError, TransportClosedError } from './transport.errors';
+import { eventStreamName, replyStreamName, requestStreamName } from './transport.keys';
+import { decodeReply } from './transport.replies';
+import type { TransportStats } from './transport.stats';
+
+/** Settings of one {@link RedisStreamsClient}. */
+export interface RedisStreamsClientSettings {
+  /** RedisModule client whose connection it shares (and duplicates for its reply reader). */
+  clientName: string;
+  /** Service its `send()` targets; `undefined`: the client only emits. */
+  service: string | undefined;
+  /** `send()` timeout, ms. */
+  requestTimeoutMs: number;
+  /** Unique part of its reply stream's name (the process's consumer name). */
+  instanceName: string;
+}
+
+/** A request waiting for its replies. */
+interface PendingRequest {
+  pattern: string;
+  callback: (packet: WritePacket) => void;
+  ticket: DeadlineTicket;
+}
+
+/** How long one XREAD of the reply stream blocks, ms. */
+const REPLY_BLOCK_MS = 5_000;
+
+/**
+ * The Nest `ClientProxy` of the transport, on the shared RedisModule connection:
+ *
+ * - `emit(pattern, data)` adds the event to the pattern's stream (`evt:<pattern>`) and completes once it is stored
+ *   (durable: every service with a handler for it gets it, even one that starts later); rejects with
+ *   `RedisUnavailableError` when Redis cannot be reached within the command timeout.
+ * - `send(pattern, data)` adds a request to the target service's stream with a correlation id, this client's
+ *   reply stream and a deadline; emits every reply, then completes. Fails with {@link RequestTimeoutError} when the
+ *   last reply has not come within `requestTimeoutMs`, with the handler's error (Nest's RPC error shape) when it
+ *   failed; unsubscribing stops the wait. A reply that comes after that is dropped (counted as late).
+ *
+ * Each instance reads its own reply stream (`reply:<instance>-<random>`) on one dedicated connection, opened at
+ * the first `send()`. Inject the one MessagingModule provides (it targets `transport.sendTo`), or register one per
+ * service with `RedisStreamsClientsModule.register()`.
+ */
+export class RedisStreamsClient extends ClientProxy implements BeforeApplicationShutdown {
+  private readonly log = new Logger('RedisStreamsClient');
+  private readonly pending = new Map<string, PendingRequest>();
+  private readonly replyTo: string;
+  private reader: ReplyStreamReader | undefined;
+  private sequence = 0;
+  private closed = false;
+
+  /**
+   * @param redis the shared Redis provider
+   * @param producer writes the events and requests (batched per stream and tick)
+   * @param counters the transport counters
+   */
+  constructor(
+    private readonly redis: RedisService,
+    private readonly producer: StreamProducer,
+    private readonly counters: TransportStats,
+    private readonly settings: RedisStreamsClientSettings,
+  ) {
+    super();
+    this.replyTo = replyStreamName(`${settings.instanceName}-${randomBytes(4).toString('hex')}`);
+  }
+
+  /** Service this client's `send()` targets (`undefined` for an emit-only client). */
+  get service(): string | undefined {
+    return this.settings.service;
+  }
+
+  /** App-facing name of this instance's reply stream. */
+  get replyStream(): string {
+    return this.replyTo;
+  }
+
+  /** Requests waiting for their replies. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Nothing to connect: the shared client is RedisModule's, the reply reader opens at the first `send()`. */
+  connect(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Stops the reply reader, fails the requests still waiting with {@link TransportClosedError}, drops the reply stream. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.ticket.settle();
+      p.callback({ err: new TransportClosedError(p.pattern) });
+    }
+    if (this.reader) {
+      await this.reader.stop();
+      await this.redis
+        .getClient(this.settings.clientName)
+        .del(streamKey(this.redis.prefixFor(MESSAGING_FEATURE), this.replyTo))
+        .catch(() => undefined);
+    }
+  }
+
+  /** Closes before RedisModule closes the connections. */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.close();
+  }
+
+  /** The shared Redis client. */
+  unwrap<T>(): T {
+    return this.redis.getClient(this.settings.clientName) as T;
+  }
+
+  /** Adds the request, waits for its replies on this instance's reply stream; returns the cancel function. */
+  protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    const pattern = this.normalizePattern(packet.pattern);
+    const service = this.settings.service;
+    if (service === undefined || this.closed) {
+      callback({
+        err:
+          service === undefined
+            ? new RedisConfigError('messaging.transport.sendTo', 'is required to send requests (no target service)')
+            : new TransportClosedError(pattern),
+      });
+      return () => undefined;
+    }
+    this.ensureReader();
+    const id = (++this.sequence).toString(36);
+    const timeoutMs = this.settings.requestTimeoutMs;
+    const ticket = deadlines.ticket(timeoutMs, () => {
+      if (!this.pending.delete(id)) return;
+      this.counters.inc('timeouts');
+      callback({ err: new RequestTimeoutError(pattern, service, timeoutMs) });
+    });
+    this.pending.set(id, { pattern, callback, ticket });
+    const headers = {
+      ...packet.metadata,
+      [TRANSPORT_HEADERS.pattern]: pattern,
+      [TRANSPORT_HEADERS.replyTo]: this.replyTo,
+      [TRANSPORT_HEADERS.correlationId]: id,
+      [TRANSPORT_HEADERS.deadline]: String(Date.now() + timeoutMs),
+    };
+    this.producer.add(requestStreamName(service), packet.data, { headers }).then(
+      () => this.counters.inc('requested'),
+      (err: unknown) => {
+        if (!this.pending.delete(id)) return;
+        ticket.settle();
+        callback({ err });
+      },
+    );
+    return () => {
+      if (!this.pending.delete(id)) return;
+      ticket.settle();
+      this.counters.inc('cancelled');
+    };
+  }
+
+  /** Adds the event to its pattern's stream; resolves with its stream id once stored. */
+  protected dispatchEvent<T = string>(packet: ReadPacket): Promise<T> {
+    const pattern = this.normalizePattern(packet.pattern);
+    try {
+      check.keyPart('emit(pattern)', pattern);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return this.producer
+      .add(eventStreamName(pattern), packet.data, { headers: packet.metadata })
+      .then(({ streamId }) => {
+        this.counters.inc('emitted');
+        return streamId as T;
+      });
+  }
+
+  private ensureReader(): void {
+    if (this.reader) return;
+    this.reader = new ReplyStreamReader({
+      redis: this.redis,
+      clientName: this.settings.clientName,
+      key: streamKey(this.redis.prefixFor(MESSAGING_FEATURE), this.replyTo),
+      blockMs: REPLY_BLOCK_MS,
+      logger: this.log,
+      onReply: (fields) => this.onReply(fields),
+    });
+    this.reader.start();
+  }
+
+  /** Hands a reply to its request; one whose request is gone (timed out, cancelled) is dropped and counted. */
+  private onReply(fields: Record<string, string>): void {
+    const id = fields.c;
+    const packet = decodeReply(fields.p ?? '');
+    const request = id === undefined ? undefined : this.pending.get(id);
+    if (!request) {
+      // A bare completion after an error reply is not a reply of its own.
+      if (packet.err !== undefined || packet.response !== undefined) this.counters.inc('lateReplies');
+      return;
+    }
+    if (packet.err !== undefined || packet.isDisposed) {
+      this.pending.delete(id);
+      request.ticket.settle();
+    }
+    request.callback(packet);
+  }
+}

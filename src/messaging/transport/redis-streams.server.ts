@@ -1,0 +1,265 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Server, type CustomTransportStrategy, type MessageHandler, type WritePacket } from '@nestjs/microservices';
+import { lastValueFrom, throwError, type Observable } from 'rxjs';
+import { CommandBatcher } from '../../core/command-batcher';
+import { check } from '../../core/option-checker';
+import { RedisConfigError } from '../../redis/redis.errors';
+import { RedisService } from '../../redis/redis.service';
+import { MESSAGING_FEATURE } from '../messaging.constants';
+import { deadLetterKey, streamKey } from '../messaging.keys';
+import type { ResolvedMessagingOptions } from '../messaging.options';
+import { MESSAGING_RESOLVED_OPTIONS } from '../messaging.providers';
+import { MessagingStats } from '../messaging.stats';
+import { StreamConsumerRunner } from '../stream-consumer.runner';
+import type { StreamMessage } from '../stream-delivery';
+import { RedisStreamsContext } from './redis-streams.context';
+import { NO_MESSAGE_HANDLER, REDIS_STREAMS_TRANSPORT, TRANSPORT_HEADERS } from './transport.constants';
+import { eventStreamName, isReplyStreamName, requestStreamName } from './transport.keys';
+import { encodeReply, errorReply, toError } from './transport.replies';
+import { TransportStats, type TransportCounters } from './transport.stats';
+
+/**
+ * The Nest microservice server of the transport (a `CustomTransportStrategy`): Nest's ListenersController hands it
+ * the `@EventPattern` / `@MessagePattern` handlers, already wrapped in the app's pipes, guards, interceptors and
+ * exception filters, and this server feeds them from Redis Streams with the library's stream engine
+ * (consumer groups, retries with backoff, dead-lettering after `maxAttempts`, XAUTOCLAIM of stalled messages):
+ *
+ * - **events**: one stream per pattern (`evt:<pattern>`), read in the consumer group named after the service, so
+ *   each service gets each event once, spread over its instances; at-least-once; an event emitted while no
+ *   instance runs waits in the stream. A handler that fails (an exception, an errored Observable) is retried,
+ *   then dead-lettered with the reason.
+ * - **requests**: one stream per service (`rpc:<service>`); one instance answers on the caller's reply stream,
+ *   every value of an Observable then the completion. At-most-once: a request whose deadline passed, or that was
+ *   delivered before to a responder that died, is dropped unprocessed (the caller gets `RequestTimeoutError`).
+ *
+ * Hybrid app: `app.connectMicroservice({ strategy: app.get(RedisStreamsServer) })`; pure microservice:
+ * `NestFactory.createMicroservice(AppModule, { inject: [RedisStreamsServer], useFactory: (strategy) => ({ strategy }) })`.
+ */
+@Injectable()
+export class RedisStreamsServer extends Server implements CustomTransportStrategy, OnModuleDestroy {
+  /** Lets `@EventPattern(p, REDIS_STREAMS_TRANSPORT)` bind a handler to this server only. */
+  override readonly transportId = REDIS_STREAMS_TRANSPORT;
+  /** Event handler failures reach this server (retries, DLQ) instead of being logged by Nest. */
+  override readonly propagatesEventHandlerErrors = true;
+  private readonly log = new Logger('RedisStreamsServer');
+  private readonly runners: StreamConsumerRunner[] = [];
+  private readonly replies = new CommandBatcher(() => this.redis.getClient(this.options.clientName));
+  private listening = false;
+
+  constructor(
+    private readonly redis: RedisService,
+    private readonly messagingStats: MessagingStats,
+    private readonly counters: TransportStats,
+    @Inject(MESSAGING_RESOLVED_OPTIONS) private readonly options: ResolvedMessagingOptions,
+  ) {
+    super();
+  }
+
+  /** Transport counters of this process (clients included). */
+  get stats(): TransportCounters {
+    return this.counters.stats;
+  }
+
+  /** Starts a consumer loop per event pattern and one for the requests; Nest calls it at `startAllMicroservices`. */
+  async listen(callback: (err?: unknown) => void): Promise<void> {
+    try {
+      await this.start();
+      this._status$.next('connected');
+      callback();
+    } catch (err) {
+      callback(err);
+    }
+  }
+
+  /** Stops reading; the handlers in flight finish (within `shutdownTimeoutMs`) and are acked. Idempotent. */
+  async close(): Promise<void> {
+    if (!this.listening) return;
+    this.listening = false;
+    const runners = this.runners.splice(0);
+    await Promise.all(runners.map((r) => r.stop()));
+    this._status$.next('disconnected');
+  }
+
+  /** Stops with the module (before RedisModule closes the connections), in case Nest has not closed it yet. */
+  onModuleDestroy(): Promise<void> {
+    return this.close();
+  }
+
+  /** Not supported: this transport emits no events of its own (its logs and metrics say what happens). */
+  on(): never {
+    throw new Error('RedisStreamsServer has no events to listen to');
+  }
+
+  /** The shared Redis client the server writes replies with. */
+  unwrap<T>(): T {
+    return this.redis.getClient(this.options.clientName) as T;
+  }
+
+  private async start(): Promise<void> {
+    if (this.listening) return;
+    const service = this.options.transport.service;
+    if (service === undefined) {
+      throw new RedisConfigError(
+        'messaging.transport.service',
+        'is required to serve @EventPattern/@MessagePattern handlers',
+      );
+    }
+    const events: string[] = [];
+    let requests = 0;
+    for (const [route, handler] of this.messageHandlers) {
+      if (!handler.isEventHandler) {
+        requests++;
+        continue;
+      }
+      check.keyPart(`@EventPattern(${route})`, route);
+      events.push(route);
+      this.runners.push(
+        this.runner(service, eventStreamName(route), (payload, message) =>
+          this.handleStreamEvent(route, handler, payload, message),
+        ),
+      );
+    }
+    if (requests > 0) {
+      this.runners.push(
+        this.runner(service, requestStreamName(service), (payload, message) =>
+          this.handleRequestMessage(payload, message),
+        ),
+      );
+    }
+    this.listening = true;
+    await Promise.all(this.runners.map((r) => r.start()));
+    this.log.log(
+      `service "${service}": ${events.length} event pattern(s) [${events.join(', ')}], ${requests} message pattern(s)`,
+    );
+  }
+
+  private runner(
+    service: string,
+    stream: string,
+    handler: (payload: unknown, message: StreamMessage) => unknown,
+  ): StreamConsumerRunner {
+    const feature = this.redis.prefixFor(MESSAGING_FEATURE);
+    const o = this.options;
+    return new StreamConsumerRunner({
+      redis: this.redis,
+      clientName: o.clientName,
+      stats: this.messagingStats,
+      logger: this.log,
+      stream,
+      group: service,
+      key: streamKey(feature, stream),
+      deadLetterKey: deadLetterKey(feature, stream),
+      deadLetterMaxLen: o.deadLetterMaxLen,
+      shutdownTimeoutMs: o.shutdownTimeoutMs,
+      consumerName: o.consumerName,
+      settings: o.transport.consumer,
+      handler,
+      label: `${service} <- ${stream}`,
+    });
+  }
+
+  private context(message: StreamMessage, pattern: string, deadline?: number): RedisStreamsContext {
+    return new RedisStreamsContext({
+      stream: message.stream,
+      messageId: message.streamId,
+      attempt: message.attempt,
+      headers: message.envelope.headers,
+      deadline,
+      pattern,
+      envelopeId: message.envelope.id,
+    });
+  }
+
+  /** One event through the Nest handler(s) of its pattern; rejects (retry, then DLQ) when the handler fails. */
+  private async handleStreamEvent(
+    pattern: string,
+    handler: MessageHandler,
+    payload: unknown,
+    message: StreamMessage,
+  ): Promise<void> {
+    try {
+      const result: unknown = await handler(payload, this.context(message, pattern));
+      await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+      this.counters.inc('eventsHandled');
+    } catch (err) {
+      this.counters.inc('eventsFailed');
+      throw toError(err);
+    }
+  }
+
+  /**
+   * One request: dropped when malformed, redelivered (its first responder died) or past its deadline; otherwise
+   * through the Nest handler, every value and the completion (or the error) written to the caller's reply stream.
+   * Resolves once the last reply is written (the request is then acked); never rejects (no retry of a request).
+   */
+  private handleRequestMessage(payload: unknown, message: StreamMessage): Promise<void> | undefined {
+    const h = message.envelope.headers;
+    const pattern = h[TRANSPORT_HEADERS.pattern];
+    const replyTo = h[TRANSPORT_HEADERS.replyTo];
+    const correlationId = h[TRANSPORT_HEADERS.correlationId];
+    const deadline = Number(h[TRANSPORT_HEADERS.deadline]);
+    if (!pattern || !replyTo || !isReplyStreamName(replyTo) || !correlationId) {
+      this.messagingStats.inc('invalid');
+      this.log.warn(`request ${message.streamId} on ${message.stream} lacks its transport headers; dropped`);
+      return undefined;
+    }
+    if (message.attempt > 1) {
+      this.counters.inc('requestsRedelivered');
+      this.log.warn(
+        `request ${message.streamId} ("${pattern}") was delivered before to a responder that died; dropped`,
+      );
+      return undefined;
+    }
+    if (Number.isFinite(deadline) && Date.now() > deadline) {
+      this.counters.inc('requestsExpired');
+      return undefined;
+    }
+    this.counters.inc('requestsHandled');
+    const handler = this.getHandlerByPattern(pattern);
+    if (!handler || handler.isEventHandler) {
+      this.counters.inc('requestErrors');
+      return this.reply(replyTo, correlationId, errorReply(NO_MESSAGE_HANDLER));
+    }
+    const context = this.context(message, pattern, Number.isFinite(deadline) ? deadline : undefined);
+    return new Promise<void>((resolve) => {
+      const produce = async (): Promise<Observable<unknown>> => {
+        try {
+          return this.transformToObservable(await handler(payload, context));
+        } catch (err) {
+          return throwError(() => err);
+        }
+      };
+      this.handleRequest(context, produce, (packet) => {
+        if (packet.err !== undefined) this.counters.inc('requestErrors');
+        const written = this.reply(replyTo, correlationId, packet);
+        return packet.isDisposed ? written.then(resolve) : written;
+      });
+    });
+  }
+
+  /** Writes one reply entry (and extends the reply stream's life) in the tick's pipeline; never rejects. */
+  private reply(replyTo: string, correlationId: string, packet: WritePacket): Promise<void> {
+    const t = this.options.transport;
+    const key = streamKey(this.redis.prefixFor(MESSAGING_FEATURE), replyTo);
+    const add = this.replies.send(replyTo, [
+      'XADD',
+      key,
+      'MAXLEN',
+      '~',
+      String(t.replyMaxLen),
+      '*',
+      'c',
+      correlationId,
+      'p',
+      encodeReply(packet),
+    ]);
+    const expire = this.replies.send(replyTo, ['PEXPIRE', key, String(t.replyTtlMs)]);
+    return Promise.all([add, expire]).then(
+      () => this.counters.inc('replies'),
+      (err: unknown) => {
+        this.counters.inc('replyFailures');
+        this.log.warn(`could not write a reply to ${replyTo}: ${toError(err).message}`);
+      },
+    );
+  }
+}

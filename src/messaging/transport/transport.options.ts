@@ -1,0 +1,67 @@
+import { check } from '../../core/option-checker';
+import { validateConsumerSettings, withOverrides, type StreamConsumerSettings } from '../messaging.options';
+
+/** Options of the Nest microservice transport on Redis Streams (`MessagingModule.forRoot({ transport })`). */
+export interface RedisStreamsTransportOptions {
+  /**
+   * Name of this application as a service: the consumer group of its `@EventPattern` handlers (each service gets
+   * each event once, spread over its instances) and the request stream its `@MessagePattern` handlers serve.
+   * Required to serve; a pure client may leave it out.
+   */
+  service?: string;
+  /** Service that the injectable `RedisStreamsClient`'s `send()` targets (default: {@link service}). */
+  sendTo?: string;
+  /** How long `send()` waits for the last reply before failing with `RequestTimeoutError`, ms (default 5000). */
+  requestTimeoutMs?: number;
+  /**
+   * Settings of the server's consumer loops (one per event pattern, one for the requests); unset ones come from
+   * the module's `consumerDefaults`, except `concurrency`, 32 by default here (requests must not wait in line).
+   */
+  consumer?: Partial<StreamConsumerSettings>;
+  /** Approximate MAXLEN of each client's reply stream (default 10000). */
+  replyMaxLen?: number;
+  /** Each reply extends its reply stream's life to this, ms (default 60000): a dead client's stream expires. */
+  replyTtlMs?: number;
+}
+
+/** Transport options with every default filled in. */
+export interface ResolvedTransportOptions {
+  /** See {@link RedisStreamsTransportOptions.service}. */
+  service: string | undefined;
+  /** See {@link RedisStreamsTransportOptions.sendTo}. */
+  sendTo: string | undefined;
+  /** See {@link RedisStreamsTransportOptions.requestTimeoutMs}. */
+  requestTimeoutMs: number;
+  /** See {@link RedisStreamsTransportOptions.consumer}. */
+  consumer: StreamConsumerSettings;
+  /** See {@link RedisStreamsTransportOptions.replyMaxLen}. */
+  replyMaxLen: number;
+  /** See {@link RedisStreamsTransportOptions.replyTtlMs}. */
+  replyTtlMs: number;
+}
+
+/** Default concurrency of the transport's consumer loops. */
+export const TRANSPORT_DEFAULT_CONCURRENCY = 32;
+
+/**
+ * Validates `messaging.transport` and fills in defaults; throws {@link RedisConfigError} naming the option.
+ * @param consumerDefaults the module's resolved `consumerDefaults`
+ */
+export function resolveTransportOptions(
+  o: RedisStreamsTransportOptions | undefined,
+  consumerDefaults: StreamConsumerSettings,
+): ResolvedTransportOptions {
+  check.object('messaging.transport', o);
+  const t = o ?? {};
+  check.object('messaging.transport.consumer', t.consumer);
+  validateConsumerSettings('messaging.transport.consumer', t.consumer ?? {});
+  const service = check.keyPart('messaging.transport.service', t.service);
+  return {
+    service,
+    sendTo: check.keyPart('messaging.transport.sendTo', t.sendTo) ?? service,
+    requestTimeoutMs: check.durationMs('messaging.transport.requestTimeoutMs', t.requestTimeoutMs, { min: 1 }) ?? 5_000,
+    consumer: withOverrides({ ...consumerDefaults, concurrency: TRANSPORT_DEFAULT_CONCURRENCY }, t.consumer),
+    replyMaxLen: check.positiveInt('messaging.transport.replyMaxLen', t.replyMaxLen) ?? 10_000,
+    replyTtlMs: check.durationMs('messaging.transport.replyTtlMs', t.replyTtlMs, { min: 1_000 }) ?? 60_000,
+  };
+}
