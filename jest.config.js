@@ -38,6 +38,7 @@ const TOPOLOGY_SUITES = [
   'test/keyv-contract.e2e-spec.ts',
   'test/schedule.e2e-spec.ts',
   'test/app/order-expiry.e2e-spec.ts',
+  'test/transport.e2e-spec.ts',
 ];
 
 /**

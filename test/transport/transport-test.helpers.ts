@@ -1,0 +1,72 @@
+import type { INestApplication, INestMicroservice, Type } from '@nestjs/common';
+import { ValidationPipe } from '@nestjs/common';
+import { RpcException, type AsyncMicroserviceOptions } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import { RedisModule, type RedisModuleOptions } from '../../src/redis';
+import { MessagingModule, RedisStreamsServer, type MessagingModuleOptions } from '../../src/messaging';
+import { Recorder } from '../messaging/messaging-test.helpers';
+
+/** Token of the label a test service's handlers record with. */
+export const SERVICE_LABEL = 'transport-test:label';
+
+/** Consumer settings that keep a test short: fast reads and reclaims, two attempts before the DLQ. */
+export const FAST_CONSUMER = { blockMs: 200, claimIdleMs: 500, maxAttempts: 2, backoffMs: 10 };
+
+/** A global ValidationPipe whose errors reach RPC callers (an RpcException rather than a 400). */
+export function rpcValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    transform: true,
+    exceptionFactory: (errors) =>
+      new RpcException({
+        status: 'error',
+        message: 'Validation failed',
+        errors: errors.flatMap((e) => Object.values(e.constraints ?? {})),
+      }),
+  });
+}
+
+/**
+ * A hybrid app (HTTP app + the transport's microservice, `inheritAppConfig` so the global pipe applies) serving
+ * `controllers` as service `service`.
+ */
+export async function startHybridService(
+  redis: RedisModuleOptions,
+  messaging: MessagingModuleOptions,
+  controllers: Type[],
+  label: string,
+  providers: Type[] = [],
+): Promise<INestApplication> {
+  const ref = await Test.createTestingModule({
+    imports: [RedisModule.forRoot(redis), MessagingModule.forRoot(messaging)],
+    controllers,
+    providers: [Recorder, { provide: SERVICE_LABEL, useValue: label }, ...providers],
+  }).compile();
+  const app = ref.createNestApplication({ logger: false });
+  app.useGlobalPipes(rpcValidationPipe());
+  app.connectMicroservice({ strategy: app.get(RedisStreamsServer) }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  await app.init();
+  return app;
+}
+
+/** A pure microservice (no HTTP) serving `controllers`, the strategy taken from the module's providers. */
+export async function startMicroservice(
+  redis: RedisModuleOptions,
+  messaging: MessagingModuleOptions,
+  controllers: Type[],
+  label: string,
+): Promise<INestMicroservice> {
+  const ref = await Test.createTestingModule({
+    imports: [RedisModule.forRoot(redis), MessagingModule.forRoot(messaging)],
+    controllers,
+    providers: [Recorder, { provide: SERVICE_LABEL, useValue: label }],
+  }).compile();
+  const app = ref.createNestMicroservice<AsyncMicroserviceOptions>({
+    inject: [RedisStreamsServer],
+    useFactory: (strategy: RedisStreamsServer) => ({ strategy }),
+  });
+  app.useLogger(false);
+  app.useGlobalPipes(rpcValidationPipe());
+  await app.listen();
+  return app;
+}
