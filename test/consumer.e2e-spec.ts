@@ -51,8 +51,8 @@ const ENTRIES: Array<{ entry: string; exports: string; uses: string[]; loads: st
   {
     entry: 'messaging',
     exports: 'MessagingModule',
-    uses: ['class-validator', 'class-transformer'],
-    loads: ['class-validator'],
+    uses: ['class-validator', 'class-transformer', '@nestjs/microservices'],
+    loads: ['class-validator', '@nestjs/microservices'],
   },
   { entry: 'lock', exports: 'LockModule', uses: ['@sesamecare-oss/redlock'], loads: ['@sesamecare-oss/redlock'] },
   { entry: 'metrics', exports: 'MetricsModule', uses: ['prom-client'], loads: ['prom-client'] },
