@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler, type WritePacket } from '@nestjs/microservices';
-import { lastValueFrom, throwError, type Observable } from 'rxjs';
+import { isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
 import { CommandBatcher } from '../../core/command-batcher';
+import { settleWithin } from '../../core/deadline';
 import { check } from '../../core/option-checker';
 import { RedisConfigError } from '../../redis/redis.errors';
 import { RedisService } from '../../redis/redis.service';
@@ -18,6 +19,9 @@ import { eventStreamName, isReplyStreamName, requestStreamName } from './transpo
 import { encodeReply, errorReply, toError } from './transport.replies';
 import { TransportStats, type TransportCounters } from './transport.stats';
 
+/** Request patterns whose handler lookup is remembered (callers choose patterns: the map must stay bounded). */
+const MAX_CACHED_ROUTES = 1_000;
+
 /**
  * The Nest microservice server of the transport (a `CustomTransportStrategy`): Nest's ListenersController hands it
  * the `@EventPattern` / `@MessagePattern` handlers, already wrapped in the app's pipes, guards, interceptors and
@@ -29,8 +33,10 @@ import { TransportStats, type TransportCounters } from './transport.stats';
  *   instance runs waits in the stream. A handler that fails (an exception, an errored Observable) is retried,
  *   then dead-lettered with the reason.
  * - **requests**: one stream per service (`rpc:<service>`); one instance answers on the caller's reply stream,
- *   every value of an Observable then the completion. At-most-once: a request whose deadline passed, or that was
- *   delivered before to a responder that died, is dropped unprocessed (the caller gets `RequestTimeoutError`).
+ *   every value of an Observable then the completion. At-most-once: a request is acked when it starts (the read
+ *   loop waits only while `concurrency` requests run), so a responder that dies loses it and the caller gets
+ *   `RequestTimeoutError`; one whose deadline passed, or delivered before to a responder that died while it
+ *   waited, is dropped unprocessed.
  *
  * Hybrid app: `app.connectMicroservice({ strategy: app.get(RedisStreamsServer) })`; pure microservice:
  * `NestFactory.createMicroservice(AppModule, { inject: [RedisStreamsServer], useFactory: (strategy) => ({ strategy }) })`.
@@ -45,6 +51,12 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   private readonly runners: StreamConsumerRunner[] = [];
   private readonly replies = new CommandBatcher(() => this.redis.getClient(this.options.clientName));
   private listening = false;
+  /** Requests acked and still running (their last reply not written yet). */
+  private readonly running = new Set<Promise<void>>();
+  /** Request pattern → its handler (null: none), filled as requests come. */
+  private readonly routes = new Map<string, MessageHandler | null>();
+  /** Reply streams whose PEXPIRE is already queued in this tick. */
+  private readonly expiring = new Set<string>();
 
   constructor(
     private readonly redis: RedisService,
@@ -76,7 +88,15 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     if (!this.listening) return;
     this.listening = false;
     const runners = this.runners.splice(0);
+    this.routes.clear();
     await Promise.all(runners.map((r) => r.stop()));
+    // The requests already acked finish and reply (RedisModule closes the connections after this).
+    const finished = await settleWithin(
+      Promise.all(this.running).then(() => true),
+      this.options.shutdownTimeoutMs,
+      false,
+    );
+    if (!finished) this.log.warn(`requests still running after ${this.options.shutdownTimeoutMs} ms; not waiting`);
     this._status$.next('disconnected');
   }
 
@@ -179,7 +199,9 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   ): Promise<void> {
     try {
       const result: unknown = await handler(payload, this.context(message, pattern));
-      await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+      // Nest's proxy resolves to the handler's value, or to an Observable (the handler's, or an error's).
+      if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+      else if (result instanceof Promise) await result;
       this.counters.inc('eventsHandled');
     } catch (err) {
       this.counters.inc('eventsFailed');
@@ -190,7 +212,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   /**
    * One request: dropped when malformed, redelivered (its first responder died) or past its deadline; otherwise
    * through the Nest handler, every value and the completion (or the error) written to the caller's reply stream.
-   * Resolves once the last reply is written (the request is then acked); never rejects (no retry of a request).
+   * Returns nothing (ack now) or, while `concurrency` requests run, the work (the read loop waits for it); never
+   * rejects (no retry of a request).
    */
   private handleRequestMessage(payload: unknown, message: StreamMessage): Promise<void> | undefined {
     const h = message.envelope.headers;
@@ -215,13 +238,13 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       return undefined;
     }
     this.counters.inc('requestsHandled');
-    const handler = this.getHandlerByPattern(pattern);
+    const handler = this.requestHandler(pattern);
     if (!handler || handler.isEventHandler) {
       this.counters.inc('requestErrors');
       return this.reply(replyTo, correlationId, errorReply(NO_MESSAGE_HANDLER));
     }
     const context = this.context(message, pattern, Number.isFinite(deadline) ? deadline : undefined);
-    return new Promise<void>((resolve) => {
+    const work = new Promise<void>((resolve) => {
       const produce = async (): Promise<Observable<unknown>> => {
         try {
           return this.transformToObservable(await handler(payload, context));
@@ -235,6 +258,21 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         return packet.isDisposed ? written.then(resolve) : written;
       });
     });
+    // At-most-once: the request is acked now, before it runs (a responder that dies loses it; the caller times
+    // out). The read loop only waits (back-pressure) while `concurrency` requests are already running.
+    this.running.add(work);
+    void work.then(() => this.running.delete(work));
+    return this.running.size > this.options.transport.consumer.concurrency ? work : undefined;
+  }
+
+  /** The handler of a request pattern, looked up once per pattern (Nest's lookup tries JSON.parse first). */
+  private requestHandler(pattern: string): MessageHandler | null {
+    let handler = this.routes.get(pattern);
+    if (handler === undefined) {
+      handler = this.getHandlerByPattern(pattern);
+      if (this.routes.size < MAX_CACHED_ROUTES) this.routes.set(pattern, handler);
+    }
+    return handler;
   }
 
   /** Writes one reply entry (and extends the reply stream's life) in the tick's pipeline; never rejects. */
@@ -253,7 +291,13 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       'p',
       encodeReply(packet),
     ]);
-    const expire = this.replies.send(replyTo, ['PEXPIRE', key, String(t.replyTtlMs)]);
+    // One PEXPIRE per reply stream and tick, in the same pipeline as the tick's replies to it.
+    let expire: Promise<unknown> | undefined;
+    if (!this.expiring.has(replyTo)) {
+      if (this.expiring.size === 0) queueMicrotask(() => this.expiring.clear());
+      this.expiring.add(replyTo);
+      expire = this.replies.send(replyTo, ['PEXPIRE', key, String(t.replyTtlMs)]);
+    }
     return Promise.all([add, expire]).then(
       () => this.counters.inc('replies'),
       (err: unknown) => {
