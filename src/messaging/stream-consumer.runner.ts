@@ -30,6 +30,11 @@ export interface StreamConsumerRunnerConfig {
   handler: StreamHandler;
   dto?: PayloadDto;
   label: string;
+  /**
+   * Read with `XREADGROUP ... NOACK`: a message counts as handled once read (never pending, never acked, never
+   * reclaimed): at-most-once delivery, e.g. the transport's requests. Default false.
+   */
+  noAck?: boolean;
 }
 
 /** Pause after the n-th failed read in a row: 200, 400, 800, then 1000 ms. */
@@ -204,6 +209,7 @@ export class StreamConsumerRunner {
       'GROUP',
       this.c.group,
       this.c.consumerName,
+      ...(this.c.noAck ? ['NOACK'] : []),
       'COUNT',
       String(s.batchSize),
       'BLOCK',
@@ -231,7 +237,7 @@ export class StreamConsumerRunner {
   /** Handles a batch (tracked, so stop() can wait for it), then acks the handled messages without waiting. */
   private async handle(delivery: StreamDelivery, deliveries: Delivery[]): Promise<void> {
     const batch = delivery.batch(deliveries).then((acks) => {
-      if (acks.length > 0) this.ack(acks);
+      if (acks.length > 0 && !this.c.noAck) this.ack(acks);
     });
     this.handling = batch;
     try {

@@ -22,6 +22,9 @@ import { TransportStats, type TransportCounters } from './transport.stats';
 /** Request patterns whose handler lookup is remembered (callers choose patterns: the map must stay bounded). */
 const MAX_CACHED_ROUTES = 1_000;
 
+/** Reply streams whose last PEXPIRE is remembered (cleared when full: the next replies extend them again). */
+const MAX_TRACKED_REPLY_STREAMS = 10_000;
+
 /**
  * The Nest microservice server of the transport (a `CustomTransportStrategy`): Nest's ListenersController hands it
  * the `@EventPattern` / `@MessagePattern` handlers, already wrapped in the app's pipes, guards, interceptors and
@@ -33,10 +36,10 @@ const MAX_CACHED_ROUTES = 1_000;
  *   instance runs waits in the stream. A handler that fails (an exception, an errored Observable) is retried,
  *   then dead-lettered with the reason.
  * - **requests**: one stream per service (`rpc:<service>`); one instance answers on the caller's reply stream,
- *   every value of an Observable then the completion. At-most-once: a request is acked when it starts (the read
- *   loop waits only while `concurrency` requests run), so a responder that dies loses it and the caller gets
- *   `RequestTimeoutError`; one whose deadline passed, or delivered before to a responder that died while it
- *   waited, is dropped unprocessed.
+ *   every value of an Observable then the completion. At-most-once: requests are read with `XREADGROUP ... NOACK`
+ *   (never pending, never reclaimed), so a responder that dies loses those it had read and their callers get
+ *   `RequestTimeoutError`; a request whose deadline has passed is dropped unprocessed. The read loop waits while
+ *   `concurrency` requests run.
  *
  * Hybrid app: `app.connectMicroservice({ strategy: app.get(RedisStreamsServer) })`; pure microservice:
  * `NestFactory.createMicroservice(AppModule, { inject: [RedisStreamsServer], useFactory: (strategy) => ({ strategy }) })`.
@@ -55,8 +58,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   private readonly running = new Set<Promise<void>>();
   /** Request pattern → its handler (null: none), filled as requests come. */
   private readonly routes = new Map<string, MessageHandler | null>();
-  /** Reply streams whose PEXPIRE is already queued in this tick. */
-  private readonly expiring = new Set<string>();
+  /** Reply stream → when its life was last extended (epoch ms). */
+  private readonly expiredAt = new Map<string, number>();
 
   constructor(
     private readonly redis: RedisService,
@@ -141,8 +144,11 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     }
     if (requests > 0) {
       this.runners.push(
-        this.runner(service, requestStreamName(service), (payload, message) =>
-          this.handleRequestMessage(payload, message),
+        this.runner(
+          service,
+          requestStreamName(service),
+          (payload, message) => this.handleRequestMessage(payload, message),
+          true, // at most once: a request read is never pending, redelivered or reclaimed
         ),
       );
     }
@@ -157,6 +163,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     service: string,
     stream: string,
     handler: (payload: unknown, message: StreamMessage) => unknown,
+    noAck = false,
   ): StreamConsumerRunner {
     const feature = this.redis.prefixFor(MESSAGING_FEATURE);
     const o = this.options;
@@ -175,6 +182,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       settings: o.transport.consumer,
       handler,
       label: `${service} <- ${stream}`,
+      noAck,
     });
   }
 
@@ -210,7 +218,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   }
 
   /**
-   * One request: dropped when malformed, redelivered (its first responder died) or past its deadline; otherwise
+   * One request: dropped when malformed or past its deadline; otherwise
    * through the Nest handler, every value and the completion (or the error) written to the caller's reply stream.
    * Returns nothing (ack now) or, while `concurrency` requests run, the work (the read loop waits for it); never
    * rejects (no retry of a request).
@@ -224,13 +232,6 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     if (!pattern || !replyTo || !isReplyStreamName(replyTo) || !correlationId) {
       this.messagingStats.inc('invalid');
       this.log.warn(`request ${message.streamId} on ${message.stream} lacks its transport headers; dropped`);
-      return undefined;
-    }
-    if (message.attempt > 1) {
-      this.counters.inc('requestsRedelivered');
-      this.log.warn(
-        `request ${message.streamId} ("${pattern}") was delivered before to a responder that died; dropped`,
-      );
       return undefined;
     }
     if (Number.isFinite(deadline) && Date.now() > deadline) {
@@ -258,8 +259,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         return packet.isDisposed ? written.then(resolve) : written;
       });
     });
-    // At-most-once: the request is acked now, before it runs (a responder that dies loses it; the caller times
-    // out). The read loop only waits (back-pressure) while `concurrency` requests are already running.
+    // At-most-once: the request was read with NOACK, it is never pending (a responder that dies loses it; the
+    // caller times out). The read loop only waits (back-pressure) while `concurrency` requests are running.
     this.running.add(work);
     void work.then(() => this.running.delete(work));
     return this.running.size > this.options.transport.consumer.concurrency ? work : undefined;
@@ -291,11 +292,13 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       'p',
       encodeReply(packet),
     ]);
-    // One PEXPIRE per reply stream and tick, in the same pipeline as the tick's replies to it.
+    // The reply stream's life is extended at most every quarter TTL, in the same pipeline as a reply to it: it
+    // expires `replyTtlMs` after the last replies to a client that is gone.
     let expire: Promise<unknown> | undefined;
-    if (!this.expiring.has(replyTo)) {
-      if (this.expiring.size === 0) queueMicrotask(() => this.expiring.clear());
-      this.expiring.add(replyTo);
+    const now = Date.now();
+    if ((this.expiredAt.get(replyTo) ?? 0) < now - t.replyTtlMs / 4) {
+      if (this.expiredAt.size >= MAX_TRACKED_REPLY_STREAMS) this.expiredAt.clear();
+      this.expiredAt.set(replyTo, now);
       expire = this.replies.send(replyTo, ['PEXPIRE', key, String(t.replyTtlMs)]);
     }
     return Promise.all([add, expire]).then(

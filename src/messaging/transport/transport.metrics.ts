@@ -26,7 +26,6 @@ export class TransportMetrics implements FeatureMetricsSource {
       requestsHandled: { help: 'Requests answered by a handler of this process' },
       requestErrors: { help: 'Requests answered with an error' },
       requestsExpired: { help: 'Requests dropped unprocessed: their deadline had passed' },
-      requestsRedelivered: { help: 'Requests dropped unprocessed: an earlier responder died (at-most-once)' },
       replies: { help: 'Reply entries written' },
       replyFailures: { help: 'Reply entries that could not be written' },
       timeouts: { help: 'send() calls that timed out' },

@@ -16,8 +16,6 @@ export interface TransportCounters {
   requestErrors: number;
   /** Requests dropped unprocessed because their caller's deadline had passed. */
   requestsExpired: number;
-  /** Requests dropped because an earlier delivery's responder died (at-most-once: never run twice). */
-  requestsRedelivered: number;
   /** Reply entries written to reply streams. */
   replies: number;
   /** Reply entries that could not be written (Redis unreachable): the caller times out. */
@@ -41,7 +39,6 @@ export class TransportStats {
     requestsHandled: 0,
     requestErrors: 0,
     requestsExpired: 0,
-    requestsRedelivered: 0,
     replies: 0,
     replyFailures: 0,
     timeouts: 0,
