@@ -66,6 +66,7 @@ describe('MessagingModule options', () => {
       clusterPubSub: 'sharded',
       disableConsumers: false,
       shutdownTimeoutMs: 10_000,
+      transport: expect.objectContaining({ service: undefined, requestTimeoutMs: 5_000 }) as unknown,
     });
   });
 
@@ -76,6 +77,7 @@ describe('MessagingModule options', () => {
     [{ consumerDefaults: { maxAttempts: 0 } }, 'messaging.consumerDefaults.maxAttempts'],
     [{ consumerDefaults: { blockMs: 1.5 } }, 'messaging.consumerDefaults.blockMs'],
     [{ consumerDefaults: { startId: '>' as '0' } }, 'messaging.consumerDefaults.startId'],
+    [{ transport: { service: 'a{b}' } }, 'messaging.transport.service'],
   ])('refuses %j with RedisConfigError naming %s', (options, option) => {
     try {
       resolveMessagingOptions(options, 'h');
