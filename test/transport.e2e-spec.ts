@@ -391,6 +391,17 @@ describe(`Messaging transport: RedisStreamsServer / RedisStreamsClient (${testTo
       expect(api.get(Recorder).items).toEqual([]);
     });
 
+    it('a responder shutting down finishes the requests it has started and replies', async () => {
+      const keyPrefix = uniquePrefix('tr-drain');
+      const api = await service(keyPrefix, 'api', 'api-1', [RequestHandlers]);
+      const { client: c } = await client(keyPrefix, 'api');
+      const reply = firstValueFrom(c.send('slow', { ms: 400, n: 1 }));
+      const rec = api.get(Recorder);
+      await rec.until(() => rec.items.length === 1, 5_000, 'request started');
+      await api.close();
+      await expect(reply).resolves.toBe('done');
+    });
+
     it('several target services through RedisStreamsClientsModule, each client under its token', async () => {
       const keyPrefix = uniquePrefix('tr-clients');
       await service(keyPrefix, 'api', 'api-1', [RequestHandlers]);
