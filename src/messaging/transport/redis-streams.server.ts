@@ -263,7 +263,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     // caller times out). The read loop only waits (back-pressure) while `concurrency` requests are running.
     this.running.add(work);
     void work.then(() => this.running.delete(work));
-    return this.running.size > this.options.transport.consumer.concurrency ? work : undefined;
+    // Over the limit, the loop waits until any running request finishes.
+    return this.running.size > this.options.transport.consumer.concurrency ? Promise.race(this.running) : undefined;
   }
 
   /** The handler of a request pattern, looked up once per pattern (Nest's lookup tries JSON.parse first). */
