@@ -5,14 +5,14 @@
  *
  *   streams    StreamProducer → @StreamConsumer        vs BullMQ Queue.add → Worker (+ Redis memory per message)
  *   pub/sub    EventBus → @OnMessage                   vs @nestjs/microservices Transport.REDIS emit → @EventPattern
- *   transport  our microservice transport emit / send  vs Transport.REDIS (pending: rows added with the transport)
+ *   transport  our microservice transport emit / send  vs Transport.REDIS (+ send p99); emit vs BullMQ
  *   cache      CACHE_MANAGER on our store, get / set   vs @keyv/redis through cache-manager 7 (1, 16, 50 callers)
  *   throttler  RedisThrottlerStorage.increment         vs @nest-lab/throttler-storage-redis (1, 50 callers, blocked)
  *   lock       LockService acquire + release, using()  vs redis-semaphore Mutex; vs @sesamecare-oss/redlock
  *   session    GET /auth/me on RedisSessionStore       vs connect-redis 8.1
  *
  * One feature at a time is set up (bench/peers/<feature>.peer.ts), measured and torn down. Targets: ratio >= 1.0,
- * messaging rows >= 3.0, memory <= 1.0. Prints one table and writes bench/results/peers.json. A missed target is
+ * messaging rows >= 3.0 (transport vs Transport.REDIS: emit 2.0, send 1.5, p99 <= 1.0), memory <= 1.0. Prints one table and writes bench/results/peers.json. A missed target is
  * reported as FAIL but exits 0, unless BENCH_STRICT=1 (then it exits 1); an error always exits 1.
  * BENCH_DURATION_MS (default 5000) is each side's measuring time per row (10 rounds); BENCH_ONLY=cache,lock runs
  * some features only. The default run takes about 5 minutes.
