@@ -12,8 +12,9 @@
  *   session    GET /auth/me on RedisSessionStore       vs connect-redis 8.1
  *
  * One feature at a time is set up (bench/peers/<feature>.peer.ts), measured and torn down. Targets: ratio >= 1.0,
- * messaging rows >= 3.0 (transport vs Transport.REDIS: emit 2.0, send 1.5, p99 <= 1.0), memory <= 1.0. Prints one table and writes bench/results/peers.json. A missed target is
- * reported as FAIL but exits 0, unless BENCH_STRICT=1 (then it exits 1); an error always exits 1.
+ * messaging rows >= 3.0 (transport vs Transport.REDIS: emit 2.0, send 1.5, p99 <= 1.0), memory <= 1.0. Prints one
+ * table and writes bench/results/peers.json. A missed target is reported as FAIL but exits 0, unless BENCH_STRICT=1
+ * (then it exits 1); an error always exits 1.
  * BENCH_DURATION_MS (default 5000) is each side's measuring time per row (10 rounds); BENCH_ONLY=cache,lock runs
  * some features only. The default run takes about 5 minutes.
  */
