@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { RedisService } from '../src/redis';
 import { MessagingStats, StreamConsumer, StreamProducer } from '../src/messaging';
 import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
-import { createMessagingApp, eventually } from './messaging/messaging-test.helpers';
+import { createMessagingApp, eventually, startReadyChild } from './messaging/messaging-test.helpers';
 
 @Injectable()
 class SurvivorJobs {
@@ -20,33 +20,7 @@ class SurvivorJobs {
 }
 
 function startChild(url: string, keyPrefix: string): Promise<ChildProcess> {
-  const root = join(__dirname, '..');
-  const child = spawn(
-    process.execPath,
-    [
-      '-r',
-      join(__dirname, '../scripts/swc-register.cjs'),
-      join(__dirname, 'messaging/crash-consumer.fixture.ts'),
-      url,
-      keyPrefix,
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`consumer child did not start: ${err}`)), 30_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`consumer child exited with ${String(code)}: ${err}`));
-    });
-  });
+  return startReadyChild(join(__dirname, 'messaging/crash-consumer.fixture.ts'), [url, keyPrefix]);
 }
 
 describe('Messaging: a consumer process killed mid-batch', () => {

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { IsInt, IsString, Min } from 'class-validator';
 import { RedisUnavailableError } from '../src/redis';
 import {
   EventBus,
@@ -12,16 +11,7 @@ import {
   type StreamMessage,
 } from '../src/messaging';
 import { onCluster, startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
-import { Recorder, createMessagingApp, eventually } from './messaging/messaging-test.helpers';
-
-class OrderDto {
-  @IsString()
-  sku!: string;
-
-  @IsInt()
-  @Min(1)
-  qty!: number;
-}
+import { OrderDto, Recorder, createMessagingApp, eventually } from './messaging/messaging-test.helpers';
 
 @Injectable()
 class PubSubHandlers {

@@ -17,8 +17,7 @@ import {
 } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload, RpcException } from '@nestjs/microservices';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { IsInt, IsString, Min } from 'class-validator';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { firstValueFrom, interval, lastValueFrom, map, take, throwError, toArray, type Observable } from 'rxjs';
 import { RedisModule, RedisUnavailableError } from '../src/redis';
@@ -34,22 +33,19 @@ import {
   type MessagingModuleOptions,
 } from '../src/messaging';
 import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
-import { Recorder, createMessagingApp, eventually } from './messaging/messaging-test.helpers';
+import {
+  OrderDto,
+  Recorder,
+  createMessagingApp,
+  eventually,
+  startReadyChild,
+} from './messaging/messaging-test.helpers';
 import {
   FAST_CONSUMER,
   SERVICE_LABEL,
   startHybridService,
   startMicroservice,
 } from './transport/transport-test.helpers';
-
-class OrderDto {
-  @IsString()
-  sku!: string;
-
-  @IsInt()
-  @Min(1)
-  qty!: number;
-}
 
 /** Records every event it gets, with the service's label and the context. */
 @Controller()
@@ -165,32 +161,7 @@ class RequestHandlers {
 }
 
 function startResponderChild(connection: TestRedis['connection'], keyPrefix: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '-r',
-      join(__dirname, '../scripts/swc-register.cjs'),
-      join(__dirname, 'transport/responder.fixture.ts'),
-      JSON.stringify(connection),
-      keyPrefix,
-    ],
-    { cwd: join(__dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`responder did not start: ${err}`)), 30_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`responder exited with ${String(code)}: ${err}`));
-    });
-  });
+  return startReadyChild(join(__dirname, 'transport/responder.fixture.ts'), [JSON.stringify(connection), keyPrefix]);
 }
 
 type Closable = INestApplication | INestMicroservice | TestingModule;

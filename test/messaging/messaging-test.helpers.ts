@@ -1,4 +1,7 @@
 import { Injectable, type Provider, type Type } from '@nestjs/common';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { IsInt, IsString, Min } from 'class-validator';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { RedisModule, type RedisModuleOptions } from '../../src/redis';
 import { MessagingModule, type MessagingModuleOptions } from '../../src/messaging';
@@ -58,4 +61,42 @@ export async function createMessagingApp(
   ref.useLogger(false);
   await ref.init();
   return ref;
+}
+
+/** A payload DTO of the messaging suites: an order line. */
+export class OrderDto {
+  @IsString()
+  sku!: string;
+
+  @IsInt()
+  @Min(1)
+  qty!: number;
+}
+
+/**
+ * Starts a fixture process (`node -r scripts/swc-register.cjs <fixture> ...args`) and resolves once it prints
+ * `ready`; rejects (with its stderr) when it exits first or is not ready within 30 s.
+ * @param fixture path of the fixture file
+ */
+export function startReadyChild(fixture: string, args: string[]): Promise<ChildProcess> {
+  const root = join(__dirname, '../..');
+  const child = spawn(process.execPath, ['-r', join(root, 'scripts/swc-register.cjs'), fixture, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${fixture} did not start: ${err}`)), 30_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${fixture} exited with ${String(code)}: ${err}`));
+    });
+  });
 }
