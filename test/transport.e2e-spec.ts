@@ -32,6 +32,7 @@ import {
   TransportStats,
   type MessagingModuleOptions,
 } from '../src/messaging';
+import { TransportMetrics } from '../src/messaging/transport/transport.metrics';
 import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
 import {
   OrderDto,
@@ -251,6 +252,17 @@ describe(`Messaging transport: RedisStreamsServer / RedisStreamsClient (${testTo
       await rec.until(() => rec.items.length >= 1, 5_000, 'valid event');
       expect(rec.items).toEqual([{ by: 'billing-1', checked: 'B' }]);
       expect(billing.get(MessagingStats).stats.deadLettered).toBe(1);
+      // The metrics: counters, and the gauges of the streams this server reads.
+      const metrics = billing.get(TransportMetrics).metrics();
+      const collect = async (name: string) => metrics.find((m) => m.name === name)?.collect();
+      expect(await collect('messaging_transport_events_failed_total')).toBe(2); // maxAttempts 2
+      expect(await collect('messaging_transport_events_handled_total')).toBe(1);
+      expect(await collect('messaging_transport_dead_letter_queue_length')).toEqual(
+        expect.arrayContaining([{ labels: { stream: 'evt:order.checked' }, value: 1 }]),
+      );
+      expect(await collect('messaging_transport_consumer_group_lag')).toEqual(
+        expect.arrayContaining([{ labels: { stream: 'evt:order.checked', group: 'billing' }, value: 0 }]),
+      );
     });
   });
 

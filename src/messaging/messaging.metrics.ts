@@ -11,9 +11,9 @@ import { StreamConsumerRegistry } from './stream-consumer.registry';
 import { StreamProducer, type StreamInfo } from './stream-producer.service';
 
 /**
- * The messaging metrics: counters from {@link MessagingStats.stats}, and per stream consumed in this process the
- * consumer groups' lag and pending entries and the dead-letter queue length (XINFO / XLEN at scrape time, through
- * {@link StreamProducer.info}).
+ * The messaging metrics: counters from {@link MessagingStats.stats}, and per stream consumed in this process by a
+ * `@StreamConsumer` the consumer groups' lag and pending entries and the dead-letter queue length (XINFO / XLEN at
+ * scrape time, through {@link StreamProducer.info}).
  */
 @FeatureMetricsProvider()
 @Injectable()
@@ -38,38 +38,56 @@ export class MessagingMetrics implements FeatureMetricsSource {
         invalid: { help: 'Messages that were not valid envelopes or failed DTO validation' },
         reclaimed: { help: 'Stream messages reclaimed from dead consumers (XAUTOCLAIM)' },
       }),
-      {
-        name: 'messaging_consumer_group_lag',
-        help: 'Entries of the stream not yet delivered to the consumer group (XINFO GROUPS lag)',
-        type: 'gauge',
-        labelNames: ['stream', 'group'],
-        collect: async () => groupSamples(await this.streams(), 'lag'),
-      },
-      {
-        name: 'messaging_consumer_group_pending',
-        help: 'Entries delivered to the consumer group and not yet acknowledged',
-        type: 'gauge',
-        labelNames: ['stream', 'group'],
-        collect: async () => groupSamples(await this.streams(), 'pending'),
-      },
-      {
-        name: 'messaging_dead_letter_queue_length',
-        help: 'Entries in the dead-letter stream of each consumed stream',
-        type: 'gauge',
-        labelNames: ['stream'],
-        collect: async () =>
-          (await this.streams()).map(([stream, info]) => ({ labels: { stream }, value: info.deadLetters })),
-      },
+      ...streamGauges('messaging', () => this.streams()),
     ];
   }
 
   /** Every stream a consumer of this process reads, with its info now. */
-  private async streams(): Promise<Array<[string, StreamInfo]>> {
-    const names = [...new Set(this.consumers.consumers.map((c) => c.stream))];
-    const result: Array<[string, StreamInfo]> = [];
-    for (const stream of names) result.push([stream, await this.producer.info(stream)]);
-    return result;
+  private streams(): Promise<Array<[string, StreamInfo]>> {
+    return streamInfos(
+      this.producer,
+      this.consumers.consumers.map((c) => c.stream),
+    );
   }
+}
+
+/** The info now (XINFO / XLEN) of each distinct stream of `names`, in order. */
+export async function streamInfos(producer: StreamProducer, names: string[]): Promise<Array<[string, StreamInfo]>> {
+  const result: Array<[string, StreamInfo]> = [];
+  for (const stream of new Set(names)) result.push([stream, await producer.info(stream)]);
+  return result;
+}
+
+/**
+ * The three stream gauges of a set of consumed streams, read at scrape time: `<feature>_consumer_group_lag` and
+ * `<feature>_consumer_group_pending` per (stream, group), `<feature>_dead_letter_queue_length` per stream.
+ * @param feature metric name prefix, e.g. `messaging`
+ * @param streams the consumed streams with their info now
+ */
+export function streamGauges(feature: string, streams: () => Promise<Array<[string, StreamInfo]>>): FeatureMetric[] {
+  return [
+    {
+      name: `${feature}_consumer_group_lag`,
+      help: 'Entries of the stream not yet delivered to the consumer group (XINFO GROUPS lag)',
+      type: 'gauge',
+      labelNames: ['stream', 'group'],
+      collect: async () => groupSamples(await streams(), 'lag'),
+    },
+    {
+      name: `${feature}_consumer_group_pending`,
+      help: 'Entries delivered to the consumer group and not yet acknowledged',
+      type: 'gauge',
+      labelNames: ['stream', 'group'],
+      collect: async () => groupSamples(await streams(), 'pending'),
+    },
+    {
+      name: `${feature}_dead_letter_queue_length`,
+      help: 'Entries in the dead-letter stream of each consumed stream',
+      type: 'gauge',
+      labelNames: ['stream'],
+      collect: async () => (await streams()).map(([stream, info]) => ({ labels: { stream }, value: info.deadLetters })),
+    },
+  ];
 }
 
 /** One sample per (stream, group) of a consumer-group figure; a figure Redis cannot tell (null) is left out. */

@@ -79,6 +79,11 @@ export class StreamConsumerRunner {
     });
   }
 
+  /** App-facing name of the stream this loop reads. */
+  get stream(): string {
+    return this.c.stream;
+  }
+
   private get running(): boolean {
     return this.stopping !== undefined && !this.stopping.signal.aborted;
   }

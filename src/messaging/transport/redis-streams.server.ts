@@ -75,6 +75,11 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     return this.counters.stats;
   }
 
+  /** The streams this server reads while listening: one per event pattern, then its request stream. */
+  get streams(): string[] {
+    return this.runners.map((r) => r.stream);
+  }
+
   /** Starts a consumer loop per event pattern and one for the requests; Nest calls it at `startAllMicroservices`. */
   async listen(callback: (err?: unknown) => void): Promise<void> {
     try {
