@@ -27,6 +27,7 @@ import {
   RedisStreamsClient,
   RedisStreamsClientsModule,
   RedisStreamsContext,
+  RedisStreamsRecord,
   RequestTimeoutError,
   StreamProducer,
   TransportStats,
@@ -284,7 +285,7 @@ describe(`Messaging transport: RedisStreamsServer / RedisStreamsClient (${testTo
       expect(a.stats.stats.timeouts + a.stats.stats.lateReplies).toBe(0);
     });
 
-    it('the handler sees its context: stream, attempt, deadline, trace id, the caller metadata', async () => {
+    it('the handler sees its context: stream, attempt, deadline, trace id, the caller metadata and record headers', async () => {
       const keyPrefix = uniquePrefix('tr-ctx');
       await service(keyPrefix, 'api', 'api-1', [RequestHandlers]);
       const { client: c } = await client(keyPrefix, 'api');
@@ -302,6 +303,17 @@ describe(`Messaging transport: RedisStreamsServer / RedisStreamsClient (${testTo
         traceId: 'trace-1',
         tenant: 't-42',
       });
+      // Per message: a record's headers win over the hook's; its timeout over the client's.
+      const record = new RedisStreamsRecord({ x: 2 }, { headers: { tenant: 't-7' } });
+      expect(await firstValueFrom(c.send('echo', record))).toMatchObject({ echo: { x: 2 }, tenant: 't-7' });
+      const late = new RedisStreamsRecord({ ms: 500 }, { timeoutMs: 100 });
+      await expect(firstValueFrom(c.send('slow', late))).rejects.toMatchObject({
+        name: 'RequestTimeoutError',
+        timeoutMs: 100,
+      });
+      expect(() => new RedisStreamsRecord(1, { timeoutMs: -1 })).toThrow(
+        expect.objectContaining({ option: 'RedisStreamsRecord.timeoutMs' }) as unknown as Error,
+      );
     });
 
     it('a pure microservice (createNestMicroservice with the injected strategy) answers too', async () => {

@@ -1,6 +1,7 @@
 export { RedisStreamsServer } from './redis-streams.server';
 export { RedisStreamsClient, type RedisStreamsClientSettings } from './redis-streams.client';
 export { RedisStreamsClientsModule, type RedisStreamsClientRegistration } from './redis-streams.clients';
+export { RedisStreamsRecord, type RedisStreamsRecordOptions } from './redis-streams.record';
 export { RedisStreamsContext, type RedisStreamsContextArgs } from './redis-streams.context';
 export { RequestTimeoutError, TransportClosedError } from './transport.errors';
 export { REDIS_STREAMS_TRANSPORT, TRANSPORT_HEADERS } from './transport.constants';

@@ -10,6 +10,7 @@ import { MESSAGING_FEATURE } from '../messaging.constants';
 import { streamKey } from '../messaging.keys';
 import type { StreamProducer } from '../stream-producer.service';
 import { ReplyStreamReader } from './reply-stream.reader';
+import { RedisStreamsRecord } from './redis-streams.record';
 import { TRANSPORT_HEADERS } from './transport.constants';
 import { RequestTimeoutError, TransportClosedError } from './transport.errors';
 import { eventStreamName, replyStreamName, requestStreamName } from './transport.keys';
@@ -138,8 +139,9 @@ export class RedisStreamsClient extends ClientProxy implements BeforeApplication
       return () => undefined;
     }
     this.ensureReader();
+    const { data, headers: recordHeaders, timeoutMs: recordTimeoutMs } = unwrapRecord(packet.data);
     const id = (++this.sequence).toString(36);
-    const timeoutMs = this.settings.requestTimeoutMs;
+    const timeoutMs = recordTimeoutMs ?? this.settings.requestTimeoutMs;
     const ticket = deadlines.ticket(timeoutMs, () => {
       if (!this.pending.delete(id)) return;
       this.counters.inc('timeouts');
@@ -148,12 +150,13 @@ export class RedisStreamsClient extends ClientProxy implements BeforeApplication
     this.pending.set(id, { pattern, callback, ticket });
     const headers = {
       ...packet.metadata,
+      ...recordHeaders,
       [TRANSPORT_HEADERS.pattern]: pattern,
       [TRANSPORT_HEADERS.replyTo]: this.replyTo,
       [TRANSPORT_HEADERS.correlationId]: id,
       [TRANSPORT_HEADERS.deadline]: String(Date.now() + timeoutMs),
     };
-    this.producer.add(requestStreamName(service), packet.data, { headers }).then(
+    this.producer.add(requestStreamName(service), data, { headers }).then(
       () => this.counters.inc('requested'),
       (err: unknown) => {
         if (!this.pending.delete(id)) return;
@@ -176,8 +179,9 @@ export class RedisStreamsClient extends ClientProxy implements BeforeApplication
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
+    const { data, headers } = unwrapRecord(packet.data);
     return this.producer
-      .add(eventStreamName(pattern), packet.data, { headers: packet.metadata })
+      .add(eventStreamName(pattern), data, { headers: headers ? { ...packet.metadata, ...headers } : packet.metadata })
       .then(({ streamId }) => {
         this.counters.inc('emitted');
         return streamId as T;
@@ -213,4 +217,10 @@ export class RedisStreamsClient extends ClientProxy implements BeforeApplication
     }
     request.callback(packet);
   }
+}
+
+/** The payload, headers and timeout of a packet's data (a {@link RedisStreamsRecord} or plain data). */
+function unwrapRecord(data: unknown): { data: unknown; headers?: Record<string, string>; timeoutMs?: number } {
+  if (!(data instanceof RedisStreamsRecord)) return { data };
+  return { data: data.data as unknown, headers: data.headers, timeoutMs: data.timeoutMs };
 }
