@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
-import { deadlines } from '../../core/deadline-sweeper';
-import type { DeadlineTicket } from '../../core/deadline-sweeper';
+import { deadlines, type DeadlineTicket } from '../../core/deadline-sweeper';
 import { check } from '../../core/option-checker';
 import { RedisConfigError } from '../../redis/redis.errors';
 import type { RedisService } from '../../redis/redis.service';

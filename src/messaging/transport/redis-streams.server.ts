@@ -54,7 +54,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   private readonly runners: StreamConsumerRunner[] = [];
   private readonly replies = new CommandBatcher(() => this.redis.getClient(this.options.clientName));
   private listening = false;
-  /** Requests acked and still running (their last reply not written yet). */
+  /** Requests read (NOACK) and still running: their last reply is not written yet. */
   private readonly running = new Set<Promise<void>>();
   /** Request pattern → its handler (null: none), filled as requests come. */
   private readonly routes = new Map<string, MessageHandler | null>();
@@ -91,14 +91,17 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     }
   }
 
-  /** Stops reading; the handlers in flight finish (within `shutdownTimeoutMs`) and are acked. Idempotent. */
+  /**
+   * Stops reading; the event handlers in flight finish and are acked, the running requests finish and reply (each
+   * wait bounded by `shutdownTimeoutMs`). Idempotent.
+   */
   async close(): Promise<void> {
     if (!this.listening) return;
     this.listening = false;
     const runners = this.runners.splice(0);
     this.routes.clear();
     await Promise.all(runners.map((r) => r.stop()));
-    // The requests already acked finish and reply (RedisModule closes the connections after this).
+    // The requests already read finish and reply (RedisModule closes the connections after this).
     const finished = await settleWithin(
       Promise.all(this.running).then(() => true),
       this.options.shutdownTimeoutMs,
@@ -132,15 +135,12 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         'is required to serve @EventPattern/@MessagePattern handlers',
       );
     }
-    const events: string[] = [];
-    let requests = 0;
-    for (const [route, handler] of this.messageHandlers) {
-      if (!handler.isEventHandler) {
-        requests++;
-        continue;
-      }
-      check.keyPart(`@EventPattern(${route})`, route);
-      events.push(route);
+    const handlers = [...this.messageHandlers];
+    const events = handlers.filter(([, handler]) => handler.isEventHandler);
+    const requests = handlers.length - events.length;
+    // Every event pattern names a stream: all are checked before any loop starts.
+    for (const [route] of events) check.keyPart(`@EventPattern(${route})`, route);
+    for (const [route, handler] of events) {
       this.runners.push(
         this.runner(service, eventStreamName(route), (payload, message) =>
           this.handleStreamEvent(route, handler, payload, message),
@@ -160,7 +160,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     this.listening = true;
     await Promise.all(this.runners.map((r) => r.start()));
     this.log.log(
-      `service "${service}": ${events.length} event pattern(s) [${events.join(', ')}], ${requests} message pattern(s)`,
+      `service "${service}": ${events.length} event pattern(s) [${events.map(([route]) => route).join(', ')}], ` +
+        `${requests} message pattern(s)`,
     );
   }
 
