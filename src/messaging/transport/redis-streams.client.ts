@@ -26,6 +26,8 @@ export interface RedisStreamsClientSettings {
   requestTimeoutMs: number;
   /** Unique part of its reply stream's name (the process's consumer name). */
   instanceName: string;
+  /** Approximate MAXLEN of the target's request stream. */
+  requestMaxLen: number;
 }
 
 /** A request waiting for its replies. */
@@ -155,7 +157,7 @@ export class RedisStreamsClient extends ClientProxy implements BeforeApplication
       [TRANSPORT_HEADERS.correlationId]: id,
       [TRANSPORT_HEADERS.deadline]: String(Date.now() + timeoutMs),
     };
-    this.producer.add(requestStreamName(service), data, { headers }).then(
+    this.producer.add(requestStreamName(service), data, { headers, maxLen: this.settings.requestMaxLen }).then(
       () => this.counters.inc('requested'),
       (err: unknown) => {
         if (!this.pending.delete(id)) return;

@@ -27,6 +27,7 @@ export const defaultClientProvider: FactoryProvider<RedisStreamsClient> = {
       service: o.transport.sendTo,
       requestTimeoutMs: o.transport.requestTimeoutMs,
       instanceName: o.consumerName,
+      requestMaxLen: o.transport.requestMaxLen,
     }),
 };
 
@@ -62,6 +63,7 @@ export class RedisStreamsClientsModule {
             service: c.service,
             requestTimeoutMs: timeoutMs ?? o.transport.requestTimeoutMs,
             instanceName: o.consumerName,
+            requestMaxLen: o.transport.requestMaxLen,
           }),
       };
     });

@@ -18,6 +18,11 @@ export interface RedisStreamsTransportOptions {
    * the module's `consumerDefaults`, except `concurrency`, 32 by default here (requests must not wait in line).
    */
   consumer?: Partial<StreamConsumerSettings>;
+  /**
+   * Approximate MAXLEN of each service's request stream (default 10000): requests are read once, and a backlog
+   * past this is older than any caller still waits for.
+   */
+  requestMaxLen?: number;
   /** Approximate MAXLEN of each client's reply stream (default 10000). */
   replyMaxLen?: number;
   /** Each reply extends its reply stream's life to this, ms (default 60000): a dead client's stream expires. */
@@ -34,6 +39,8 @@ export interface ResolvedTransportOptions {
   requestTimeoutMs: number;
   /** See {@link RedisStreamsTransportOptions.consumer}. */
   consumer: StreamConsumerSettings;
+  /** See {@link RedisStreamsTransportOptions.requestMaxLen}. */
+  requestMaxLen: number;
   /** See {@link RedisStreamsTransportOptions.replyMaxLen}. */
   replyMaxLen: number;
   /** See {@link RedisStreamsTransportOptions.replyTtlMs}. */
@@ -61,6 +68,7 @@ export function resolveTransportOptions(
     sendTo: check.keyPart('messaging.transport.sendTo', t.sendTo) ?? service,
     requestTimeoutMs: check.durationMs('messaging.transport.requestTimeoutMs', t.requestTimeoutMs, { min: 1 }) ?? 5_000,
     consumer: withOverrides({ ...consumerDefaults, concurrency: TRANSPORT_DEFAULT_CONCURRENCY }, t.consumer),
+    requestMaxLen: check.positiveInt('messaging.transport.requestMaxLen', t.requestMaxLen) ?? 10_000,
     replyMaxLen: check.positiveInt('messaging.transport.replyMaxLen', t.replyMaxLen) ?? 10_000,
     replyTtlMs: check.durationMs('messaging.transport.replyTtlMs', t.replyTtlMs, { min: 1_000 }) ?? 60_000,
   };

@@ -58,6 +58,7 @@ describe('resolveTransportOptions', () => {
       sendTo: undefined,
       requestTimeoutMs: 5_000,
       consumer: { ...DEFAULT_CONSUMER_SETTINGS, concurrency: 32 },
+      requestMaxLen: 10_000,
       replyMaxLen: 10_000,
       replyTtlMs: 60_000,
     });
