@@ -20,6 +20,16 @@ export { MessagingStats, type MessagingCounters } from './messaging.stats';
 export { StreamConsumerRegistry, type StreamConsumerDescription } from './stream-consumer.registry';
 export { OnMessage, type OnMessageOptions, type OnMessageMetadata } from './on-message.decorator';
 export { StreamConsumer, type StreamConsumerOptions } from './stream-consumer.decorator';
+export { MessagePayload, MessageCtx } from './message-params.decorator';
+export {
+  MESSAGE_CONTEXT_TYPE,
+  messageContextOf,
+  type MessageContextType,
+  type MessageContext,
+  type PubSubMessageContext,
+  type StreamMessageContext,
+} from './message-context';
+export { isMessageRejection, rejectionReason } from './message-rejection';
 export type { StreamMessage, StreamHandler } from './stream-delivery';
 export {
   createEnvelope,

@@ -40,6 +40,7 @@ describe('MessagingMetrics', () => {
       'messaging_dead_lettered_total',
       'messaging_invalid_total',
       'messaging_reclaimed_total',
+      'messaging_rejected_total',
       'messaging_consumer_group_lag',
       'messaging_consumer_group_pending',
       'messaging_dead_letter_queue_length',

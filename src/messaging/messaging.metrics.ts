@@ -37,6 +37,7 @@ export class MessagingMetrics implements FeatureMetricsSource {
         deadLettered: { help: 'Stream messages moved to the dead-letter stream' },
         invalid: { help: 'Messages that were not valid envelopes or failed DTO validation' },
         reclaimed: { help: 'Stream messages reclaimed from dead consumers (XAUTOCLAIM)' },
+        rejected: { help: 'Messages refused by a guard, a pipe or a 4xx HttpException (dropped or dead-lettered)' },
       }),
       ...streamGauges('messaging', () => this.streams()),
     ];

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { EventBus } from './event-bus.service';
 import { IdempotencyGuard } from './idempotency.guard';
+import { MessagePipeline } from './message-pipeline';
 import { MessagingConfigurableModule } from './messaging.module-definition';
 import { MessagingMetrics } from './messaging.metrics';
 import { MESSAGING_RESOLVED_OPTIONS, resolvedOptionsProvider } from './messaging.providers';
@@ -18,7 +19,9 @@ import { RedisStreamsClient } from './transport/redis-streams.client';
 /**
  * Messaging on the shared Redis provider: a pub/sub {@link EventBus} (broadcast, `@OnMessage`) and durable
  * streams with consumer groups ({@link StreamProducer}, `@StreamConsumer`), and the Nest microservice transport on
- * streams ({@link RedisStreamsServer}, {@link RedisStreamsClient}), global by default.
+ * streams ({@link RedisStreamsServer}, {@link RedisStreamsClient}), global by default. `@OnMessage` and
+ * `@StreamConsumer` handlers run through the application's guards, interceptors, pipes and filters
+ * ({@link MessagePipeline}).
  * Needs RedisModule (its method explorer hands the decorated methods to the `@OnMessage` and `@StreamConsumer`
  * handlers); makes no connection of its own (dedicated ones come from `RedisService.duplicate`).
  */
@@ -30,6 +33,7 @@ import { RedisStreamsClient } from './transport/redis-streams.client';
     StreamProducer,
     IdempotencyGuard,
     StreamConsumerRegistry,
+    MessagePipeline,
     OnMessageHandler,
     StreamConsumerHandler,
     MessagingMetrics,

@@ -20,6 +20,11 @@ export interface MessagingCounters {
   retried: number;
   /** Stream messages reclaimed from other (dead) consumers with XAUTOCLAIM. */
   reclaimed: number;
+  /**
+   * Messages refused by a guard, a pipe (`ValidationPipe`) or a 4xx `HttpException`: pub/sub ones dropped,
+   * stream ones dead-lettered at once.
+   */
+  rejected: number;
 }
 
 /** Process-wide messaging counters, shared by the event bus and the stream consumers. */
@@ -35,6 +40,7 @@ export class MessagingStats {
     added: 0,
     retried: 0,
     reclaimed: 0,
+    rejected: 0,
   };
 
   /** A copy of the counters (what metrics read; every field only grows). */

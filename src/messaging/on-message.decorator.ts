@@ -8,6 +8,9 @@ import {
   type MethodDecoratorHandler,
 } from '../core/method-decorators';
 import { EventBus } from './event-bus.service';
+import type { MessageEnvelope } from './message-envelope';
+import { pubSubContext } from './message-context';
+import { MessagePipeline } from './message-pipeline';
 import { ON_MESSAGE_METADATA } from './messaging.constants';
 import type { PayloadDto } from './payload-validation';
 import type { MessageHandler } from './subscription.registry';
@@ -27,8 +30,10 @@ export interface OnMessageMetadata extends OnMessageOptions {
 }
 
 /**
- * Marks a provider method as a pub/sub handler: `(payload, envelope) => unknown`. Only stores metadata;
- * MessagingModule subscribes the method at application bootstrap. May be written several times on one method.
+ * Marks a provider method as a pub/sub handler: `(payload, envelope) => unknown`, or with `@MessagePayload()` /
+ * `@MessageCtx()` parameters. It runs through the application's guards, interceptors, pipes and exception
+ * filters ({@link MessagePipeline}). Only stores metadata; MessagingModule subscribes the method at application
+ * bootstrap. May be written several times on one method.
  * @param channel app-facing channel (`order.confirmed`) or pattern with `{ pattern: true }` (`order.*`)
  */
 export function OnMessage(channel: string, options: OnMessageOptions = {}): MethodDecorator {
@@ -42,8 +47,9 @@ export function OnMessage(channel: string, options: OnMessageOptions = {}): Meth
 
 /**
  * What makes `@OnMessage` work: records each decorated method (with the library's other decorators applied) and
- * subscribes it through the {@link EventBus} at application bootstrap, which fails startup when a subscription
- * fails (Redis unreachable, a pattern with sharded pub/sub). The EventBus unsubscribes at shutdown.
+ * subscribes it, through Nest's pipeline ({@link MessagePipeline}), with the {@link EventBus} at application
+ * bootstrap, which fails startup when a subscription fails (Redis unreachable, a pattern with sharded pub/sub).
+ * The EventBus unsubscribes at shutdown.
  */
 @MethodDecoratorHandlerProvider()
 @Injectable()
@@ -51,9 +57,13 @@ export class OnMessageHandler implements MethodDecoratorHandler<OnMessageMetadat
   readonly decorator = '@OnMessage';
   readonly metadataKey = ON_MESSAGE_METADATA;
   readonly order = METHOD_DECORATOR_ORDER.listener;
-  private readonly bound: Array<{ metadata: OnMessageMetadata; label: string; handler: MessageHandler }> = [];
+  private readonly bound: Array<{ metadata: OnMessageMetadata; target: DecoratedMethod; method: MessageHandler }> =
+    [];
 
-  constructor(private readonly bus: EventBus) {}
+  constructor(
+    private readonly bus: EventBus,
+    private readonly pipeline: MessagePipeline,
+  ) {}
 
   /** Throws a RedisConfigError naming `@OnMessage(Class.method).channel` when a channel is not a non-empty string. */
   validate(list: OnMessageMetadata[], target: DecoratedMethod): void {
@@ -63,15 +73,23 @@ export class OnMessageHandler implements MethodDecoratorHandler<OnMessageMetadat
 
   /** Records the method once per `@OnMessage` on it: subscribed at bootstrap. */
   bind(method: AnyMethod, list: OnMessageMetadata[], target: DecoratedMethod): void {
-    for (const metadata of list) this.bound.push({ metadata, label: target.label, handler: method as MessageHandler });
+    for (const metadata of list) this.bound.push({ metadata, target, method: method as MessageHandler });
   }
 
   /** Subscribes every recorded method; resolves once Redis confirmed every subscription. */
   async onApplicationBootstrap(): Promise<void> {
     await Promise.all(
-      this.bound.map(({ metadata, label, handler }) =>
-        this.bus.subscribe(metadata.channel, handler, { pattern: metadata.pattern, dto: metadata.dto, label }),
-      ),
+      this.bound.map(({ metadata, target, method }) => {
+        const pattern = metadata.pattern ? metadata.channel : undefined;
+        const handler = this.pipeline.handler<MessageEnvelope>(target, method, (envelope) =>
+          pubSubContext(envelope, pattern),
+        );
+        return this.bus.subscribe(metadata.channel, handler, {
+          pattern: metadata.pattern,
+          dto: metadata.dto,
+          label: target.label,
+        });
+      }),
     );
   }
 }

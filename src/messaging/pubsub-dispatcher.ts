@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { parseEnvelope, type MessageEnvelope } from './message-envelope';
+import { isMessageRejection, rejectionReason } from './message-rejection';
 import { MessageValidationError } from './messaging.errors';
 import type { MessagingStats } from './messaging.stats';
 import { validatePayload, type PayloadDto } from './payload-validation';
@@ -10,7 +11,8 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
 /**
  * Runs the handlers of one received pub/sub message: parses the envelope (an invalid one is counted and
  * logged), validates the payload per handler when it has a DTO, calls each handler and counts the outcome. A
- * throwing handler is logged and counted and never stops the others. Handlers without a DTO are called
+ * throwing handler is logged and counted and never stops the others; a refused message (a guard, a pipe, a 4xx
+ * `HttpException`: {@link isMessageRejection}) is dropped, logged as a warning and counted as `rejected`. Handlers without a DTO are called
  * synchronously (no promise per message unless the handler returns one).
  */
 export class PubSubDispatcher {
@@ -76,6 +78,13 @@ export class PubSubDispatcher {
   }
 
   private failed(registration: Registration, envelope: MessageEnvelope, err: unknown): void {
+    if (isMessageRejection(err)) {
+      this.stats.inc('rejected');
+      this.logger.warn(
+        `Handler ${registration.label} refused message ${envelope.id} (trace ${envelope.headers.traceId}), dropped: ${rejectionReason(err)}`,
+      );
+      return;
+    }
     this.stats.inc('failed');
     this.logger.error(
       `Handler ${registration.label} failed on message ${envelope.id} (trace ${envelope.headers.traceId}): ${errorText(err)}`,

@@ -7,6 +7,8 @@ import {
   type DecoratedMethod,
   type MethodDecoratorHandler,
 } from '../core/method-decorators';
+import { streamContext } from './message-context';
+import { MessagePipeline } from './message-pipeline';
 import { STREAM_CONSUMER_METADATA } from './messaging.constants';
 import {
   validateConsumerSettings,
@@ -16,7 +18,7 @@ import {
 import { MESSAGING_RESOLVED_OPTIONS } from './messaging.providers';
 import type { PayloadDto } from './payload-validation';
 import { StreamConsumerRegistry } from './stream-consumer.registry';
-import type { StreamHandler } from './stream-delivery';
+import type { StreamHandler, StreamMessage } from './stream-delivery';
 
 /** Options of `@StreamConsumer`; the unset numbers come from the module's `consumerDefaults`. */
 export interface StreamConsumerOptions extends Partial<StreamConsumerSettings> {
@@ -29,9 +31,12 @@ export interface StreamConsumerOptions extends Partial<StreamConsumerSettings> {
 }
 
 /**
- * Marks a provider method as a durable stream handler: `(payload, message) => Promise<unknown>`.
- * Resolving acks the message; throwing retries it with backoff up to `maxAttempts`, then dead-letters it.
- * Only stores metadata; MessagingModule starts the consumer loop at application bootstrap.
+ * Marks a provider method as a durable stream handler: `(payload, message) => Promise<unknown>`, or with
+ * `@MessagePayload()` / `@MessageCtx()` parameters. It runs through the application's guards, interceptors, pipes
+ * and exception filters ({@link MessagePipeline}). Resolving acks the message; throwing retries it with backoff up
+ * to `maxAttempts`, then dead-letters it; a refusal (a guard, a `ValidationPipe`, any 4xx `HttpException` but 408
+ * and 429) dead-letters it at once with the reason. Only stores metadata; MessagingModule starts the consumer loop
+ * at application bootstrap.
  */
 export function StreamConsumer(options: StreamConsumerOptions): MethodDecorator {
   return (_target, _key, descriptor) => {
@@ -64,10 +69,12 @@ export class StreamConsumerHandler implements MethodDecoratorHandler<StreamConsu
   readonly decorator = '@StreamConsumer';
   readonly metadataKey = STREAM_CONSUMER_METADATA;
   readonly order = METHOD_DECORATOR_ORDER.listener;
-  private readonly bound: Array<{ options: StreamConsumerOptions; label: string; handler: StreamHandler }> = [];
+  private readonly bound: Array<{ options: StreamConsumerOptions; target: DecoratedMethod; method: StreamHandler }> =
+    [];
 
   constructor(
     private readonly registry: StreamConsumerRegistry,
+    private readonly pipeline: MessagePipeline,
     @Inject(MESSAGING_RESOLVED_OPTIONS) private readonly options: ResolvedMessagingOptions,
   ) {}
 
@@ -78,12 +85,20 @@ export class StreamConsumerHandler implements MethodDecoratorHandler<StreamConsu
 
   /** Records the method: its loop starts at bootstrap. */
   bind(method: AnyMethod, options: StreamConsumerOptions, target: DecoratedMethod): void {
-    this.bound.push({ options, label: target.label, handler: method as StreamHandler });
+    this.bound.push({ options, target, method: method as StreamHandler });
   }
 
-  /** Starts every recorded consumer loop (none with `disableConsumers`). */
+  /** Starts every recorded consumer loop, each through Nest's pipeline (none with `disableConsumers`). */
   async onApplicationBootstrap(): Promise<void> {
     if (this.options.disableConsumers) return;
-    await Promise.all(this.bound.map((b) => this.registry.start(b.options, b.label, b.handler)));
+    await Promise.all(
+      this.bound.map(({ options, target, method }) =>
+        this.registry.start(
+          options,
+          target.label,
+          this.pipeline.handler<StreamMessage>(target, method, streamContext),
+        ),
+      ),
+    );
   }
 }

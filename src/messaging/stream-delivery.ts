@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import { sleep } from '../core/deadline';
 import type { RedisClient } from '../redis/redis.options';
 import { parseEnvelope, type MessageEnvelope } from './message-envelope';
+import { isMessageRejection, rejectionReason } from './message-rejection';
 import type { MessagingStats } from './messaging.stats';
 import { validatePayload, type PayloadDto } from './payload-validation';
 import type { Delivery } from './stream-claimer';
@@ -64,8 +65,9 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
 /**
  * Handles a consumer's messages: parses and validates each one, calls the handler, retries a failure with
  * exponential backoff while keeping the message (XCLAIM resets its idle time, so no other consumer reclaims it
- * meanwhile), and dead-letters a message that is invalid or has used up its `maxAttempts` (earlier deliveries to
- * crashed consumers included). Says which messages to ack; never throws.
+ * meanwhile), and dead-letters a message that is invalid, refused ({@link isMessageRejection}: a guard, a pipe, a
+ * 4xx `HttpException`; at once, with the reason) or has used up its `maxAttempts` (earlier deliveries to crashed
+ * consumers included). Says which messages to ack; never throws.
  */
 export class StreamDelivery {
   constructor(private readonly c: StreamDeliveryConfig) {}
@@ -170,6 +172,13 @@ export class StreamDelivery {
     err: unknown,
   ): Promise<boolean> {
     const c = this.c;
+    if (isMessageRejection(err)) {
+      const reason = rejectionReason(err);
+      c.stats.inc('rejected');
+      c.logger.warn(`${c.label}: message ${delivery.id} refused on attempt ${attempt}, moved to the DLQ: ${reason}`);
+      await c.deadLetter.move(delivery, raw, reason, attempt);
+      return false;
+    }
     c.stats.inc('failed');
     if (attempt >= c.maxAttempts) {
       c.logger.error(

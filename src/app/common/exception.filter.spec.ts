@@ -20,7 +20,7 @@ function answer(err: unknown) {
     },
     json: (body: unknown) => (out.body = body),
   };
-  const host = { switchToHttp: () => ({ getResponse: () => res }) } as unknown as ArgumentsHost;
+  const host = { getType: () => 'http', switchToHttp: () => ({ getResponse: () => res }) } as unknown as ArgumentsHost;
   new AppExceptionFilter().catch(err, host);
   return out;
 }
@@ -48,5 +48,13 @@ describe('AppExceptionFilter: the session errors of a library call made outside 
       status: 409,
       body: { statusCode: 409, message: expect.stringMatching(/limited to 2 at once; log out of another session/) },
     });
+  });
+});
+
+describe('AppExceptionFilter: errors of message handlers', () => {
+  it('rethrows them as they are (the messaging module retries, dead-letters or logs them)', () => {
+    const err = new Error('handler failed');
+    const host = { getType: () => 'redis-message' } as unknown as ArgumentsHost;
+    expect(() => new AppExceptionFilter().catch(err, host)).toThrow(err);
   });
 });

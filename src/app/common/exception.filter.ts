@@ -69,12 +69,15 @@ export const ERROR_MAPPINGS: ErrorMapping[] = [
 /**
  * The one place where errors become HTTP answers: HttpExceptions pass through, typed library errors are
  * mapped by {@link ERROR_MAPPINGS}, anything else is a 500 without internals (logged with its stack).
+ * Errors of message handlers (they run through the global filters too) are left as they are: rethrown, so that
+ * the messaging module retries, dead-letters or logs them.
  */
 @Catch()
 export class AppExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
   catch(err: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw err;
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) {
       res.end();

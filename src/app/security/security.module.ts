@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Injectable, Module, type ExecutionContext } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule, type ThrottlerOptions } from '@nestjs/throttler';
@@ -16,6 +16,15 @@ export function rateLimits(config: ConfigService<AppConfig, true>): { perMinute:
     perMinute: config.get('RATE_LIMIT_PER_MINUTE', { infer: true }) ?? (test ? 0 : 1000),
     loginPerMinute: config.get('LOGIN_RATE_LIMIT_PER_MINUTE', { infer: true }) ?? (test ? 0 : 10),
   };
+}
+
+/** The throttler guard for HTTP requests only: global guards also run for message handlers, which have no IP. */
+@Injectable()
+export class HttpThrottlerGuard extends ThrottlerGuard {
+  /** Skips everything that is not an HTTP request. */
+  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
+    return Promise.resolve(context.getType() !== 'http');
+  }
 }
 
 /**
@@ -48,6 +57,6 @@ export function rateLimits(config: ConfigService<AppConfig, true>): { perMinute:
       },
     }),
   ],
-  providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
+  providers: [{ provide: APP_GUARD, useClass: HttpThrottlerGuard }],
 })
 export class SecurityModule {}

@@ -1,0 +1,104 @@
+import { Injectable } from '@nestjs/common';
+import {
+  EXCEPTION_FILTERS_METADATA,
+  GUARDS_METADATA,
+  INTERCEPTORS_METADATA,
+  PIPES_METADATA,
+  ROUTE_ARGS_METADATA,
+} from '@nestjs/common/constants';
+import { ExternalContextCreator, type ApplicationConfig } from '@nestjs/core';
+import type { AnyMethod, DecoratedMethod } from '../core/method-decorators';
+import { MESSAGE_CONTEXT_TYPE, type MessageContext } from './message-context';
+import { LEGACY_MESSAGE_PARAMS, LEGACY_PARAMS_METADATA, messageParamsFactory } from './message-params.decorator';
+
+/** A message handler as the delivery calls it: the payload, and the envelope (pub/sub) or message (stream). */
+export type PipelineHandler<S> = (payload: unknown, second: S) => unknown;
+
+/** What runs around one handler: which parameter metadata it has and whether any filter applies. */
+interface Plan {
+  metadataKey: string;
+  filters: boolean;
+}
+
+/**
+ * Nest's request pipeline for `@OnMessage` and `@StreamConsumer` handlers, built once per handler at startup
+ * with Nest's `ExternalContextCreator` (as `@nestjs/microservices` and other transports do): the application's
+ * global guards, interceptors, pipes and exception filters, then the handler's class and method ones
+ * (`@UseGuards`, `@UseInterceptors`, `@UsePipes`, `@UseFilters`), with `@MessagePayload()` / `@MessageCtx()`
+ * parameters. `ExecutionContext.getType()` is {@link MESSAGE_CONTEXT_TYPE}; `switchToRpc().getData()` is the
+ * payload and `getContext()` the {@link MessageContext}. Enhancers are collected when the application starts, like
+ * Nest's own (request-scoped enhancers do not apply: there is no request).
+ *
+ * When nothing would run around a handler (no enhancer at any level, no parameter decorator), it is called directly,
+ * as before: a message then costs no promise more than the handler's own.
+ */
+@Injectable()
+export class MessagePipeline {
+  constructor(private readonly contexts: ExternalContextCreator) {}
+
+  /**
+   * The function to call for each message of `target`: `direct` itself when nothing runs around the handler,
+   * otherwise the pipeline, which gets `[payload, context, second]` and calls the handler with its decorated
+   * parameters, or with `(payload, second)` when it has none (the payload through the pipes).
+   * @param direct the method bound to its instance, with the library's other decorators applied
+   * @param toContext the message context of one message, from the delivery's second argument
+   */
+  handler<S>(
+    target: DecoratedMethod,
+    direct: PipelineHandler<S>,
+    toContext: (second: S) => MessageContext,
+  ): PipelineHandler<S> {
+    const { instance, methodName } = target;
+    const callback = (instance as Record<string, unknown>)[methodName] as AnyMethod;
+    const plan = this.plan(instance, callback, methodName);
+    if (!plan) return direct;
+    const run = this.contexts.create(
+      instance,
+      callback,
+      methodName,
+      plan.metadataKey,
+      messageParamsFactory,
+      undefined,
+      undefined,
+      { guards: true, interceptors: true, filters: plan.filters },
+      MESSAGE_CONTEXT_TYPE,
+    );
+    return (payload, second) => run(payload, toContext(second), second);
+  }
+
+  /** How to run `callback`: undefined when nothing would run around it (call it directly). */
+  private plan(instance: object, callback: AnyMethod, methodName: string): Plan | undefined {
+    const host = instance.constructor;
+    const declared = (key: string) =>
+      Reflect.getMetadata(key, host) !== undefined || Reflect.getMetadata(key, callback) !== undefined;
+    const config = applicationConfigOf(this.contexts);
+    const filters = !config || config.getGlobalFilters().length > 0 || declared(EXCEPTION_FILTERS_METADATA);
+    const decorated = Reflect.getMetadata(ROUTE_ARGS_METADATA, host, methodName) !== undefined;
+    const enhanced =
+      filters ||
+      !config ||
+      config.getGlobalGuards().length > 0 ||
+      config.getGlobalInterceptors().length > 0 ||
+      config.getGlobalPipes().length > 0 ||
+      declared(GUARDS_METADATA) ||
+      declared(INTERCEPTORS_METADATA) ||
+      declared(PIPES_METADATA);
+    if (decorated) return { metadataKey: ROUTE_ARGS_METADATA, filters };
+    if (!enhanced) return undefined;
+    if (!Reflect.hasOwnMetadata(LEGACY_PARAMS_METADATA, host, methodName)) {
+      Reflect.defineMetadata(LEGACY_PARAMS_METADATA, LEGACY_MESSAGE_PARAMS, host, methodName);
+    }
+    return { metadataKey: LEGACY_PARAMS_METADATA, filters };
+  }
+}
+
+/**
+ * The application's global enhancers, read from the context creator Nest built for this application (it keeps
+ * its container). Undefined when that shape is not there: every handler then runs through the pipeline, which
+ * is always correct, only slower when nothing applies.
+ */
+function applicationConfigOf(contexts: ExternalContextCreator): ApplicationConfig | undefined {
+  const container = (contexts as unknown as { container?: { applicationConfig?: ApplicationConfig } }).container;
+  const config = container?.applicationConfig;
+  return config && typeof config.getGlobalGuards === 'function' ? config : undefined;
+}
