@@ -57,8 +57,7 @@ export class OnMessageHandler implements MethodDecoratorHandler<OnMessageMetadat
   readonly decorator = '@OnMessage';
   readonly metadataKey = ON_MESSAGE_METADATA;
   readonly order = METHOD_DECORATOR_ORDER.listener;
-  private readonly bound: Array<{ metadata: OnMessageMetadata; target: DecoratedMethod; method: MessageHandler }> =
-    [];
+  private readonly bound: Array<{ metadata: OnMessageMetadata; target: DecoratedMethod; method: MessageHandler }> = [];
 
   constructor(
     private readonly bus: EventBus,
