@@ -8,17 +8,29 @@
  *  - the same raw loops sending the library's envelope instead of the bare payload ("same envelope"), which
  *    separates the cost of carrying id/time/trace id from the cost of the library's machinery;
  *  - end-to-end latency p50/p99 of both (one message at a time: send, wait until handled).
+ * With BENCH_PIPELINE=1 the app has a global pass-through interceptor, so every handler runs through Nest's
+ * pipeline (MessagePipeline); without it nothing applies and handlers are called directly.
  * Raw clients get the same ioredis options as RedisModule's (RESP2, 2 s command timeout...).
  * Producer and consumer run in this process (2-core machine: redis-server takes the other core).
  * Each round measures raw then ours back to back; the ratio is the median of the per-round ratios (robust to
  * load from other processes), rates and latencies are medians over the rounds. CPU µs/msg is this process only.
  *
- *   npm run bench -- messaging        (env: BENCH_MESSAGES=20000, BENCH_ROUNDS=7, BENCH_LATENCY_SAMPLES=2000)
+ *   npm run bench -- messaging        (env: BENCH_MESSAGES=20000, BENCH_ROUNDS=7, BENCH_LATENCY_SAMPLES=2000,
+ *                                      BENCH_PIPELINE=1)
  *   or: node -r ./scripts/swc-register.cjs bench/messaging.bench.ts
  */
 import 'reflect-metadata';
-import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import {
+  Injectable,
+  Module,
+  type CallHandler,
+  type ExecutionContext,
+  type INestApplicationContext,
+  type NestInterceptor,
+  type Provider,
+} from '@nestjs/common';
+import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import type { Observable } from 'rxjs';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { buildRedisOptions } from '../src/redis/redis.connections';
@@ -40,6 +52,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 2_000);
 const WINDOW = 1_000; // sends in flight at once
 const COUNT = 200; // XREADGROUP COUNT, both variants
+const PIPELINE = process.env.BENCH_PIPELINE === '1';
 
 const payload = (i: number) => ({ orderId: i, sku: 'SKU-12345', qty: 3, sentAt: performance.now() });
 
@@ -80,13 +93,23 @@ class BenchHandlers {
   }
 }
 
+/** With BENCH_PIPELINE=1: a global interceptor that does nothing, so that handlers run through Nest's pipeline. */
+@Injectable()
+class PassThroughInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle();
+  }
+}
+
+const pipelineProviders: Provider[] = PIPELINE ? [{ provide: APP_INTERCEPTOR, useClass: PassThroughInterceptor }] : [];
+
 async function ourApp(server: RedisServer): Promise<INestApplicationContext> {
   @Module({
     imports: [
       RedisModule.forRoot({ url: server.url, keyPrefix: uniquePrefix('bench') }),
       MessagingModule.forRoot({ streamMaxLen: 100_000 }),
     ],
-    providers: [BenchHandlers],
+    providers: [BenchHandlers, ...pipelineProviders],
   })
   class BenchModule {}
   const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error'] });
@@ -300,7 +323,8 @@ export async function main(): Promise<void> {
     const fmt = (r: Row) =>
       `${Math.round(r.rate).toLocaleString('en-US').padStart(9)} msg/s   ${r.cpuUs.toFixed(1).padStart(5)} µs CPU/msg   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms`;
     console.log(
-      `messaging benchmark: ${MESSAGES} messages per measurement, ${ROUNDS} rounds (median), latency ${LATENCY_SAMPLES} samples`,
+      `messaging benchmark: ${MESSAGES} messages per measurement, ${ROUNDS} rounds (median), latency ${LATENCY_SAMPLES} samples` +
+        (PIPELINE ? ", handlers through Nest's pipeline (global pass-through interceptor)" : ''),
     );
     console.log(`  pub/sub raw ioredis       ${fmt(s.rawPubSub)}`);
     console.log(`  pub/sub raw, same envelope ${fmt(s.envPubSub)}`);
@@ -315,6 +339,7 @@ export async function main(): Promise<void> {
     console.log(
       JSON.stringify({
         bench: 'messaging',
+        pipeline: PIPELINE,
         messages: MESSAGES,
         rounds: ROUNDS,
         ...s,
