@@ -1,5 +1,6 @@
 import {
   Catch,
+  Controller,
   Inject,
   Injectable,
   UseFilters,
@@ -14,7 +15,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
-import type { TestingModule } from '@nestjs/testing';
+import { Test, type TestingModule } from '@nestjs/testing';
 import { IsInt, IsString, Min } from 'class-validator';
 import { catchError, of, tap, type Observable } from 'rxjs';
 import {
@@ -22,6 +23,7 @@ import {
   MESSAGE_CONTEXT_TYPE,
   MessageCtx,
   MessagePayload,
+  MessagingModule,
   MessagingStats,
   OnMessage,
   StreamConsumer,
@@ -32,6 +34,7 @@ import {
   type StreamMessage,
   type StreamMessageContext,
 } from '../src/messaging';
+import { RedisConfigError, RedisModule } from '../src/redis';
 import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
 import { Recorder, createMessagingApp, eventually } from './messaging/messaging-test.helpers';
 
@@ -153,6 +156,16 @@ class StreamHandlers {
   @StreamConsumer({ stream: 'pipe-legacy', group: 'g', blockMs: 200, backoffMs: 10, maxAttempts: 3 })
   legacy(payload: unknown, message: StreamMessage): void {
     this.rec.push({ h: 'stream-legacy', payload, message });
+  }
+}
+
+/** A message handler on a controller, with a class guard Nest would not resolve there. */
+@Controller()
+@UseGuards(TenantGuard)
+class GuardedController {
+  @OnMessage('pipe.controller')
+  handle(@MessagePayload() payload: unknown): unknown {
+    return payload;
   }
 }
 
@@ -328,5 +341,26 @@ describe(`Messaging: Nest's pipeline around @OnMessage and @StreamConsumer (${te
         attempt: 1,
       });
     });
+  });
+
+  it('refuses at startup a handler on a controller with enhancers of its own (never skips a guard silently)', async () => {
+    const ref = await Test.createTestingModule({
+      imports: [
+        RedisModule.forRoot({ ...redis.connection, keyPrefix: uniquePrefix('pipe-ctl') }),
+        MessagingModule.forRoot({}),
+      ],
+      controllers: [GuardedController],
+    }).compile();
+    ref.useLogger(false);
+    try {
+      const err: unknown = await ref.init().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(RedisConfigError);
+      expect((err as Error).message).toMatch(/"@OnMessage\(GuardedController.handle\)": is on a controller/);
+    } finally {
+      await ref.close();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { UseGuards, type CanActivate } from '@nestjs/common';
-import { ApplicationConfig, type ExternalContextCreator } from '@nestjs/core';
+import { ApplicationConfig, type ExternalContextCreator, type ModulesContainer } from '@nestjs/core';
 import type { AnyMethod, DecoratedMethod } from '../core/method-decorators';
+import { RedisConfigError } from '../redis/redis.errors';
 import { MESSAGE_CONTEXT_TYPE, type MessageContext } from './message-context';
 import { MessageCtx, MessagePayload } from './message-params.decorator';
 import { MessagePipeline } from './message-pipeline';
@@ -46,13 +47,20 @@ const target = (instance: object): DecoratedMethod => ({
   label: `${instance.constructor.name}.handle`,
   original: (instance as { handle: AnyMethod }).handle,
 });
+/** The modules of an application whose only provider is `instance` (none: `instance` is a controller's). */
+const modulesWith = (...instances: object[]) =>
+  new Map([
+    ['app', { providers: new Map(instances.map((instance, i) => [i, { instance }])) }],
+  ]) as unknown as ModulesContainer;
 const toContext = (second: string) => ({ transport: 'pubsub', messageId: second }) as unknown as MessageContext;
 
 describe('MessagePipeline', () => {
   it('calls a handler directly when nothing would run around it', () => {
     const { contexts, created } = creator(new ApplicationConfig());
     const direct = jest.fn();
-    expect(new MessagePipeline(contexts).handler(target(new Plain()), direct, toContext)).toBe(direct);
+    const instance = new Plain();
+    const pipeline = new MessagePipeline(contexts, modulesWith(instance));
+    expect(pipeline.handler('@OnMessage', target(instance), direct, toContext)).toBe(direct);
     expect(created).toHaveLength(0);
   });
 
@@ -65,11 +73,26 @@ describe('MessagePipeline', () => {
       [new ApplicationConfig(), new Decorated(), '__routeArguments__'],
     ] as const) {
       const { contexts, created, run } = creator(config);
-      const handler = new MessagePipeline(contexts).handler(target(instance), jest.fn(), toContext);
+      const pipeline = new MessagePipeline(contexts, modulesWith(instance));
+      const handler = pipeline.handler('@OnMessage', target(instance), jest.fn(), toContext);
       await handler({ n: 1 }, 'm-1');
       expect(created[0][3]).toBe(key);
       expect(created[0][8]).toBe(MESSAGE_CONTEXT_TYPE);
       expect(run).toHaveBeenCalledWith({ n: 1 }, { transport: 'pubsub', messageId: 'm-1' }, 'm-1');
     }
+  });
+
+  it('refuses a handler on a controller with class or method enhancers (they would be skipped)', () => {
+    const { contexts } = creator(new ApplicationConfig());
+    const pipeline = new MessagePipeline(contexts, modulesWith());
+    expect(() => pipeline.handler('@OnMessage', target(new Guarded()), jest.fn(), toContext)).toThrow(
+      new RedisConfigError(
+        '@OnMessage(Guarded.handle)',
+        'is on a controller, whose guards, interceptors, pipes and filters Nest resolves only for HTTP routes; ' +
+          'move the message handler to a provider',
+      ),
+    );
+    // without enhancers of its own, a controller's handler is fine (global enhancers need no module)
+    expect(() => pipeline.handler('@OnMessage', target(new Decorated()), jest.fn(), toContext)).not.toThrow();
   });
 });

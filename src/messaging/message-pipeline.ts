@@ -6,8 +6,9 @@ import {
   PIPES_METADATA,
   ROUTE_ARGS_METADATA,
 } from '@nestjs/common/constants';
-import { ExternalContextCreator, type ApplicationConfig } from '@nestjs/core';
+import { ExternalContextCreator, ModulesContainer, type ApplicationConfig } from '@nestjs/core';
 import type { AnyMethod, DecoratedMethod } from '../core/method-decorators';
+import { check } from '../core/option-checker';
 import { MESSAGE_CONTEXT_TYPE, type MessageContext } from './message-context';
 import { LEGACY_MESSAGE_PARAMS, LEGACY_PARAMS_METADATA, messageParamsFactory } from './message-params.decorator';
 
@@ -18,6 +19,8 @@ export type PipelineHandler<S> = (payload: unknown, second: S) => unknown;
 interface Plan {
   metadataKey: string;
   filters: boolean;
+  /** Whether the class or method declares enhancers of its own. */
+  local: boolean;
 }
 
 /**
@@ -30,20 +33,28 @@ interface Plan {
  * Nest's own (request-scoped enhancers do not apply: there is no request).
  *
  * When nothing would run around a handler (no enhancer at any level, no parameter decorator), it is called directly,
- * as before: a message then costs no promise more than the handler's own.
+ * as before: a message then costs no promise more than the handler's own. A handler on a controller (not a
+ * provider) with class or method enhancers is refused at startup: Nest's context creator resolves those only for
+ * providers, and a guard must never be skipped silently.
  */
 @Injectable()
 export class MessagePipeline {
-  constructor(private readonly contexts: ExternalContextCreator) {}
+  constructor(
+    private readonly contexts: ExternalContextCreator,
+    private readonly modules: ModulesContainer,
+  ) {}
 
   /**
    * The function to call for each message of `target`: `direct` itself when nothing runs around the handler,
    * otherwise the pipeline, which gets `[payload, context, second]` and calls the handler with its decorated
    * parameters, or with `(payload, second)` when it has none (the payload through the pipes).
+   * Throws {@link RedisConfigError} for a handler on a controller with class or method enhancers.
+   * @param decorator the handler's decorator, for the error: `@OnMessage`
    * @param direct the method bound to its instance, with the library's other decorators applied
    * @param toContext the message context of one message, from the delivery's second argument
    */
   handler<S>(
+    decorator: string,
     target: DecoratedMethod,
     direct: PipelineHandler<S>,
     toContext: (second: S) => MessageContext,
@@ -51,6 +62,13 @@ export class MessagePipeline {
     const { instance, methodName } = target;
     const callback = (instance as Record<string, unknown>)[methodName] as AnyMethod;
     const plan = this.plan(instance, callback, methodName);
+    if (plan?.local && !this.isProvider(instance)) {
+      check.fail(
+        `${decorator}(${target.label})`,
+        'is on a controller, whose guards, interceptors, pipes and filters Nest resolves only for HTTP routes; ' +
+          'move the message handler to a provider',
+      );
+    }
     if (!plan) return direct;
     const run = this.contexts.create(
       instance,
@@ -72,23 +90,33 @@ export class MessagePipeline {
     const declared = (key: string) =>
       Reflect.getMetadata(key, host) !== undefined || Reflect.getMetadata(key, callback) !== undefined;
     const config = applicationConfigOf(this.contexts);
-    const filters = !config || config.getGlobalFilters().length > 0 || declared(EXCEPTION_FILTERS_METADATA);
-    const decorated = Reflect.getMetadata(ROUTE_ARGS_METADATA, host, methodName) !== undefined;
+    const localFilters = declared(EXCEPTION_FILTERS_METADATA);
+    const filters = !config || config.getGlobalFilters().length > 0 || localFilters;
+    const local =
+      localFilters || declared(GUARDS_METADATA) || declared(INTERCEPTORS_METADATA) || declared(PIPES_METADATA);
     const enhanced =
       filters ||
+      local ||
       !config ||
       config.getGlobalGuards().length > 0 ||
       config.getGlobalInterceptors().length > 0 ||
-      config.getGlobalPipes().length > 0 ||
-      declared(GUARDS_METADATA) ||
-      declared(INTERCEPTORS_METADATA) ||
-      declared(PIPES_METADATA);
-    if (decorated) return { metadataKey: ROUTE_ARGS_METADATA, filters };
+      config.getGlobalPipes().length > 0;
+    if (Reflect.getMetadata(ROUTE_ARGS_METADATA, host, methodName) !== undefined) {
+      return { metadataKey: ROUTE_ARGS_METADATA, filters, local };
+    }
     if (!enhanced) return undefined;
     if (!Reflect.hasOwnMetadata(LEGACY_PARAMS_METADATA, host, methodName)) {
       Reflect.defineMetadata(LEGACY_PARAMS_METADATA, LEGACY_MESSAGE_PARAMS, host, methodName);
     }
-    return { metadataKey: LEGACY_PARAMS_METADATA, filters };
+    return { metadataKey: LEGACY_PARAMS_METADATA, filters, local };
+  }
+
+  /** True when `instance` is the instance of a provider of some module (not only of a controller). */
+  private isProvider(instance: object): boolean {
+    for (const moduleRef of this.modules.values()) {
+      for (const wrapper of moduleRef.providers.values()) if (wrapper.instance === instance) return true;
+    }
+    return false;
   }
 }
 

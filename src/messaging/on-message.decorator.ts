@@ -80,7 +80,7 @@ export class OnMessageHandler implements MethodDecoratorHandler<OnMessageMetadat
     await Promise.all(
       this.bound.map(({ metadata, target, method }) => {
         const pattern = metadata.pattern ? metadata.channel : undefined;
-        const handler = this.pipeline.handler<MessageEnvelope>(target, method, (envelope) =>
+        const handler = this.pipeline.handler<MessageEnvelope>(this.decorator, target, method, (envelope) =>
           pubSubContext(envelope, pattern),
         );
         return this.bus.subscribe(metadata.channel, handler, {

@@ -93,7 +93,11 @@ export class StreamConsumerHandler implements MethodDecoratorHandler<StreamConsu
     if (this.options.disableConsumers) return;
     await Promise.all(
       this.bound.map(({ options, target, method }) =>
-        this.registry.start(options, target.label, this.pipeline.handler<StreamMessage>(target, method, streamContext)),
+        this.registry.start(
+          options,
+          target.label,
+          this.pipeline.handler<StreamMessage>(this.decorator, target, method, streamContext),
+        ),
       ),
     );
   }
