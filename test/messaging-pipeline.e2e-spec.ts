@@ -16,7 +16,6 @@ import {
 } from '@nestjs/common';
 import { APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { IsInt, IsString, Min } from 'class-validator';
 import { catchError, of, tap, type Observable } from 'rxjs';
 import {
   EventBus,
@@ -36,16 +35,7 @@ import {
 } from '../src/messaging';
 import { RedisConfigError, RedisModule } from '../src/redis';
 import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
-import { Recorder, createMessagingApp, eventually } from './messaging/messaging-test.helpers';
-
-class OrderDto {
-  @IsString()
-  sku!: string;
-
-  @IsInt()
-  @Min(1)
-  qty!: number;
-}
+import { OrderDto, Recorder, createMessagingApp, eventually } from './messaging/messaging-test.helpers';
 
 /** Lets a message through only when its `tenant` header is `acme`. */
 @Injectable()

@@ -3,8 +3,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { IsInt, IsString, Min } from 'class-validator';
 import { Test, type TestingModule } from '@nestjs/testing';
+import { IsInt, IsString, Min } from 'class-validator';
 import { RedisModule, type RedisModuleOptions } from '../../src/redis';
 import { MessagingModule, type MessagingModuleOptions } from '../../src/messaging';
+
+/** A payload DTO of the messaging suites: `{ sku: string, qty: integer >= 1 }`. */
+export class OrderDto {
+  @IsString()
+  sku!: string;
+
+  @IsInt()
+  @Min(1)
+  qty!: number;
+}
 
 /** Collects what handlers saw, one instance per test app. */
 @Injectable()
