@@ -12,8 +12,8 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
  * Runs the handlers of one received pub/sub message: parses the envelope (an invalid one is counted and
  * logged), validates the payload per handler when it has a DTO, calls each handler and counts the outcome. A
  * throwing handler is logged and counted and never stops the others; a refused message (a guard, a pipe, a 4xx
- * `HttpException`: {@link isMessageRejection}) is dropped, logged as a warning and counted as `rejected`. Handlers without a DTO are called
- * synchronously (no promise per message unless the handler returns one).
+ * `HttpException`: {@link isMessageRejection}) is dropped, logged as a warning and counted as `rejected`.
+ * Handlers without a DTO are called synchronously (no promise per message unless the handler returns one).
  */
 export class PubSubDispatcher {
   constructor(
