@@ -91,7 +91,10 @@ describe('Reference service HTTP hardening', () => {
       },
       setHeader: () => undefined,
     };
-    const host = { switchToHttp: () => ({ getResponse: () => res }) } as unknown as ArgumentsHost;
+    const host = {
+      getType: () => 'http',
+      switchToHttp: () => ({ getResponse: () => res }),
+    } as unknown as ArgumentsHost;
     const filter = new AppExceptionFilter();
     (filter as unknown as { logger: { error: () => void } }).logger = { error: () => undefined };
     filter.catch(new Error(`db password ${PROD_SECRET} at /src/x.ts:1`), host);
