@@ -149,6 +149,23 @@ class StreamHandlers {
   }
 }
 
+/** Handlers of an application whose only global enhancer is an interceptor (no pipe: no parameter mapping). */
+@Injectable()
+class InterceptedOnly {
+  constructor(@Inject(Recorder) private readonly rec: Recorder) {}
+
+  @OnMessage('pipe.intercepted')
+  legacy(payload: unknown, envelope: MessageEnvelope): void {
+    this.rec.push({ h: 'intercepted', payload, envelope });
+  }
+
+  @UseGuards(TenantGuard)
+  @StreamConsumer({ stream: 'pipe-intercepted', group: 'g', blockMs: 200, backoffMs: 10 })
+  guarded(payload: unknown, message: StreamMessage): void {
+    this.rec.push({ h: 'intercepted-stream', payload, attempt: message.attempt });
+  }
+}
+
 /** A message handler on a controller, with a class guard Nest would not resolve there. */
 @Controller()
 @UseGuards(TenantGuard)
@@ -351,6 +368,35 @@ describe(`Messaging: Nest's pipeline around @OnMessage and @StreamConsumer (${te
       expect((err as Error).message).toMatch(/"@OnMessage\(GuardedController.handle\)": is on a controller/);
     } finally {
       await ref.close();
+    }
+  });
+
+  it('without any pipe, a handler without parameter decorators still gets (payload, envelope | message)', async () => {
+    const other = await createMessagingApp(
+      { ...redis.connection, keyPrefix: uniquePrefix('pipe-nopipe') },
+      { consumerDefaults: { blockMs: 200 } },
+      [{ provide: APP_INTERCEPTOR, useClass: ObserveInterceptor }, InterceptedOnly],
+    );
+    try {
+      const seen = other.get(Recorder);
+      const handled = <T>(h: string) => seen.items.filter((i) => (i as { h?: string }).h === h) as T[];
+      const sent = await other.get(EventBus).publish('pipe.intercepted', { n: 1 });
+      const otherProducer = other.get(StreamProducer);
+      await otherProducer.add('pipe-intercepted', { n: 2 }, { headers: { tenant: 'other' } });
+      await otherProducer.add('pipe-intercepted', { n: 3 }, { headers: { tenant: 'acme' } });
+      await seen.until(
+        () => handled('intercepted').length === 1 && handled('intercepted-stream').length === 1,
+        10_000,
+        'both',
+      );
+      expect(handled('intercepted')).toEqual([{ h: 'intercepted', payload: { n: 1 }, envelope: sent }]);
+      expect(handled('intercepted-stream')).toEqual([{ h: 'intercepted-stream', payload: { n: 3 }, attempt: 1 }]);
+      await eventually(async () => (await otherProducer.deadLetters('pipe-intercepted')).length === 1, 10_000, 'DLQ');
+      expect((await otherProducer.deadLetters('pipe-intercepted'))[0].error).toBe('rejected (403): Forbidden resource');
+      await seen.until(() => seen.items.some((i) => (i as { id?: string }).id === sent.id), 5_000, 'interceptor');
+      expect(seen.items).toContainEqual({ observed: 'ok', type: MESSAGE_CONTEXT_TYPE, handler: 'legacy', id: sent.id });
+    } finally {
+      await other.close();
     }
   });
 });

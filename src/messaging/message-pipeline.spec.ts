@@ -1,4 +1,5 @@
 import { UseGuards, type CanActivate } from '@nestjs/common';
+import { GUARDS_METADATA } from '@nestjs/common/constants';
 import { ApplicationConfig, type ExternalContextCreator, type ModulesContainer } from '@nestjs/core';
 import type { AnyMethod, DecoratedMethod } from '../core/method-decorators';
 import { RedisConfigError } from '../redis/redis.errors';
@@ -16,8 +17,8 @@ class Plain {
 
 class Guarded {
   @UseGuards(allow)
-  handle(payload: unknown): unknown {
-    return payload;
+  handle(payload: unknown, second: unknown): unknown {
+    return [payload, second];
   }
 }
 
@@ -69,7 +70,7 @@ describe('MessagePipeline', () => {
     withGlobal.addGlobalPipe({ transform: (v: unknown) => v });
     for (const [config, instance, key] of [
       [withGlobal, new Plain(), 'nest-redis-kit:messaging:legacy-params'],
-      [new ApplicationConfig(), new Guarded(), 'nest-redis-kit:messaging:legacy-params'],
+      [new ApplicationConfig(), new Guarded(), undefined],
       [new ApplicationConfig(), new Decorated(), '__routeArguments__'],
     ] as const) {
       const { contexts, created, run } = creator(config);
@@ -80,6 +81,17 @@ describe('MessagePipeline', () => {
       expect(created[0][8]).toBe(MESSAGE_CONTEXT_TYPE);
       expect(run).toHaveBeenCalledWith({ n: 1 }, { transport: 'pubsub', messageId: 'm-1' }, 'm-1');
     }
+  });
+
+  it('gives Nest, for a handler without parameters nor pipes, a (payload, ctx, second) → (payload, second) call', () => {
+    const { contexts, created } = creator(new ApplicationConfig());
+    const instance = new Guarded();
+    new MessagePipeline(contexts, modulesWith(instance)).handler('@OnMessage', target(instance), jest.fn(), toContext);
+    const call = created[0][1] as AnyMethod;
+    expect(call).not.toBe(Guarded.prototype.handle);
+    expect(call.name).toBe('handle');
+    expect(Reflect.getMetadata(GUARDS_METADATA, call)).toEqual([allow]); // what guards and Reflector read
+    expect(call.call(instance, { n: 1 }, toContext('m-1'), 'second')).toEqual([{ n: 1 }, 'second']);
   });
 
   it('refuses a handler on a controller with class or method enhancers (they would be skipped)', () => {
