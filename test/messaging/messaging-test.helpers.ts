@@ -1,7 +1,6 @@
 import { Injectable, type Provider, type Type } from '@nestjs/common';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { IsInt, IsString, Min } from 'class-validator';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { IsInt, IsString, Min } from 'class-validator';
 import { RedisModule, type RedisModuleOptions } from '../../src/redis';
@@ -72,16 +71,6 @@ export async function createMessagingApp(
   ref.useLogger(false);
   await ref.init();
   return ref;
-}
-
-/** A payload DTO of the messaging suites: an order line. */
-export class OrderDto {
-  @IsString()
-  sku!: string;
-
-  @IsInt()
-  @Min(1)
-  qty!: number;
 }
 
 /**
