@@ -11,3 +11,4 @@ export * from './cache';
 export * from './session';
 export * from './throttler';
 export * from './schedule';
+export * from './ratelimit';

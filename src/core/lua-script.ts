@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Command } from 'ioredis';
 import type { RedisClient } from '../redis/redis.options';
-import { deadlines } from './deadline-sweeper';
+import { deadlines, SweptCommand } from './deadline-sweeper';
 
 /** How a feature declares one Lua script (in its `<feature>.scripts.ts`). */
 export interface LuaScriptDefinition {
@@ -62,8 +62,9 @@ export class LuaScript {
   }
 
   /**
-   * Runs the script on `client`. With `timeoutMs` the call is bounded by the shared deadline sweeper (rejects with
-   * a `RedisTimeoutError`); without it the client's own `commandTimeout` applies.
+   * Runs the script on `client`. With `timeoutMs` the call is bounded by the shared deadline sweeper alone (rejects
+   * with a `RedisTimeoutError`; the client's `commandTimeout` timer is not armed as well); without it the client's own
+   * `commandTimeout` applies.
    * @param keys its KEYS (routing on Cluster)
    * @param args its ARGV
    */
@@ -73,18 +74,10 @@ export class LuaScript {
       return Promise.reject(new Error(`Lua script ${this.name} takes ${expected} key(s), got ${keys.length}`));
     }
     const tail = [keys.length, ...keys, ...args];
-    const first = this.send<T>(
-      client,
-      new Command('evalsha', [this.sha1, ...tail], { replyEncoding: 'utf8' }),
-      timeoutMs,
-    );
+    const first = this.send<T>(client, 'evalsha', [this.sha1, ...tail], timeoutMs);
     return first.catch((err: unknown) => {
       if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
-      return this.send<T>(
-        client,
-        new Command('eval', [this.definition.lua, ...tail], { replyEncoding: 'utf8' }),
-        timeoutMs,
-      );
+      return this.send<T>(client, 'eval', [this.definition.lua, ...tail], timeoutMs);
     });
   }
 
@@ -96,8 +89,11 @@ export class LuaScript {
     return ['EVAL', this.definition.lua, keys.length, ...keys, ...args];
   }
 
-  private send<T>(client: RedisClient, command: Command, timeoutMs: number | undefined): Promise<T> {
-    if (timeoutMs !== undefined) return deadlines.send<T>(client, command, timeoutMs);
+  private send<T>(client: RedisClient, name: string, args: LuaArg[], timeoutMs: number | undefined): Promise<T> {
+    if (timeoutMs !== undefined) {
+      return deadlines.send<T>(client, new SweptCommand(name, args, { replyEncoding: 'utf8' }), timeoutMs);
+    }
+    const command = new Command(name, args, { replyEncoding: 'utf8' });
     void client.sendCommand(command);
     return command.promise as Promise<T>;
   }

@@ -1,11 +1,11 @@
-import { Logger } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import { OutageBreaker } from '../core/outage-breaker';
 import { check } from '../core/option-checker';
-import { RedisUnavailableError, toRedisUnavailable } from '../redis/redis.errors';
+// The @nestjs/throttler adapter of the rate-limit feature: the same fixed-window script and decision runner.
+import { DecisionRunner } from '../ratelimit/ratelimit.runner';
+import { FIXED_WINDOW } from '../ratelimit/ratelimit.scripts';
+import { RedisUnavailableError } from '../redis/redis.errors';
 import type { RedisService } from '../redis/redis.service';
 import { ThrottlerKeys } from './throttler.keys';
-import { THROTTLE_HIT } from './throttler.scripts';
 
 /** What @nestjs/throttler expects back from a storage (its `ThrottlerStorageRecord`); times in seconds. */
 export interface RedisThrottlerRecord {
@@ -47,9 +47,9 @@ export interface RedisThrottlerStats {
 }
 
 /**
- * A `ThrottlerStorage` for @nestjs/throttler on the shared RedisModule client: one Lua call per request
- * (INCR + PEXPIRE of a fixed window, and a block marker once over the limit), so every instance of a
- * service shares the same counters. Keys: `<prefix>throttle:{<throttler>:<key>}` (+ `:block`), one hash
+ * A `ThrottlerStorage` for @nestjs/throttler on the shared RedisModule client: one Lua call per request, the
+ * fixed-window script of the rate-limit feature (`RateLimitModule`) in its throttler mode (every hit counted, and a
+ * block marker once over the limit), so every instance of a service shares the same counters. Keys: `<prefix>throttle:{<throttler>:<key>}` (+ `:block`), one hash
  * tag per counter so it works on Cluster. Each call is bounded by `timeoutMs` on the shared deadline sweeper (no
  * timer per request). Fails open by default when Redis is down or slow.
  *
@@ -64,12 +64,10 @@ export interface RedisThrottlerStats {
  * ```
  */
 export class RedisThrottlerStorage implements ThrottlerStorage {
-  private readonly clientName: string | undefined;
-  private readonly timeoutMs: number;
   private readonly failOpen: boolean;
   private readonly keys: ThrottlerKeys;
-  /** Outage state: one log line when Redis starts failing and one when it is back. */
-  private readonly breaker: OutageBreaker;
+  /** Runs the script: deadline on the shared sweeper, outage state (one log line each way). */
+  private readonly runner: DecisionRunner;
   private failedOpenCount = 0;
 
   /**
@@ -82,15 +80,15 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     options: RedisThrottlerStorageOptions = {},
   ) {
     const o = check.object('throttler', options) ?? {};
-    this.clientName = check.string('throttler.clientName', o.clientName);
-    this.timeoutMs = check.durationMs('throttler.timeoutMs', o.timeoutMs, { min: 1 }) ?? 250;
+    const clientName = check.string('throttler.clientName', o.clientName);
+    const timeoutMs = check.durationMs('throttler.timeoutMs', o.timeoutMs, { min: 1 }) ?? 250;
     this.failOpen = check.boolean('throttler.failOpen', o.failOpen) ?? true;
     this.keys = new ThrottlerKeys(redis.prefixFor('throttle'));
-    this.breaker = new OutageBreaker({
+    this.runner = new DecisionRunner(() => this.redis.getClient(clientName), {
+      timeoutMs,
       subject: 'the rate limiter',
       fallback: this.failOpen ? 'requests are let through without a limit' : 'requests fail (503)',
-      probeIntervalMs: 0, // every request asks Redis while it is connected: limits apply again at once after an outage
-      logger: new Logger('RedisThrottlerStorage'),
+      loggerName: 'RedisThrottlerStorage',
     });
   }
 
@@ -101,7 +99,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
 
   /** Counters since start (a fresh copy). */
   get stats(): RedisThrottlerStats {
-    const { errors, outages } = this.breaker.stats;
+    const { errors, outages } = this.runner.breaker.stats;
     return { failedOpen: this.failedOpenCount, errors, outages };
   }
 
@@ -126,33 +124,19 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     blockDurationMs: number,
     throttlerName: string,
   ): Promise<RedisThrottlerRecord> {
-    const client = this.redis.getClient(this.clientName);
-    // Not connected: fail at once rather than queue a hit that would be counted late, after reconnecting.
-    if (!this.breaker.allow(client)) {
-      return this.uncounted(new RedisUnavailableError(`Redis client is ${client.status}`), ttlMs);
-    }
     const hitsKey = this.keys.hits(key, throttlerName);
-    let reply: number[];
-    try {
-      reply = await THROTTLE_HIT.run<number[]>(
-        client,
-        [hitsKey, this.keys.block(hitsKey)],
-        [Math.max(1, Math.round(ttlMs)), Math.floor(limit), Math.max(0, Math.round(blockDurationMs))],
-        this.timeoutMs,
-      );
-    } catch (err) {
-      const unavailable = toRedisUnavailable(err, 'Could not count a hit of the rate limiter');
-      if (!(unavailable instanceof RedisUnavailableError)) throw err;
-      this.breaker.failure(unavailable);
-      return this.uncounted(unavailable, ttlMs);
-    }
-    this.breaker.success();
-    const [totalHits, windowMs, blocked, blockMs] = reply.map(Number);
+    const reply = await this.runner.run(
+      FIXED_WINDOW,
+      [hitsKey, this.keys.block(hitsKey)],
+      [Math.max(1, Math.round(ttlMs)), Math.floor(limit), 1, Math.max(0, Math.round(blockDurationMs)), 1],
+    );
+    if (reply instanceof RedisUnavailableError) return this.uncounted(reply, ttlMs);
+    const [allowed, totalHits, windowMs, retryMs] = reply;
     return {
       totalHits,
       timeToExpire: Math.ceil(windowMs / 1000),
-      isBlocked: blocked === 1,
-      timeToBlockExpire: Math.ceil(blockMs / 1000),
+      isBlocked: allowed === 0,
+      timeToBlockExpire: Math.ceil(retryMs / 1000),
     };
   }
 

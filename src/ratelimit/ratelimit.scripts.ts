@@ -1,0 +1,167 @@
+import { defineScript } from '../core/lua-script';
+
+/*
+ * The rate-limit decisions: one script per algorithm, each one Lua call on the key(s) of one limit and one client.
+ * Every script answers the same four integers, {allowed, remaining or count, reset ms, retry-after ms}, so one reply
+ * parser serves all of them. The clock is Redis's (`TIME`, or a key's expiry for the fixed window): the decision of
+ * every instance of a service is taken on one clock, whatever the clocks of the machines running them.
+ */
+
+/**
+ * Fixed window, anchored at the first hit: a counter that expires `windowMs` after it was created. Used by
+ * `RateLimitService` (refused hits cost nothing, no block) and by `RedisThrottlerStorage` for @nestjs/throttler
+ * (every hit counted, and a block marker once over the limit). Both keys share one hash tag.
+ */
+export const FIXED_WINDOW = defineScript({
+  name: 'ratelimit.fixedWindow',
+  keys: 2,
+  lua: `-- KEYS[1]: the counter of the current window, <prefix>{<limit>:<key>}
+-- KEYS[2]: the block marker, KEYS[1] .. ':block' (holds the count that caused the block; throttler mode only)
+-- ARGV[1]: window length in ms; ARGV[2]: limit per window; ARGV[3]: cost of this call; ARGV[4]: block length in ms
+--   (0: none); ARGV[5]: 1 = throttler mode (every hit counted, even refused ones; block marker), 0 = refused hits cost nothing
+-- Returns: {1 allowed / 0 refused, count in the window (the refused hit included in throttler mode),
+--   ms until the window ends, ms until a retry can be allowed (0 when allowed)}
+local windowMs = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local throttler = ARGV[5] == '1'
+if throttler then
+  local blockTtl = redis.call('PTTL', KEYS[2])
+  if blockTtl > 0 then
+    return {0, tonumber(redis.call('GET', KEYS[2]) or limit), math.max(redis.call('PTTL', KEYS[1]), 0), blockTtl}
+  end
+end
+local hits
+if throttler then
+  hits = redis.call('INCRBY', KEYS[1], cost)
+else
+  hits = tonumber(redis.call('GET', KEYS[1]) or '0') + cost
+  if hits > limit then
+    local ttl = redis.call('PTTL', KEYS[1])
+    if ttl < 0 then ttl = windowMs end
+    return {0, hits - cost, ttl, ttl}
+  end
+  redis.call('INCRBY', KEYS[1], cost)
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], windowMs)
+  ttl = windowMs
+end
+if hits > limit then
+  local blockMs = tonumber(ARGV[4])
+  if blockMs > 0 then
+    redis.call('SET', KEYS[2], hits, 'PX', blockMs)
+    redis.call('DEL', KEYS[1])
+    return {0, hits, 0, blockMs}
+  end
+  return {0, hits, ttl, ttl}
+end
+return {1, hits, ttl, 0}`,
+});
+
+/**
+ * Sliding window, weighted counter: the count of the current fixed window plus the count of the previous one
+ * weighted by the share of it the sliding window still covers. One hash per limit and client.
+ */
+export const SLIDING_WINDOW = defineScript({
+  name: 'ratelimit.slidingWindow',
+  keys: 1,
+  lua: `-- KEYS[1]: hash {s = start of the current fixed window (ms), c = its count, p = the previous window's count}
+-- ARGV[1]: window length in ms; ARGV[2]: limit per window; ARGV[3]: cost of this call
+-- Returns: {1 allowed / 0 refused, remaining, ms until the whole limit is available again,
+--   ms until a retry can be allowed (0 when allowed)}
+local windowMs = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local start = now - (now % windowMs)
+local elapsed = now - start
+local s = redis.call('HMGET', KEYS[1], 's', 'c', 'p')
+local stored = tonumber(s[1])
+local cur = tonumber(s[2]) or 0
+local prev = tonumber(s[3]) or 0
+if stored ~= start then
+  if stored == start - windowMs then prev = cur else prev = 0 end
+  cur = 0
+end
+local used = prev * (windowMs - elapsed) / windowMs + cur
+if used + cost > limit then
+  local retry
+  if cur + cost <= limit then
+    retry = windowMs * (1 - (limit - cur - cost) / prev) - elapsed
+  else
+    retry = windowMs - elapsed + windowMs * math.max(0, 1 - (limit - cost) / cur)
+  end
+  local reset = windowMs - elapsed
+  if cur > 0 then reset = reset + windowMs end
+  return {0, math.max(0, math.floor(limit - used)), math.ceil(reset), math.max(1, math.ceil(retry))}
+end
+cur = cur + cost
+redis.call('HSET', KEYS[1], 's', start, 'c', cur, 'p', prev)
+redis.call('PEXPIRE', KEYS[1], 2 * windowMs - elapsed)
+return {1, math.max(0, math.floor(limit - used - cost)), 2 * windowMs - elapsed, 0}`,
+});
+
+/**
+ * Token bucket: `burst` tokens at most, refilled at `ratePerSec`; a call takes `cost` tokens or is refused (and
+ * takes none). One hash per limit and client, gone once the bucket is full again.
+ */
+export const TOKEN_BUCKET = defineScript({
+  name: 'ratelimit.tokenBucket',
+  keys: 1,
+  lua: `-- KEYS[1]: hash {t = tokens left after the last allowed call, at = its time in ms (Redis clock, fractional)}
+-- ARGV[1]: refill rate in tokens per second; ARGV[2]: bucket size (burst); ARGV[3]: cost of this call
+-- Returns: {1 allowed / 0 refused, whole tokens left, ms until the bucket is full again,
+--   ms until a retry can be allowed (0 when allowed)}
+local perMs = tonumber(ARGV[1]) / 1000
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local s = redis.call('HMGET', KEYS[1], 't', 'at')
+local tokens = tonumber(s[1])
+if tokens == nil then
+  tokens = burst
+else
+  tokens = math.min(burst, tokens + math.max(0, now - tonumber(s[2])) * perMs)
+end
+if tokens < cost then
+  return {0, math.floor(tokens), math.ceil((burst - tokens) / perMs), math.max(1, math.ceil((cost - tokens) / perMs))}
+end
+tokens = tokens - cost
+local fullInMs = math.ceil((burst - tokens) / perMs)
+redis.call('HSET', KEYS[1], 't', tokens, 'at', now)
+redis.call('PEXPIRE', KEYS[1], math.max(1, fullInMs))
+return {1, math.floor(tokens), fullInMs, 0}`,
+});
+
+/**
+ * GCRA (generic cell rate algorithm): the token bucket's decisions from one number, the theoretical arrival time
+ * of the next call. One string key per limit and client, gone once the burst is available again.
+ */
+export const GCRA = defineScript({
+  name: 'ratelimit.gcra',
+  keys: 1,
+  lua: `-- KEYS[1]: the theoretical arrival time (TAT) in ms on the Redis clock (fractional)
+-- ARGV[1]: rate in calls per second; ARGV[2]: burst (calls allowed at once); ARGV[3]: cost of this call
+-- Returns: {1 allowed / 0 refused, calls left in the burst, ms until the whole burst is available again,
+--   ms until a retry can be allowed (0 when allowed)}
+local intervalMs = 1000 / tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local toleranceMs = intervalMs * burst
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local newTat = tat + cost * intervalMs
+local allowAt = newTat - toleranceMs
+if allowAt > now then
+  return {0, math.max(0, math.floor((toleranceMs - (tat - now)) / intervalMs + 1e-9)), math.ceil(tat - now),
+    math.max(1, math.ceil(allowAt - now))}
+end
+redis.call('SET', KEYS[1], newTat, 'PX', math.max(1, math.ceil(newTat - now)))
+return {1, math.max(0, math.floor((toleranceMs - (newTat - now)) / intervalMs + 1e-9)), math.ceil(newTat - now), 0}`,
+});
