@@ -1,8 +1,8 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitService } from './rate-limit.service';
 import { RateLimitMetrics } from './ratelimit.metrics';
-import { RateLimitConfigurableModule } from './ratelimit.module-definition';
+import { RateLimitConfigurableModule, RATE_LIMIT_OPTIONS_TYPE } from './ratelimit.module-definition';
 
 /**
  * Rate limits on the shared Redis provider: `RateLimitService` (`consume(policy, key, cost)`) and `@RateLimit` on
@@ -16,4 +16,9 @@ import { RateLimitConfigurableModule } from './ratelimit.module-definition';
   providers: [RateLimitService, RateLimitGuard, RateLimitMetrics],
   exports: [RateLimitService, RateLimitGuard],
 })
-export class RateLimitModule extends RateLimitConfigurableModule {}
+export class RateLimitModule extends RateLimitConfigurableModule {
+  /** The module with `options` (every one optional: `RateLimitModule.forRoot()` works). */
+  static override forRoot(options: typeof RATE_LIMIT_OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

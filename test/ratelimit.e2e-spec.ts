@@ -1,0 +1,428 @@
+/**
+ * RateLimitModule against real Redis, topology-aware (one server, or a 3-master cluster with REDIS_TOPOLOGY=cluster):
+ * each algorithm from two app instances at twice its allowed rate stays within its documented bound
+ * (docs/ratelimit.md), the fixed window's edge burst next to the sliding window's refusal of it, the IETF headers on
+ * 200 and 429, costs above 1, reset, the fail modes when Redis is frozen or killed, and option validation.
+ */
+import { Controller, Get, type INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import {
+  RateLimit,
+  RateLimitArgumentError,
+  RateLimitExceededError,
+  RateLimitModule,
+  RateLimitService,
+  RedisConfigError,
+  RedisModule,
+  RedisTimeoutError,
+  RedisUnavailableError,
+  type RateLimitModuleOptions,
+  type RateLimitPolicy,
+} from '../src';
+import { startTestRedis, uniquePrefix, type TestRedis } from './support/redis-harness';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Window algorithms of the rate test: 10 per 500 ms (20/s). Bucket algorithms: 20/s, burst 5. */
+const LIMIT = 10;
+const WINDOW_MS = 500;
+const RATE_PER_SEC = 20;
+const BURST = 5;
+
+@Controller('limited')
+class LimitedController {
+  @Get('fixed')
+  @RateLimit({ algorithm: 'fixed-window', limit: LIMIT, windowMs: WINDOW_MS, key: 'route' })
+  fixed(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('sliding')
+  @RateLimit({ algorithm: 'sliding-window', limit: LIMIT, windowMs: WINDOW_MS, key: 'route' })
+  sliding(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('bucket')
+  @RateLimit({ algorithm: 'token-bucket', ratePerSec: RATE_PER_SEC, burst: BURST, key: 'route' })
+  bucket(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('gcra')
+  @RateLimit({ algorithm: 'gcra', ratePerSec: RATE_PER_SEC, burst: BURST, key: 'route' })
+  gcra(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('headers')
+  @RateLimit({ name: 'search', algorithm: 'fixed-window', limit: 3, windowMs: 60_000 })
+  headers(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('closed')
+  @RateLimit({ algorithm: 'gcra', ratePerSec: 100, failOpen: false, key: 'route' })
+  closed(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('open')
+  @RateLimit({ algorithm: 'sliding-window', limit: 100, windowMs: 1_000, key: 'route' })
+  open(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+/** One instance of a service: RedisModule + RateLimitModule + the controller, listening on a free port. */
+async function startApp(
+  redis: TestRedis,
+  keyPrefix: string,
+  options: RateLimitModuleOptions = {},
+): Promise<{ app: INestApplication; url: string; limits: RateLimitService }> {
+  const ref = await Test.createTestingModule({
+    imports: [
+      RedisModule.forRoot({ ...redis.connection, keyPrefix, commandTimeoutMs: 1_000 }),
+      RateLimitModule.forRoot(options),
+    ],
+    controllers: [LimitedController],
+  }).compile();
+  const app = ref.createNestApplication({ logger: false });
+  await app.listen(0, '127.0.0.1');
+  return { app, url: await app.getUrl(), limits: app.get(RateLimitService) };
+}
+
+/**
+ * Sends GET `path` on a fixed schedule (open loop), alternating between the instances, for `durationMs` at
+ * `perSec` requests per second. Returns the statuses and the span from the first to the last request, in ms.
+ */
+async function drive(
+  urls: string[],
+  path: string,
+  perSec: number,
+  durationMs: number,
+): Promise<{ allowed: number; refused: number; other: number; spanMs: number }> {
+  const intervalMs = 1000 / perSec;
+  const count = Math.round((durationMs * perSec) / 1000);
+  const started = Date.now();
+  const replies: Array<Promise<number>> = [];
+  for (let i = 0; i < count; i++) {
+    const wait = started + i * intervalMs - Date.now();
+    if (wait > 0) await sleep(wait);
+    replies.push(fetch(`${urls[i % urls.length]}${path}`).then((r) => r.status));
+  }
+  const spanMs = Date.now() - started;
+  const statuses = await Promise.all(replies);
+  return {
+    allowed: statuses.filter((s) => s === 200).length,
+    refused: statuses.filter((s) => s === 429).length,
+    other: statuses.filter((s) => s !== 200 && s !== 429).length,
+    spanMs,
+  };
+}
+
+describe('RateLimitModule (real Redis)', () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await startTestRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  describe('two instances at twice the allowed rate for 3 s', () => {
+    const prefix = uniquePrefix('rl');
+    let a: Awaited<ReturnType<typeof startApp>>;
+    let b: Awaited<ReturnType<typeof startApp>>;
+    beforeAll(async () => {
+      a = await startApp(redis, prefix);
+      b = await startApp(redis, prefix);
+    });
+    afterAll(async () => {
+      await a?.app.close();
+      await b?.app.close();
+    });
+
+    const DURATION_MS = 3_000;
+    const PER_SEC = 2 * RATE_PER_SEC; // twice the allowed rate: LIMIT / WINDOW_MS = RATE_PER_SEC = 20/s
+
+    // Window algorithms: L·T/W within one window's limit (L); the fixed window's anchored windows can add one more.
+    it.each([
+      ['fixed', LIMIT],
+      ['sliding', LIMIT],
+    ])('%s window: allowed = limit × spans of the window, within the documented bound', async (route, bound) => {
+      const r = await drive([a.url, b.url], `/limited/${route}`, PER_SEC, DURATION_MS);
+      const theory = (LIMIT * r.spanMs) / WINDOW_MS;
+      expect(r.other).toBe(0);
+      expect(r.refused).toBeGreaterThan(0);
+      expect(Math.abs(r.allowed - theory)).toBeLessThanOrEqual(bound + 1);
+    });
+
+    // Bucket algorithms: burst + rate·T exactly, up to rounding; the tolerance is the test's own clock (the span is
+    // measured on this process, the decisions are taken on Redis's clock): 10 % of the rate part.
+    it.each(['bucket', 'gcra'])('%s: allowed = burst + rate × time, within the documented bound', async (route) => {
+      const r = await drive([a.url, b.url], `/limited/${route}`, PER_SEC, DURATION_MS);
+      const theory = BURST + (RATE_PER_SEC * r.spanMs) / 1000;
+      expect(r.other).toBe(0);
+      expect(r.refused).toBeGreaterThan(0);
+      expect(Math.abs(r.allowed - theory)).toBeLessThanOrEqual(1 + 0.1 * ((RATE_PER_SEC * r.spanMs) / 1000));
+    });
+  });
+
+  it("a fixed window lets twice its limit through around a window's end; the sliding window refuses that burst", async () => {
+    const ref = await Test.createTestingModule({
+      imports: [
+        RedisModule.forRoot({ ...redis.connection, keyPrefix: uniquePrefix('rl-edge') }),
+        RateLimitModule.forRoot(),
+      ],
+    }).compile();
+    await ref.init();
+    const limits = ref.get(RateLimitService);
+    const windowMs = 1_000;
+    const burst = async (policy: RateLimitPolicy, n: number) => {
+      let allowed = 0;
+      for (const d of await Promise.all(Array.from({ length: n }, () => limits.consume(policy, 'edge'))))
+        if (d.allowed) allowed++;
+      return allowed;
+    };
+    try {
+      // Fixed window (anchored at the first hit): 1 hit opens it, 4 just before its end, 5 just after.
+      const fixed: RateLimitPolicy = { name: 'edge-fixed', algorithm: 'fixed-window', limit: 5, windowMs };
+      const first = await limits.consume(fixed, 'edge');
+      await sleep(first.resetMs - 80);
+      const t0 = Date.now();
+      const beforeEdge = await burst(fixed, 4);
+      await sleep(Math.max(0, t0 + 160 - Date.now()));
+      const afterEdge = await burst(fixed, 5);
+      expect(beforeEdge + afterEdge).toBe(9); // 9 within ~160 ms, for a limit of 5 per second
+
+      // Sliding window (weighted counter): 5 just before a window boundary, 5 just after: the second burst is refused.
+      const sliding: RateLimitPolicy = { name: 'edge-sliding', algorithm: 'sliding-window', limit: 5, windowMs };
+      const probe = await limits.consume(sliding, 'probe'); // another key: only to learn where the boundary is
+      const toBoundaryMs = probe.resetMs - windowMs; // resetMs = the end of the next window
+      await sleep(Math.max(0, toBoundaryMs - 80));
+      const t1 = Date.now();
+      const slidingBefore = await burst(sliding, 5);
+      await sleep(Math.max(0, t1 + 160 - Date.now()));
+      const slidingAfter = await burst(sliding, 5);
+      expect(slidingBefore).toBe(5);
+      expect(slidingAfter).toBeLessThanOrEqual(1);
+    } finally {
+      await ref.close();
+    }
+  });
+
+  it('answers the IETF headers on 200 and 429, and 429 with Retry-After and a clear JSON message', async () => {
+    const { app, url } = await startApp(redis, uniquePrefix('rl-h'));
+    try {
+      const answers = [];
+      for (let i = 0; i < 4; i++) answers.push(await fetch(`${url}/limited/headers`));
+      expect(answers.slice(0, 3).map((r) => r.status)).toEqual([200, 200, 200]);
+      expect(answers[0].headers.get('ratelimit-policy')).toBe('"search";q=3;w=60');
+      expect(answers[0].headers.get('ratelimit')).toMatch(/^"search";r=2;t=(59|60)$/);
+      expect(answers[2].headers.get('ratelimit')).toMatch(/^"search";r=0;t=(59|60)$/);
+      expect(answers[0].headers.get('retry-after')).toBeNull();
+      const refused = answers[3];
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('ratelimit-policy')).toBe('"search";q=3;w=60');
+      expect(refused.headers.get('ratelimit')).toMatch(/^"search";r=0;t=(59|60)$/);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(59);
+      expect(await refused.json()).toEqual({
+        statusCode: 429,
+        error: 'Too Many Requests',
+        message: expect.stringMatching(/^Too many requests: the limit "search" allows 3 per 60 s; retry in (59|60) s$/),
+        policy: 'search',
+        retryAfterSeconds: expect.any(Number),
+      });
+      // One key per limit and client, hash-tagged, under <prefix>ratelimit:
+      const keys = await redis.keys('*ratelimit:{search:ip:*');
+      expect(keys.length).toBeGreaterThan(0);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('consume(policy, key, cost): costs above 1, enforce, reset, named policies; keys hash-tagged per client', async () => {
+    const prefix = uniquePrefix('rl-api');
+    const ref = await Test.createTestingModule({
+      imports: [
+        RedisModule.forRoot({ ...redis.connection, keyPrefix: prefix }),
+        RateLimitModule.forRoot({
+          policies: { login: { algorithm: 'fixed-window', limit: 5, windowMs: 60_000, failOpen: false } },
+        }),
+      ],
+    }).compile();
+    await ref.init();
+    const limits = ref.get(RateLimitService);
+    try {
+      for (const algorithm of ['fixed-window', 'sliding-window', 'token-bucket', 'gcra'] as const) {
+        const policy: RateLimitPolicy = { name: `cost-${algorithm}`, algorithm, limit: 10, windowMs: 60_000 };
+        const first = await limits.consume(policy, 'u1', 4);
+        expect(first).toMatchObject({ allowed: true, remaining: 6, limit: 10, retryAfterMs: 0, failedOpen: false });
+        expect(await limits.consume(policy, 'u1', 6)).toMatchObject({ allowed: true, remaining: 0 });
+        const refused = await limits.consume(policy, 'u1', 2);
+        expect(refused).toMatchObject({ allowed: false, remaining: 0 });
+        expect(refused.retryAfterMs).toBeGreaterThan(0);
+        expect(refused.retryAfterMs).toBeLessThanOrEqual(60_000);
+        // Another client has its own limit; a refused call cost nothing.
+        expect(await limits.consume(policy, 'u2', 10)).toMatchObject({ allowed: true, remaining: 0 });
+        await limits.reset(policy, 'u1');
+        expect(await limits.consume(policy, 'u1', 10)).toMatchObject({ allowed: true });
+      }
+      for (let i = 0; i < 5; i++) await limits.enforce('login', 'alice:1.2.3.4');
+      const err = await limits.enforce('login', 'alice:1.2.3.4').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RateLimitExceededError);
+      expect((err as RateLimitExceededError).retryAfterSeconds).toBeGreaterThanOrEqual(59);
+      expect((err as Error).message).toMatch(/^Rate limit "login" exceeded \(5 per 60 s\); retry in \d+ s$/);
+      await limits.limiter('login').reset('alice:1.2.3.4');
+      expect((await limits.consume('login', 'alice:1.2.3.4')).allowed).toBe(true);
+
+      const keys = await redis.keys(`${prefix}*`);
+      expect(keys.length).toBeGreaterThan(0);
+      for (const k of keys) expect(k).toMatch(new RegExp(`^${prefix}ratelimit:\\{[^{}]+\\}$`));
+
+      expect(() => limits.limiter('nope')).toThrow(/no policy "nope" in RateLimitModule options \(known: "login"\)/);
+      await expect(limits.consume('login', 'k', 6)).rejects.toThrow(RateLimitArgumentError);
+      await expect(limits.consume('login', 'k', 6)).rejects.toThrow(/"cost": must be at most 5/);
+      await expect(limits.consume('login', '')).rejects.toThrow(/"key"/);
+      expect(limits.stats).toMatchObject({ failedOpen: 0, failedClosed: 0, errors: 0 });
+      expect(limits.stats.allowed).toBeGreaterThan(0);
+      expect(limits.stats.refused).toBeGreaterThan(0);
+    } finally {
+      await ref.close();
+    }
+  });
+
+  describe('Redis frozen, then killed', () => {
+    let own: TestRedis;
+    let app: Awaited<ReturnType<typeof startApp>>;
+    const timeoutMs = 150;
+    beforeAll(async () => {
+      own = await startTestRedis();
+      app = await startApp(own, uniquePrefix('rl-down'), { timeoutMs });
+    });
+    afterAll(async () => {
+      own?.resume();
+      await app?.app.close();
+      await own?.stop();
+    });
+
+    /** One decision, timed in this process. */
+    const timed = async (policy: RateLimitPolicy) => {
+      const t0 = Date.now();
+      const outcome = await app.limits.consume(policy, 'k').catch((e: unknown) => e);
+      return { outcome, ms: Date.now() - t0 };
+    };
+    const openPolicy: RateLimitPolicy = { name: 'down-open', algorithm: 'sliding-window', limit: 5, windowMs: 1_000 };
+    const closedPolicy: RateLimitPolicy = { ...openPolicy, name: 'down-closed', failOpen: false };
+
+    it('frozen: fail open lets the call through, fail closed refuses it (RedisTimeoutError; HTTP 503), within 250 ms', async () => {
+      expect((await fetch(`${app.url}/limited/open`)).status).toBe(200);
+      expect((await fetch(`${app.url}/limited/closed`)).status).toBe(200);
+      own.pause();
+      try {
+        const open = await timed(openPolicy);
+        const closed = await timed(closedPolicy);
+        expect(open.outcome).toMatchObject({ allowed: true, failedOpen: true });
+        expect(closed.outcome).toBeInstanceOf(RedisTimeoutError);
+        expect((closed.outcome as RedisTimeoutError).timeoutMs).toBe(timeoutMs);
+        // timeoutMs + the sweeper's 10 ms period: decided within 250 ms
+        expect(open.ms).toBeLessThan(250);
+        expect(closed.ms).toBeLessThan(250);
+
+        const openHttp = await fetch(`${app.url}/limited/open`);
+        expect(openHttp.status).toBe(200);
+        expect(openHttp.headers.get('ratelimit')).toBeNull(); // nothing known: no headers
+        const closedHttp = await fetch(`${app.url}/limited/closed`);
+        expect(closedHttp.status).toBe(503);
+        expect(closedHttp.headers.get('retry-after')).toBeNull();
+        expect(await closedHttp.json()).toMatchObject({
+          statusCode: 503,
+          message: expect.stringMatching(/^The rate limit "LimitedController.closed" cannot be checked right now/),
+        });
+      } finally {
+        own.resume();
+      }
+      // Back: limits apply again at once.
+      const deadline = Date.now() + 5_000;
+      let back = await timed(closedPolicy);
+      while (!(back.outcome as { allowed?: boolean }).allowed && Date.now() < deadline) {
+        await sleep(50);
+        back = await timed(closedPolicy);
+      }
+      expect(back.outcome).toMatchObject({ allowed: true, failedOpen: false });
+    });
+
+    it('killed: each limit applies its fail mode at once', async () => {
+      await own.kill();
+      const open = await timed(openPolicy);
+      const closed = await timed(closedPolicy);
+      expect(open.outcome).toMatchObject({ allowed: true, failedOpen: true });
+      expect(closed.outcome).toBeInstanceOf(RedisUnavailableError);
+      expect(open.ms).toBeLessThan(250);
+      expect(closed.ms).toBeLessThan(250);
+      expect((await fetch(`${app.url}/limited/open`)).status).toBe(200);
+      expect((await fetch(`${app.url}/limited/closed`)).status).toBe(503);
+      expect(app.limits.stats).toMatchObject({ outages: expect.any(Number) });
+      expect(app.limits.stats.failedOpen).toBeGreaterThanOrEqual(2);
+      expect(app.limits.stats.failedClosed).toBeGreaterThanOrEqual(2);
+    });
+  });
+
+  describe('option validation: RedisConfigError naming the option', () => {
+    it.each([
+      [{ timeoutMs: 0 }, /"ratelimit\.timeoutMs": must be a positive integer number of milliseconds, got 0/],
+      [{ failOpen: 'no' }, /"ratelimit\.failOpen": must be true or false/],
+      [{ policies: { login: { limit: 5 } } }, /"ratelimit\.policies\.login\.windowMs": is required for sliding-window/],
+      [
+        { policies: { login: { algorithm: 'leaky', limit: 5 } } },
+        /"ratelimit\.policies\.login\.algorithm": must be one of/,
+      ],
+      [{ policies: { 'a b': { limit: 5, windowMs: 1 } } }, /"ratelimit\.policies\.a b"/],
+      [
+        { policies: { x: { algorithm: 'fixed-window', limit: 5, windowMs: 1000, burst: 2 } } },
+        /"ratelimit\.policies\.x\.burst": applies to token-bucket and gcra only/,
+      ],
+      [
+        { policies: { x: { algorithm: 'gcra', burst: 2 } } },
+        /"ratelimit\.policies\.x\.ratePerSec": is required for gcra/,
+      ],
+      [
+        { policies: { x: { algorithm: 'token-bucket', ratePerSec: 5, limit: 5, windowMs: 1000 } } },
+        /"ratelimit\.policies\.x\.ratePerSec": give either ratePerSec/,
+      ],
+    ])('module options %p', async (options, message) => {
+      const err = await Test.createTestingModule({
+        imports: [
+          RedisModule.forRoot({ ...redis.connection, keyPrefix: uniquePrefix('rl-opt') }),
+          RateLimitModule.forRoot(options as unknown as RateLimitModuleOptions),
+        ],
+      })
+        .compile()
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RedisConfigError);
+      expect((err as Error).message).toMatch(message);
+    });
+
+    it('a bad @RateLimit fails when the class is loaded, naming Controller.method and the option', () => {
+      const decorate = (options: unknown) => () => {
+        class Search {
+          find(): void {}
+        }
+        const descriptor = Object.getOwnPropertyDescriptor(Search.prototype, 'find') as PropertyDescriptor;
+        RateLimit(options as RateLimitPolicy)(Search.prototype, 'find', descriptor);
+      };
+      expect(decorate({ algorithm: 'fixed-window', limit: 0, windowMs: 1000 })).toThrow(
+        /"@RateLimit\(Search\.find\)\.limit": must be a positive integer, got 0/,
+      );
+      expect(decorate({ limit: 5, windowMs: 1000, key: 'session' })).toThrow(/"@RateLimit\(Search\.find\)\.key"/);
+      expect(decorate({ limit: 5, windowMs: 1000, cost: 6 })).toThrow(
+        /"@RateLimit\(Search\.find\)\.cost": must be at most/,
+      );
+      expect(decorate({ policy: 'search', limit: 5 })).toThrow(
+        /"@RateLimit\(Search\.find\)\.limit": comes from the module/,
+      );
+      expect(decorate({ limit: 5, windowMs: 1000 })).not.toThrow();
+    });
+  });
+});
