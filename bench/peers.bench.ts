@@ -8,13 +8,14 @@
  *   transport  our microservice transport emit / send  vs Transport.REDIS (+ send p99); emit vs BullMQ
  *   cache      CACHE_MANAGER on our store, get / set   vs @keyv/redis through cache-manager 7 (1, 16, 50 callers)
  *   throttler  RedisThrottlerStorage.increment         vs @nest-lab/throttler-storage-redis (1, 50 callers, blocked)
+ *   ratelimit  RateLimiter.consume, each algorithm      vs @nest-lab/throttler-storage-redis increment (1, 50 callers)
  *   lock       LockService acquire + release, using()  vs redis-semaphore Mutex; vs @sesamecare-oss/redlock
  *   session    GET /auth/me on RedisSessionStore       vs connect-redis 8.1
  *
  * One feature at a time is set up (bench/peers/<feature>.peer.ts), measured and torn down. Targets: ratio >= 1.0,
- * messaging rows >= 3.0 (transport vs Transport.REDIS: emit 2.0, send 1.5, p99 <= 1.0), memory <= 1.0. Prints one
- * table and writes bench/results/peers.json. A missed target is reported as FAIL but exits 0, unless BENCH_STRICT=1
- * (then it exits 1); an error always exits 1.
+ * messaging rows >= 3.0 (transport vs Transport.REDIS: emit 2.0, send 1.5, p99 <= 1.0), rate-limit decisions >= 1.1,
+ * memory <= 1.0. Prints one table and writes bench/results/peers.json. A missed target is reported as FAIL but exits
+ * 0, unless BENCH_STRICT=1 (then it exits 1); an error always exits 1.
  * BENCH_DURATION_MS (default 5000) is each side's measuring time per row (10 rounds); BENCH_ONLY=cache,lock runs
  * some features only. The default run takes about 5 minutes.
  */
@@ -25,6 +26,7 @@ import { cachePeers } from './peers/cache.peer';
 import { lockPeers } from './peers/lock.peer';
 import { measureCase, printPeerTable, type PeerGroup, type PeerRow } from './peers/peer-suite';
 import { pubsubPeers } from './peers/pubsub.peer';
+import { ratelimitPeers } from './peers/ratelimit.peer';
 import { sessionPeers } from './peers/session.peer';
 import { streamsPeers } from './peers/streams.peer';
 import { throttlerPeers } from './peers/throttler.peer';
@@ -36,6 +38,7 @@ const GROUPS: PeerGroup[] = [
   transportPeers,
   cachePeers,
   throttlerPeers,
+  ratelimitPeers,
   lockPeers,
   sessionPeers,
 ];

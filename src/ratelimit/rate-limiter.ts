@@ -2,7 +2,7 @@ import type { LuaArg, LuaScript } from '../core/lua-script';
 import { OptionChecker } from '../core/option-checker';
 import { RedisUnavailableError, toRedisUnavailable } from '../redis/redis.errors';
 import type { RedisClient } from '../redis/redis.options';
-import { failedOpenDecision, toDecision, type RateLimitDecision } from './ratelimit.decision';
+import { failedOpenDecision, toDecision, type DecisionReply, type RateLimitDecision } from './ratelimit.decision';
 import { RateLimitArgumentError, RateLimitExceededError } from './ratelimit.errors';
 import type { RateLimitKeys } from './ratelimit.keys';
 import type { ResolvedRateLimitPolicy } from './ratelimit.options';
@@ -77,12 +77,20 @@ export class RateLimiter {
    * @throws RedisUnavailableError when Redis cannot decide within the module's `timeoutMs` and the limit fails closed
    * @throws RateLimitArgumentError for an empty key or a cost out of range
    */
-  async consume(key: string, cost = 1): Promise<RateLimitDecision> {
-    this.checkCall(key, cost);
+  consume(key: string, cost = 1): Promise<RateLimitDecision> {
+    try {
+      this.checkCall(key, cost);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     const state = this.context.keys.state(this.policy.name, key);
-    const keys = this.policy.algorithm === 'fixed-window' ? [state, this.context.keys.block(state)] : [state];
-    const args = this.policy.algorithm === 'fixed-window' ? [...this.baseArgs, cost, 0, 0] : [...this.baseArgs, cost];
-    const reply = await this.context.runner.run(this.script, keys, args);
+    const fixed = this.policy.algorithm === 'fixed-window';
+    const keys = fixed ? [state, this.context.keys.block(state)] : [state];
+    const args = fixed ? [...this.baseArgs, cost, 0, 0] : [...this.baseArgs, cost];
+    return this.context.runner.run(this.script, keys, args).then(this.decided);
+  }
+
+  private readonly decided = (reply: DecisionReply | RedisUnavailableError): RateLimitDecision => {
     if (reply instanceof RedisUnavailableError) {
       if (!this.failOpen) {
         this.context.outcomes.count('failedClosed');
@@ -94,7 +102,7 @@ export class RateLimiter {
     const decision = toDecision(this.policy, reply);
     this.context.outcomes.count(decision.allowed ? 'allowed' : 'refused');
     return decision;
-  }
+  };
 
   /**
    * {@link consume}, throwing when the call is refused.

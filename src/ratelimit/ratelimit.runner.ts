@@ -27,6 +27,8 @@ export interface DecisionRunnerOptions {
 export class DecisionRunner {
   /** Outage state: one log line when Redis starts failing and one when it is back. */
   readonly breaker: OutageBreaker;
+  /** Decisions sent and not answered yet. */
+  private inFlight = 0;
 
   constructor(
     private readonly client: () => RedisClient,
@@ -48,27 +50,36 @@ export class DecisionRunner {
 
   /**
    * The script's reply, or the `RedisUnavailableError` that kept Redis from deciding (not connected, an error, no
-   * answer within `timeoutMs`: a `RedisTimeoutError`).
+   * answer within `timeoutMs`: a `RedisTimeoutError`). While other decisions are in flight (concurrent callers), the
+   * command leaves with the other writes of this tick (one `writev`); alone, it is written at once.
    * @throws what is not Redis being unavailable (a script error)
    */
-  async run(
+  run(
     script: LuaScript,
     keys: readonly string[],
     args: readonly LuaArg[],
   ): Promise<DecisionReply | RedisUnavailableError> {
     const client = this.client();
     // Not connected: decide at once rather than queue a call that would be counted late, after reconnecting.
-    if (!this.breaker.allow(client)) return new RedisUnavailableError(`Redis client is ${client.status}`);
-    try {
-      batchWritesThisTick(client);
-      const reply = await script.run<DecisionReply>(client, keys, args, this.options.timeoutMs);
-      this.breaker.success();
-      return reply;
-    } catch (err) {
-      const unavailable = toRedisUnavailable(err, `Could not decide a rate limit`);
-      if (!(unavailable instanceof RedisUnavailableError)) throw err;
-      this.breaker.failure(unavailable);
-      return unavailable;
+    if (!this.breaker.allow(client)) {
+      return Promise.resolve(new RedisUnavailableError(`Redis client is ${client.status}`));
     }
+    if (this.inFlight > 0) batchWritesThisTick(client);
+    this.inFlight++;
+    return script.run<DecisionReply>(client, keys, args, this.options.timeoutMs).then(this.answered, this.failed);
   }
+
+  private readonly answered = (reply: DecisionReply): DecisionReply => {
+    this.inFlight--;
+    this.breaker.success();
+    return reply;
+  };
+
+  private readonly failed = (err: unknown): RedisUnavailableError => {
+    this.inFlight--;
+    const unavailable = toRedisUnavailable(err, 'Could not decide a rate limit');
+    if (!(unavailable instanceof RedisUnavailableError)) throw err;
+    this.breaker.failure(unavailable);
+    return unavailable;
+  };
 }
