@@ -56,6 +56,7 @@ const ENTRIES: Array<{ entry: string; exports: string; uses: string[]; loads: st
   },
   { entry: 'lock', exports: 'LockModule', uses: ['@sesamecare-oss/redlock'], loads: ['@sesamecare-oss/redlock'] },
   { entry: 'metrics', exports: 'MetricsModule', uses: ['prom-client'], loads: ['prom-client'] },
+  { entry: 'ratelimit', exports: 'RateLimitModule', uses: [], loads: ['ioredis'] },
   { entry: 'throttler', exports: 'RedisThrottlerStorage', uses: ['@nestjs/throttler'], loads: ['ioredis'] },
   { entry: 'testing', exports: 'startRedis', uses: [], loads: ['ioredis'], inRoot: false },
   { entry: 'schedule', exports: 'RedisScheduleModule', uses: [], loads: ['ioredis'] },
@@ -119,6 +120,7 @@ import { EventBus, MessagingModule, StreamConsumer } from 'nest-redis-kit/messag
 import { LockModule, LockNotAcquiredError, LockService } from 'nest-redis-kit/lock';
 import { MetricsModule } from 'nest-redis-kit/metrics';
 import { RedisThrottlerStorage } from 'nest-redis-kit/throttler';
+import { RateLimit, RateLimitModule, RateLimitService, type RateLimitModuleOptions } from 'nest-redis-kit/ratelimit';
 import { startCluster, startRedis, type RedisTopology } from 'nest-redis-kit/testing';
 import { RedisScheduleModule, Scheduled, type ScheduledTick } from 'nest-redis-kit/schedule';
 
@@ -191,6 +193,18 @@ export class AppModule {}
 
 export function storage(redis: RedisService): RedisThrottlerStorage {
   return new RedisThrottlerStorage(redis);
+}
+
+const limitOptions: RateLimitModuleOptions = { policies: { login: { algorithm: 'gcra', ratePerSec: 1, burst: 5 } } };
+export const limitsModule = RateLimitModule.forRoot(limitOptions);
+
+export class Search {
+  constructor(private readonly limits: RateLimitService) {}
+
+  @RateLimit({ algorithm: 'sliding-window', limit: 30, windowMs: 60_000, key: 'user' })
+  async find(user: string): Promise<boolean> {
+    return (await this.limits.consume('login', user, 2)).allowed;
+  }
 }
 
 export const isDown = (err: unknown): boolean => err instanceof RedisUnavailableError;

@@ -22,6 +22,7 @@ const entries = {
   messaging: require('nest-redis-kit/messaging'),
   lock: require('nest-redis-kit/lock'),
   metrics: require('nest-redis-kit/metrics'),
+  ratelimit: require('nest-redis-kit/ratelimit'),
   throttler: require('nest-redis-kit/throttler'),
   testing: require('nest-redis-kit/testing'),
   schedule: require('nest-redis-kit/schedule'),

@@ -19,6 +19,7 @@ import * as sessionEntry from 'nest-redis-kit/session';
 import * as messagingEntry from 'nest-redis-kit/messaging';
 import * as lockEntry from 'nest-redis-kit/lock';
 import * as metricsEntry from 'nest-redis-kit/metrics';
+import * as ratelimitEntry from 'nest-redis-kit/ratelimit';
 import * as throttlerEntry from 'nest-redis-kit/throttler';
 import * as testingEntry from 'nest-redis-kit/testing';
 import * as scheduleEntry from 'nest-redis-kit/schedule';
@@ -43,6 +44,7 @@ const entries = {
   messaging: messagingEntry,
   lock: lockEntry,
   metrics: metricsEntry,
+  ratelimit: ratelimitEntry,
   throttler: throttlerEntry,
   testing: testingEntry,
   schedule: scheduleEntry,

@@ -3,6 +3,7 @@ import {
   InvalidCredentialsError,
   InvalidLoginBodyError,
   LoginThrottledError,
+  RateLimitExceededError,
   RedisTimeoutError,
   SessionLimitError,
 } from '../../index';
@@ -47,6 +48,24 @@ describe('AppExceptionFilter: the session errors of a library call made outside 
     expect(answer(new SessionLimitError(2))).toMatchObject({
       status: 409,
       body: { statusCode: 409, message: expect.stringMatching(/limited to 2 at once; log out of another session/) },
+    });
+  });
+
+  it('answers a refused rate limit 429 + Retry-After, with the limit named', () => {
+    const decision = {
+      allowed: false,
+      policy: 'exports',
+      limit: 5,
+      windowMs: 60_000,
+      remaining: 0,
+      resetMs: 40_000,
+      retryAfterMs: 11_200,
+      failedOpen: false,
+    };
+    expect(answer(new RateLimitExceededError(decision))).toMatchObject({
+      status: 429,
+      headers: { 'Retry-After': '12' },
+      body: { message: 'Rate limit "exports" exceeded (5 per 60 s); retry in 12 s' },
     });
   });
 });

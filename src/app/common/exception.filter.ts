@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import { RedisUnavailableError, isRedisConnectionError } from '../../index';
 import { LockLostError, LockNotAcquiredError, LockOptionsError } from '../../index';
 import { InvalidCredentialsError, InvalidLoginBodyError, LoginThrottledError, SessionLimitError } from '../../index';
+import { RateLimitArgumentError, RateLimitExceededError } from '../../index';
 
 /** One mapping from a library error to an HTTP answer. Features add theirs to {@link ERROR_MAPPINGS}. */
 export interface ErrorMapping {
@@ -57,6 +58,17 @@ export const ERROR_MAPPINGS: ErrorMapping[] = [
     matches: (err) => err instanceof SessionLimitError,
     status: HttpStatus.CONFLICT,
     message: (err) => (err as SessionLimitError).message,
+  },
+  {
+    matches: (err) => err instanceof RateLimitExceededError,
+    status: HttpStatus.TOO_MANY_REQUESTS,
+    headers: (err) => ({ 'Retry-After': String((err as RateLimitExceededError).retryAfterSeconds) }),
+    message: (err) => (err as RateLimitExceededError).message,
+  },
+  {
+    matches: (err) => err instanceof RateLimitArgumentError,
+    status: HttpStatus.BAD_REQUEST,
+    message: (err) => (err as RateLimitArgumentError).message,
   },
   {
     matches: (err) => err instanceof RedisUnavailableError || isRedisConnectionError(err),
