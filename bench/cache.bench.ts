@@ -518,6 +518,7 @@ async function httpBenchmarks(lines: BenchLine[]): Promise<void> {
     DATABASE_URL,
     CACHE_TTL_MS: String(ttlMs),
     RATE_LIMIT_PER_MINUTE: '0',
+    SEARCH_RATE_LIMIT_PER_MINUTE: '0',
     LOG_LEVEL: 'error',
     CATALOG_SEED_ROWS: String(CATALOG_ROWS),
   });

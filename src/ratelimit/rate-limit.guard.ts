@@ -43,7 +43,7 @@ export class RateLimitGuard implements CanActivate {
 
   /** Decides the route's limits; throws the 429 or 503 exception, true otherwise. */
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true;
+    if (context.getType() !== 'http' || !this.limits.options.guard) return true;
     const limits = this.reflector.getAllAndOverride<RateLimitMetadata[] | undefined>(RATE_LIMIT_METADATA, [
       context.getHandler(),
       context.getClass(),

@@ -5,7 +5,7 @@ import { FIXED_WINDOW, GCRA, SLIDING_WINDOW, TOKEN_BUCKET } from './ratelimit.sc
 describe('rate-limit options', () => {
   it('defaults: client default, 250 ms, fail open, headers on, no policies', () => {
     const o = resolveRateLimitOptions();
-    expect(o).toMatchObject({ clientName: 'default', timeoutMs: 250, failOpen: true, headers: true });
+    expect(o).toMatchObject({ clientName: 'default', timeoutMs: 250, failOpen: true, headers: true, guard: true });
     expect(o.policies.size).toBe(0);
   });
 

@@ -79,6 +79,11 @@ export interface RateLimitModuleOptions {
   policies?: Record<string, Omit<RateLimitPolicy, 'name'>>;
   /** Send the `RateLimit-Policy` / `RateLimit` headers from the `@RateLimit` guard (default true). */
   headers?: boolean;
+  /**
+   * `false` turns the `@RateLimit` guard off: routes are not limited and Redis is not asked (tests, load tests, local
+   * runs). `RateLimitService` calls still decide. Default true.
+   */
+  guard?: boolean;
 }
 
 /** Module options after validation, defaults filled in. */
@@ -93,6 +98,8 @@ export interface ResolvedRateLimitOptions {
   policies: ReadonlyMap<string, ResolvedRateLimitPolicy>;
   /** See {@link RateLimitModuleOptions.headers}. */
   headers: boolean;
+  /** See {@link RateLimitModuleOptions.guard}. */
+  guard: boolean;
 }
 
 /** Largest limit or burst, so that counts stay exact in Lua's doubles. */
@@ -118,6 +125,7 @@ export function resolveRateLimitOptions(options: RateLimitModuleOptions = {}): R
     failOpen: check.boolean('ratelimit.failOpen', o.failOpen) ?? true,
     policies,
     headers: check.boolean('ratelimit.headers', o.headers) ?? true,
+    guard: check.boolean('ratelimit.guard', o.guard) ?? true,
   };
 }
 

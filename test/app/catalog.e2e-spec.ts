@@ -157,6 +157,34 @@ describe(`reference service: cached catalog search (${testTopology()})`, () => {
     expect(JSON.stringify(res.body.message)).toMatch(message);
   });
 
+  it('rate-limits the search per IP (SEARCH_RATE_LIMIT_PER_MINUTE): RateLimit headers, then 429 + Retry-After', async () => {
+    const limited = await createTestApp({
+      redisEnv: redis.env,
+      env: {
+        REDIS_KEY_PREFIX: uniquePrefix('catalog-rl'),
+        CATALOG_SEED_ROWS: '100',
+        SEARCH_RATE_LIMIT_PER_MINUTE: '3',
+      },
+    });
+    try {
+      for (let remaining = 2; remaining >= 0; remaining--) {
+        const ok = await limited.http.get('/catalog/search?category=toys').expect(200);
+        expect(ok.headers['ratelimit-policy']).toBe('"search";q=3;w=60');
+        expect(ok.headers['ratelimit']).toMatch(new RegExp(`^"search";r=${remaining};t=\\d+$`));
+      }
+      const refused = await limited.http.get('/catalog/search?category=garden').expect(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(refused.body).toMatchObject({
+        statusCode: 429,
+        message: expect.stringMatching(/^Too many requests: the limit "search" allows 3 per 60 s; retry in \d+ s$/),
+      });
+      // Off by default under NODE_ENV=test: the suite's own app sends no rate-limit headers.
+      expect((await t.http.get('/catalog/search?category=toys').expect(200)).headers['ratelimit']).toBeUndefined();
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('answers from the database while Redis is down, and writes still succeed; cached again once it is back', async () => {
     const path = '/catalog/search?category=kitchen&sort=-price&limit=4';
     await redis.kill();

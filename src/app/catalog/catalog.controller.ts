@@ -10,7 +10,9 @@ import {
   Res,
 } from '@nestjs/common';
 import type { Response } from 'express';
+import { RateLimit } from '../../index';
 import { ParseIdPipe } from '../common/parse-id.pipe';
+import { SEARCH_RATE_LIMIT } from '../security/security.module';
 import { CatalogService } from './catalog.service';
 import { MAX_PRICE_CENTS, SearchProductsDto } from './dto/search-products.dto';
 import { UpdateProductDto } from './dto/update-product.dto';
@@ -37,8 +39,12 @@ export function normaliseSearch(dto: SearchProductsDto): ProductSearch {
 export class CatalogController {
   constructor(private readonly catalog: CatalogService) {}
 
-  /** Faceted product search through the cache (`X-Cache: HIT|MISS`): 200; 400 on a bad query. */
+  /**
+   * Faceted product search through the cache (`X-Cache: HIT|MISS`): 200; 400 on a bad query; 429 + `Retry-After` over
+   * the `search` rate limit (SEARCH_RATE_LIMIT_PER_MINUTE per IP, with the IETF `RateLimit` headers).
+   */
   @Get('search')
+  @RateLimit({ policy: SEARCH_RATE_LIMIT, key: 'ip' })
   async search(
     @Query() query: SearchProductsDto,
     @Res({ passthrough: true }) res: Response,

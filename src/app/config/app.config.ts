@@ -99,6 +99,16 @@ export class AppConfig {
   @Min(0)
   LOGIN_RATE_LIMIT_PER_MINUTE?: number;
 
+  /**
+   * `GET /catalog/search` requests per minute per client IP, a sliding window of `RateLimitModule` with the IETF
+   * `RateLimit` headers (default 120; 0 = off; off by default when NODE_ENV=test).
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SEARCH_RATE_LIMIT_PER_MINUTE?: number;
+
   /** Express `trust proxy` (e.g. `1`, `loopback`): set it behind a reverse proxy so rate limits see client IPs. */
   @IsOptional()
   @IsString()

@@ -41,8 +41,10 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /catalog/search': {
     summary:
       'Faceted product search (count, price range, stock, top brands, first items) through the cache ' +
-      '(`X-Cache: HIT|MISS`); answered from the database when Redis is unavailable',
+      '(`X-Cache: HIT|MISS`); answered from the database when Redis is unavailable. Rate-limited per client IP ' +
+      '(`RateLimit-Policy` / `RateLimit` headers)',
     response: { status: '200', model: ProductSearchResultDto },
+    errors: { '429': 'Over the search rate limit (`Retry-After` in seconds)' },
   },
   'PATCH /catalog/products/{id}': {
     summary: 'Change price and/or stock (invalidates the cached searches of its category)',
