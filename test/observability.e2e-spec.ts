@@ -158,7 +158,7 @@ describe('reference service operations: logs, metrics, readiness', () => {
       expect(after).toContain('nrk_process_cpu_user_seconds_total');
     });
 
-    it('maps the stats of every feature to metrics: cache, sessions, messaging, locks', async () => {
+    it('maps the stats of every feature to metrics: cache, sessions, messaging, locks, rate limits', async () => {
       const http = request(app.getHttpServer());
       await http.get('/users/1').expect(200); // cached now, if it was not yet
       const before = (await http.get('/metrics').expect(200)).text;
@@ -189,6 +189,10 @@ describe('reference service operations: logs, metrics, readiness', () => {
         'nrk_lock_extensions_total',
         'nrk_lock_losses_total',
         'nrk_semaphore_acquisitions_total',
+        'nrk_ratelimit_allowed_total',
+        'nrk_ratelimit_refused_total',
+        'nrk_ratelimit_failed_open_total',
+        'nrk_ratelimit_failed_closed_total',
       ]) {
         expect(after).toContain(`# TYPE ${name} `);
       }
