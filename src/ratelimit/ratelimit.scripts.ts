@@ -98,9 +98,13 @@ if used + cost > limit then
   if cur > 0 then reset = reset + windowMs end
   return {0, math.max(0, math.floor(limit - used)), math.ceil(reset), math.max(1, math.ceil(retry))}
 end
-cur = cur + cost
-redis.call('HSET', KEYS[1], 's', start, 'c', cur, 'p', prev)
-redis.call('PEXPIRE', KEYS[1], 2 * windowMs - elapsed)
+if stored == start then
+  redis.call('HINCRBY', KEYS[1], 'c', cost)
+else
+  -- a new window: the hash lives until the end of the next one (when this window's count stops mattering)
+  redis.call('HSET', KEYS[1], 's', start, 'c', cost, 'p', prev)
+  redis.call('PEXPIRE', KEYS[1], 2 * windowMs - elapsed)
+end
 return {1, math.max(0, math.floor(limit - used - cost)), 2 * windowMs - elapsed, 0}`,
 });
 
