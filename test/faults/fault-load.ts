@@ -1,7 +1,7 @@
 /**
  * The fault suite's small load script: two reference-service instances on one PostgreSQL database, and a few
- * virtual users that, round-robin over the instances, read cached users, read their session, place orders
- * and reserve stock, at a bounded rate. Every request is recorded (feature, start, end, status) so that a
+ * virtual users that, round-robin over the instances, read cached users, read their session, place orders,
+ * reserve stock and search the catalog (behind its rate limit, set high enough never to refuse), at a bounded rate. Every request is recorded (feature, start, end, status) so that a
  * test can compute how long each feature was unavailable while the harness broke Redis.
  */
 import request from 'supertest';
@@ -9,8 +9,8 @@ import { bootApp, type BootedApp } from '../support/app-boot';
 import { createTestDatabase } from '../support/test-database';
 import { uniquePrefix } from '../support/redis-harness';
 
-/** The four features the load exercises. */
-export type Feature = 'cache' | 'session' | 'orders' | 'locks';
+/** The features the load exercises (`search`: the rate limit of `GET /catalog/search`, then its cache). */
+export type Feature = 'cache' | 'session' | 'orders' | 'locks' | 'search';
 
 /** One request made by the load. */
 export interface Sample {
@@ -53,6 +53,8 @@ export async function startFleet(redisEnv: Record<string, string>, virtualUsers 
     REDIS_KEY_PREFIX: uniquePrefix('fault'),
     SESSION_SECRET,
     LOG_LEVEL: 'silent',
+    // The search's rate limit on, never reached: what the load sees of it is its fail mode.
+    SEARCH_RATE_LIMIT_PER_MINUTE: '1000000',
   };
   const apps: BootedApp[] = [];
   try {
@@ -141,6 +143,7 @@ export class Load {
       await this.hit('session', user, instance, `${base}/auth/me`, 'GET', cookie);
       await this.hit('orders', user, instance, `${base}/orders`, 'POST', cookie, { sku: 'fault-order', qty: 1 });
       await this.hit('locks', user, instance, `${base}/inventory/${sku}/reserve`, 'POST', cookie, { qty: 1 });
+      await this.hit('search', user, instance, `${base}/catalog/search?category=toys&limit=3`, 'GET');
       await sleep(this.pauseMs);
     }
   }
@@ -175,7 +178,7 @@ export class Load {
 }
 
 /** Success per feature: the status a healthy service answers. */
-export const OK_STATUS: Record<Feature, number> = { cache: 200, session: 200, orders: 201, locks: 200 };
+export const OK_STATUS: Record<Feature, number> = { cache: 200, session: 200, orders: 201, locks: 200, search: 200 };
 
 /** Default: anything but the healthy status is a failure. */
 const notOk = (s: Sample) => s.status !== OK_STATUS[s.feature];

@@ -66,6 +66,8 @@ describe('fault: Redis restarted empty under load', () => {
 
     // Cached reads kept answering (from the database while Redis was away).
     expect(unavailability(load.samples).cache.failed).toBe(0);
+    // So did the rate-limited search: its limit fails open while Redis is away.
+    expect(unavailability(load.samples).search.failed).toBe(0);
     // Never a 500 or a dropped connection: 503 while Redis is away, 401 once the sessions are gone.
     // 409 on reservations: the lock's fencing counter restarted at 0 below the fence stored in the database,
     // so writes are refused as stale until it catches up (known limitation, see docs/failure-modes.md).

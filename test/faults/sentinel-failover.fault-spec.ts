@@ -57,6 +57,8 @@ describe('fault: Sentinel failover (master killed) under load', () => {
 
     // Cached reads kept answering throughout (from the database while Redis was away).
     expect(u.cache.failed).toBe(0);
+    // So did the rate-limited search: its limit fails open during the failover.
+    expect(u.search.failed).toBe(0);
     // Only 503 (Redis unavailable) or 423 (lock busy) while failing over: no 500, no dropped connection.
     expect(load.samples.filter((s) => ![200, 201, 423, 503].includes(s.status))).toEqual([]);
     // Everything works again after the failover: the last second of load is all success.
