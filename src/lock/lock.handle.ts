@@ -1,11 +1,22 @@
-import type { Lock } from '@sesamecare-oss/redlock';
+/**
+ * @internal What a held lock is in Redis: its keys, the value they hold, and until when its lease surely runs. On
+ * independent nodes it is a redlock `Lock` (which has these three).
+ */
+export interface LockLease {
+  /** The lock keys. */
+  readonly resources: readonly string[];
+  /** The value every lock key holds while the lock is ours. */
+  readonly value: string;
+  /** Epoch milliseconds until which the lock is surely held (lease end minus clock-drift allowance). */
+  readonly expiration: number;
+}
 
 /** What a {@link LockHandle} asks its LockService to do (internal). */
 export interface LockHandleOwner {
-  /** Extends `handle`'s lease; returns the new redlock Lock. */
-  extendLock(handle: LockHandle, lock: Lock, ttlMs: number): Promise<Lock>;
-  /** Releases `lock`; resolves true when released on a quorum, false otherwise (never rejects). */
-  releaseLock(handle: LockHandle, lock: Lock): Promise<boolean>;
+  /** Extends `handle`'s lease; returns the new lease. */
+  extendLock(handle: LockHandle, lease: LockLease, ttlMs: number): Promise<LockLease>;
+  /** Releases `lease`; resolves true when released on a quorum, false otherwise (never rejects). */
+  releaseLock(handle: LockHandle, lease: LockLease): Promise<boolean>;
 }
 
 /**
@@ -20,7 +31,7 @@ export class LockHandle {
     private readonly owner: LockHandleOwner,
     /** The locked resources, as given. */
     readonly resources: readonly string[],
-    private lock: Lock,
+    private lease: LockLease,
     /** Fencing token of each resource (INCR per acquisition, grows per resource); empty when fencing is off. */
     readonly fences: Readonly<Record<string, number>>,
   ) {}
@@ -32,7 +43,7 @@ export class LockHandle {
 
   /** Epoch milliseconds until which the lock is surely held (lease end minus clock-drift allowance). */
   get expiresAt(): number {
-    return this.lock.expiration;
+    return this.lease.expiration;
   }
 
   /** True once `release()` was called. */
@@ -42,24 +53,26 @@ export class LockHandle {
 
   /** True while the lease runs and the lock was not released. */
   get held(): boolean {
-    return !this.releasedFlag && this.lock.expiration > Date.now();
+    return !this.releasedFlag && this.lease.expiration > Date.now();
   }
 
   /**
    * Extends the lease to `ttlMs` from now. Rejects with `LockLostError` when the lock expired or was taken,
    * `RedisUnavailableError` when the nodes could not be reached (the lock may still be held until `expiresAt`).
    */
-  async extend(ttlMs: number): Promise<void> {
-    this.lock = await this.owner.extendLock(this, this.lock, ttlMs);
+  extend(ttlMs: number): Promise<void> {
+    return this.owner.extendLock(this, this.lease, ttlMs).then((lease) => {
+      this.lease = lease;
+    });
   }
 
   /**
    * Releases the lock. Never throws: resolves false when it had already expired or been taken, or when the
    * nodes could not be reached (it then expires by itself at the end of its lease).
    */
-  async release(): Promise<boolean> {
-    if (this.releasedFlag) return false;
+  release(): Promise<boolean> {
+    if (this.releasedFlag) return Promise.resolve(false);
     this.releasedFlag = true;
-    return this.owner.releaseLock(this, this.lock);
+    return this.owner.releaseLock(this, this.lease);
   }
 }

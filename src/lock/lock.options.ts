@@ -127,6 +127,12 @@ export interface AcquireOptions {
 export interface UsingOptions extends AcquireOptions {
   /** Extend the lock (every ttlMs/3) while the work runs (default true). */
   autoExtend?: boolean;
+  /**
+   * Make the lock `LockService.current()` inside the work (an AsyncLocalStorage around it). Default false for
+   * `using()`, whose work gets the handle as its second argument; true for `@WithLock`, whose method has no other
+   * way to see it. On Node 20 a live AsyncLocalStorage slows every promise of the process while work runs under it.
+   */
+  context?: boolean;
 }
 
 /** The options of one lock call with the module's defaults filled in. Milliseconds. */
@@ -164,6 +170,7 @@ export function checkLockCall(options: UsingOptions, prefix = ''): void {
   lockArguments.durationMs(`${prefix}jitterMs`, options.jitterMs);
   lockArguments.nonNegativeInt(`${prefix}retryCount`, options.retryCount);
   lockArguments.boolean(`${prefix}autoExtend`, options.autoExtend);
+  lockArguments.boolean(`${prefix}context`, options.context);
 }
 
 /** Checks the options of one lock call and fills in the module's defaults. */

@@ -17,10 +17,14 @@ export const ACQUIRE_FENCED = defineScript({
 -- Returns: nil when a lock key exists (busy), else the fencing tokens in resource order (empty: fencing off)
 local fencing = ARGV[3] == '1'
 local n = fencing and (#KEYS / 2) or #KEYS
-for i = 1, n do
-  if redis.call('exists', KEYS[i]) == 1 then return false end
+if n == 1 then
+  if not redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return false end
+else
+  for i = 1, n do
+    if redis.call('exists', KEYS[i]) == 1 then return false end
+  end
+  for i = 1, n do redis.call('set', KEYS[i], ARGV[1], 'PX', ARGV[2]) end
 end
-for i = 1, n do redis.call('set', KEYS[i], ARGV[1], 'PX', ARGV[2]) end
 local out = {}
 if fencing then
   for i = 1, n do
@@ -29,6 +33,37 @@ if fencing then
   end
 end
 return out`,
+});
+
+/**
+ * Release on one client: deletes each lock key that still holds our value (a key taken by another holder after our
+ * lease ended is left alone).
+ */
+export const RELEASE = defineScript({
+  name: 'lock.release',
+  keys: 'variadic',
+  lua: `-- KEYS: the lock keys
+-- ARGV[1]: our lock value
+-- Returns: the number of keys deleted (all of them: the lock was still ours)
+local n = 0
+for i = 1, #KEYS do
+  if redis.call('get', KEYS[i]) == ARGV[1] then n = n + redis.call('del', KEYS[i]) end
+end
+return n`,
+});
+
+/** Extension on one client: sets a new lease on every lock key, only if every one still holds our value. */
+export const EXTEND = defineScript({
+  name: 'lock.extend',
+  keys: 'variadic',
+  lua: `-- KEYS: the lock keys
+-- ARGV[1]: our lock value, ARGV[2]: new lease in ms from now
+-- Returns: the number of keys extended (0 when any of them is gone or taken)
+for i = 1, #KEYS do
+  if redis.call('get', KEYS[i]) ~= ARGV[1] then return 0 end
+end
+for i = 1, #KEYS do redis.call('pexpire', KEYS[i], ARGV[2]) end
+return #KEYS`,
 });
 
 /** Raises a fence counter to at least a value (never lowers it): after a store saw a higher token. */

@@ -1,7 +1,16 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ExecutionError, Lock, Redlock, ResourceLockedError, type ExecutionStats } from '@sesamecare-oss/redlock';
+import { Command, type Cluster, type Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { settleWithin, sleep } from '../core';
+import {
+  batchWritesThisTick,
+  deadlines,
+  settleWithin,
+  sleep,
+  SweptCommand,
+  type LuaArg,
+  type LuaScript,
+} from '../core';
 import {
   RedisService,
   RedisUnavailableError,
@@ -12,7 +21,7 @@ import {
 import { LOCK_MODULE_OPTIONS } from './lock.constants';
 import { LockContext } from './lock.context';
 import { LockLostError, LockNotAcquiredError } from './lock.errors';
-import { LockHandle, type LockHandleOwner } from './lock.handle';
+import { LockHandle, type LockHandleOwner, type LockLease } from './lock.handle';
 import { LockKeys, checkResources, checkSameSlot } from './lock.keys';
 import {
   lockArguments,
@@ -24,7 +33,7 @@ import {
   type ResolvedLockOptions,
   type UsingOptions,
 } from './lock.options';
-import { ACQUIRE_FENCED, FENCE_ADVANCE, FENCE_INCR } from './lock.scripts';
+import { ACQUIRE_FENCED, EXTEND, FENCE_ADVANCE, FENCE_INCR, RELEASE } from './lock.scripts';
 import { retryPauseMs } from './lock.timing';
 import { LockWatchdog } from './lock.watchdog';
 
@@ -58,6 +67,15 @@ interface Verdict {
   firstError?: Error;
 }
 
+/** The `commandTimeout` of a client (a Cluster: of its node connections), in milliseconds, if it has one. */
+function commandTimeoutOf(client: RedisClient): number | undefined {
+  const options = client.isCluster ? (client as Cluster).options.redisOptions : (client as Redis).options;
+  return options?.commandTimeout;
+}
+
+/** What `using()` work that declares no parameters is called with: it cannot see a signal, so none is made. */
+const NO_SIGNAL = undefined as unknown as AbortSignal;
+
 function statsError(stats: ExecutionStats): Verdict {
   let firstError: Error | undefined;
   for (const err of stats.votesAgainst.values()) {
@@ -81,6 +99,13 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
   /** Where the fencing counters live: the lock client, or the shared client with independent nodes. */
   private fenceClient!: RedisClient;
   private cluster = false;
+  /**
+   * One client (no independent nodes): acquire, extend and release run our own scripts on it, bounded by the shared
+   * deadline sweeper with the client's `commandTimeout` (undefined: no bound but the client's own) and written with
+   * the other commands of the tick; redlock serves independent nodes only.
+   */
+  private single: RedisClient | undefined;
+  private singleTimeoutMs: number | undefined;
   private keys = new LockKeys('');
   private closing = false;
   private readonly active = new Set<LockHandle>();
@@ -138,6 +163,8 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
     }
     this.cluster = this.clients.some((c) => c.isCluster) || shared.isCluster;
     this.fenceClient = this.clients.length === 1 ? this.clients[0] : shared;
+    this.single = this.clients.length === 1 ? this.clients[0] : undefined;
+    this.singleTimeoutMs = this.single ? commandTimeoutOf(this.single) : undefined;
     this.redlock = new Redlock(this.clients, {
       driftFactor: this.options.driftFactor,
       retryCount: 0,
@@ -195,15 +222,27 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
    * and rejects with {@link LockLostError} if the lock is lost before the work ends, and always releases it.
    * The work's own error is passed through unchanged.
    */
-  async using<T>(
+  using<T>(
     resources: string | readonly string[],
     work: (signal: AbortSignal, lock: LockHandle) => Promise<T> | T,
     options: UsingOptions = {},
   ): Promise<T> {
-    const call = resolveLockCall(options, this.options);
-    const handle = await this.acquireChecked(checkResources(resources), call);
-    const controller = new AbortController();
-    return this.holdWhile(handle, call, (h) => work(controller.signal, h), controller);
+    // Not async, and no AbortController unless the work declares a parameter to receive its signal (one costs
+    // microseconds); no lock context unless asked for (`context: true`).
+    let call: ResolvedLockCall;
+    let list: string[];
+    try {
+      call = resolveLockCall(options, this.options);
+      list = checkResources(resources);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const context = options?.context === true;
+    return this.acquireChecked(list, call).then((handle) => {
+      if (work.length === 0) return this.holdWhile(handle, call, context, () => work(NO_SIGNAL, handle));
+      const controller = new AbortController();
+      return this.holdWhile(handle, call, context, (h) => work(controller.signal, h), controller);
+    });
   }
 
   /**
@@ -213,13 +252,15 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
   async runLocked<T>(resources: readonly string[], options: UsingOptions, work: () => Promise<T> | T): Promise<T> {
     const call = resolveLockCall(options, this.options);
     const handle = await this.acquireChecked(checkResources(resources), call);
-    return this.holdWhile(handle, call, work);
+    return this.holdWhile(handle, call, options?.context !== false, work);
   }
 
   /** @internal LockHandle.extend() */
-  async extendLock(handle: LockHandle, lock: Lock, ttlMs: number): Promise<Lock> {
+  async extendLock(handle: LockHandle, lease: LockLease, ttlMs: number): Promise<LockLease> {
     if (lockArguments.durationMs('ttlMs', ttlMs, { min: 1 }) === undefined) lockArguments.fail('ttlMs', 'is required');
     if (handle.released) throw new LockLostError(handle.resources, 'it was released');
+    if (!(lease instanceof Lock)) return this.extendSingle(handle, lease, ttlMs);
+    const lock = lease;
     try {
       const extended = await this.redlock.extend(lock, ttlMs, { retryCount: 0 });
       this.counters.extensions++;
@@ -241,20 +282,75 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
   }
 
   /** @internal LockHandle.release() */
-  async releaseLock(handle: LockHandle, lock: Lock): Promise<boolean> {
+  releaseLock(handle: LockHandle, lease: LockLease): Promise<boolean> {
     this.active.delete(handle);
-    if (lock.expiration <= Date.now()) {
-      // Expired (or lost): remove our value if it is still there, but report false.
-      await this.redlock.release(lock, { retryCount: 0 }).catch(() => undefined);
-      return false;
-    }
+    // Expired (or lost): remove our value if it is still there, but report false.
+    const expired = lease.expiration <= Date.now();
+    const released =
+      lease instanceof Lock
+        ? this.redlock.release(lease, { retryCount: 0 }).then(() => true)
+        : this.runSingle<number>(RELEASE, lease.resources, [lease.value]).then(
+            (deleted) => Number(deleted) === lease.resources.length,
+          );
+    return released.then(
+      (ok) => {
+        if (!ok || expired) return false;
+        this.counters.released++;
+        return true;
+      },
+      () => false,
+    );
+  }
+
+  /** {@link extendLock} on one client: our EXTEND script, the verdict from its reply or its error. */
+  private async extendSingle(handle: LockHandle, lease: LockLease, ttlMs: number): Promise<LockLease> {
+    if (lease.expiration <= Date.now()) throw new LockLostError(handle.resources, 'its lease had expired');
+    const start = Date.now();
+    let extended: number;
     try {
-      await this.redlock.release(lock, { retryCount: 0 });
-      this.counters.released++;
-      return true;
-    } catch {
-      return false;
+      extended = Number(await this.runSingle<number>(EXTEND, lease.resources, [lease.value, ttlMs]));
+    } catch (err) {
+      if (!isRedisConnectionError(err)) throw err;
+      if (lease.expiration > Date.now()) {
+        throw new RedisUnavailableError(
+          `Could not extend the lock on ${handle.resources.join(', ')}: no quorum of Redis nodes reachable`,
+          { cause: err },
+        );
+      }
+      throw new LockLostError(handle.resources, 'its lease expired while Redis could not be reached', { cause: err });
     }
+    if (extended !== lease.resources.length) {
+      throw new LockLostError(handle.resources, 'it expired or was taken by another holder');
+    }
+    this.counters.extensions++;
+    return { resources: lease.resources, value: lease.value, expiration: start + ttlMs - this.driftMs(ttlMs) };
+  }
+
+  /** Clock-drift allowance of a lease, in milliseconds (as redlock computes it). */
+  private driftMs(ttlMs: number): number {
+    return Math.round(this.options.driftFactor * ttlMs) + 2;
+  }
+
+  /**
+   * Runs `script` on the one client: bounded by the shared deadline sweeper (no timer per call), written with the
+   * other commands of this tick.
+   */
+  private runSingle<T>(script: LuaScript, keys: readonly string[], args: readonly LuaArg[]): Promise<T> {
+    const client = this.single as RedisClient;
+    batchWritesThisTick(client);
+    return script.run<T>(client, keys, args, this.singleTimeoutMs);
+  }
+
+  /** One plain command on the one client, like {@link runSingle}. */
+  private commandSingle<T>(name: string, args: LuaArg[]): Promise<T> {
+    const client = this.single as RedisClient;
+    batchWritesThisTick(client);
+    if (this.singleTimeoutMs !== undefined) {
+      return deadlines.send<T>(client, new SweptCommand(name, args, { replyEncoding: 'utf8' }), this.singleTimeoutMs);
+    }
+    const command = new Command(name, args, { replyEncoding: 'utf8' });
+    void client.sendCommand(command);
+    return command.promise as Promise<T>;
   }
 
   /**
@@ -265,6 +361,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
   private holdWhile<T>(
     handle: LockHandle,
     call: ResolvedLockCall,
+    context: boolean,
     work: (handle: LockHandle) => Promise<T> | T,
     controller?: AbortController,
   ): Promise<T> {
@@ -279,13 +376,13 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
       });
       let running: Promise<T>;
       try {
-        running = Promise.resolve(this.context.run(handle, () => work(handle)));
+        running = Promise.resolve(context ? this.context.run(handle, () => work(handle)) : work(handle));
       } catch (err) {
         running = Promise.reject(err); // thrown synchronously: a rejection like any other
       }
       running.then(
         (value) => {
-          this.context.leave();
+          if (context) this.context.leave();
           if (watch.ended) return; // lost: already rejected
           if (!handle.held) return this.watchdog.lose(watch, 'its lease expired while the work ran');
           this.watchdog.stop(watch);
@@ -293,7 +390,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
           void handle.release().then(done, done);
         },
         (err: unknown) => {
-          this.context.leave();
+          if (context) this.context.leave();
           if (watch.ended) return;
           this.watchdog.stop(watch);
           const done = () => reject(err);
@@ -355,29 +452,33 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
     ttlMs: number,
   ): Promise<LockHandle | { verdict: Promise<Verdict> }> {
     const fencing = this.options.fencing;
-    const drift = Math.round(this.options.driftFactor * ttlMs) + 2;
-    let lock: Lock;
+    let lease: LockLease;
     let tokens: number[] = [];
-    if (this.clients.length === 1) {
-      // One client: our own script, Redlock's acquisition and the fencing INCR in one atomic round trip.
+    if (this.single) {
+      // One client, one atomic round trip: our own script (SET NX PX of every lock key and, with fencing on, the
+      // INCR of their fence counters), or a plain SET NX PX for one unfenced key.
       const value = `${this.valuePrefix}:${(this.valueSeq++).toString(36)}`;
       const start = Date.now();
-      let reply: number[] | null;
+      let reply: number[] | string | null;
       try {
-        reply = await ACQUIRE_FENCED.run<number[] | null>(this.clients[0], fencing ? [...keys, ...fenceKeys] : keys, [
-          value,
-          ttlMs,
-          fencing ? 1 : 0,
-          this.options.fenceTtlMs,
-        ]);
+        reply =
+          !fencing && keys.length === 1
+            ? await this.commandSingle<string | null>('set', [keys[0], value, 'PX', ttlMs, 'NX'])
+            : await this.runSingle<number[] | null>(ACQUIRE_FENCED, fencing ? [...keys, ...fenceKeys] : keys, [
+                value,
+                ttlMs,
+                fencing ? 1 : 0,
+                this.options.fenceTtlMs,
+              ]);
       } catch (err) {
         if (!isRedisConnectionError(err)) throw err;
         return { verdict: Promise.resolve({ locked: false, firstError: err as Error }) };
       }
       if (reply === null) return { verdict: Promise.resolve({ locked: true }) };
-      tokens = reply;
-      lock = new Lock(this.redlock, keys, value, [], start + ttlMs - drift, { retryCount: 0 });
+      if (Array.isArray(reply)) tokens = reply;
+      lease = { resources: keys, value, expiration: start + ttlMs - this.driftMs(ttlMs) };
     } else {
+      let lock: Lock;
       // Independent nodes: Redlock's quorum acquisition, then tokens from the shared client's counter.
       try {
         lock = await this.redlock.acquire(keys, ttlMs, { retryCount: 0 });
@@ -398,12 +499,13 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
           return { verdict: Promise.resolve({ locked: true }) };
         }
       }
+      lease = lock;
     }
     const fences: Record<string, number> = {};
     resources.forEach((r, i) => {
       if (tokens[i] !== undefined) fences[r] = Number(tokens[i]);
     });
-    const handle = new LockHandle(this, resources, lock, fences);
+    const handle = new LockHandle(this, resources, lease, fences);
     this.active.add(handle);
     if (this.closing) {
       await handle.release();

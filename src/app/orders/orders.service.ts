@@ -31,7 +31,9 @@ export class OrdersService {
     const headers = traceId ? { traceId } : undefined;
     const tracked = await this.inventory.find(dto.sku);
     const order = tracked
-      ? await this.locks.using(`inventory:${dto.sku}`, () => this.store(dto, userId, true, headers))
+      ? await this.locks.using(`inventory:${dto.sku}`, () => this.store(dto, userId, true, headers), {
+          context: true, // the inventory reads the held lock's fencing token through LockService.current()
+        })
       : await this.store(dto, userId, false, headers);
     // Browsers following GET /events see it at once (pub/sub: best effort, the stream is the durable path).
     this.bus
