@@ -45,7 +45,7 @@ export const lockPeers: PeerGroup = {
     };
 
     const cases: PeerCase[] = [];
-    for (const callers of [1, 50]) {
+    for (const callers of [1, 16, 50]) {
       cases.push({
         case: 'acquire+release: LockService fenced / redis-semaphore Mutex',
         callers,
@@ -61,14 +61,16 @@ export const lockPeers: PeerGroup = {
         target: PEER_TARGET,
       });
     }
-    cases.push({
-      case: 'LockService.using() / Mutex acquire+release',
-      callers: 50,
-      ours: using,
-      peer: mutex,
-      target: PEER_TARGET,
-    });
-    for (const callers of [1, 50]) {
+    for (const callers of [1, 16, 50]) {
+      cases.push({
+        case: 'LockService.using() / Mutex acquire+release',
+        callers,
+        ours: using,
+        peer: mutex,
+        target: PEER_TARGET,
+      });
+    }
+    for (const callers of [1, 16, 50]) {
       cases.push({
         case: 'acquire+release: LockService fenced / @sesamecare-oss/redlock',
         callers,

@@ -54,20 +54,29 @@ export function hashTagOf(key: string): string | undefined {
 
 /** Checks and copies the resources of one call; throws `LockOptionsError` naming the bad one. */
 export function checkResources(resources: string | readonly string[]): string[] {
+  if (typeof resources === 'string') {
+    checkResource('resource', resources);
+    return [resources];
+  }
   const list = typeof resources === 'string' ? [resources] : resources;
   if (!Array.isArray(list) || list.length === 0) {
     lockArguments.fail('resources', 'must be a non-empty string or a non-empty array of strings');
   }
   const seen = new Set<string>();
   list.forEach((r: unknown, i) => {
-    const path = typeof resources === 'string' ? 'resource' : `resources[${i}]`;
-    if (typeof r !== 'string' || r.trim() === '') lockArguments.fail(path, 'must be a non-empty string');
-    if (r.length > MAX_RESOURCE_LENGTH) lockArguments.fail(path, `must be at most ${MAX_RESOURCE_LENGTH} characters`);
-    if (RESERVED_RESOURCE.test(r)) lockArguments.fail(path, '"fence:" and "sem:" are reserved prefixes');
+    const path = `resources[${i}]`;
+    checkResource(path, r);
     if (seen.has(r)) lockArguments.fail(path, `"${r}" is listed twice`);
     seen.add(r);
   });
   return [...list];
+}
+
+/** Checks one resource name; throws `LockOptionsError` naming it by `path`. */
+function checkResource(path: string, r: unknown): asserts r is string {
+  if (typeof r !== 'string' || r.trim() === '') lockArguments.fail(path, 'must be a non-empty string');
+  if (r.length > MAX_RESOURCE_LENGTH) lockArguments.fail(path, `must be at most ${MAX_RESOURCE_LENGTH} characters`);
+  if (RESERVED_RESOURCE.test(r)) lockArguments.fail(path, '"fence:" and "sem:" are reserved prefixes');
 }
 
 /** On Cluster, every resource of one call must hash to the same slot: same derived tag. */

@@ -58,6 +58,9 @@ export interface LockStats {
 /** ioredis client states in which no command can be answered now. */
 const DISCONNECTED = new Set(['reconnecting', 'close', 'end']);
 
+/** See `LockService.unreachableAttempts`. */
+const UNREACHABLE_ATTEMPTS_ON_NODES = 3;
+
 /** How long startup waits for a quorum of independent nodes, in milliseconds. */
 const QUORUM_STARTUP_TIMEOUT_MS = 10_000;
 
@@ -105,6 +108,13 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
    * the other commands of the tick; redlock serves independent nodes only.
    */
   private single: RedisClient | undefined;
+  /**
+   * Attempts in a row that may find no quorum of reachable nodes before `acquire()` gives up with
+   * RedisUnavailableError: 1 on one client (it is down or frozen); {@link UNREACHABLE_ATTEMPTS_ON_NODES} on
+   * independent nodes, where one dead node plus one late answer from a live one (a busy process, a command timeout)
+   * is a passing miss, not an outage.
+   */
+  private unreachableAttempts = 1;
   private singleTimeoutMs: number | undefined;
   private keys = new LockKeys('');
   private closing = false;
@@ -164,6 +174,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
     this.cluster = this.clients.some((c) => c.isCluster) || shared.isCluster;
     this.fenceClient = this.clients.length === 1 ? this.clients[0] : shared;
     this.single = this.clients.length === 1 ? this.clients[0] : undefined;
+    this.unreachableAttempts = this.single ? 1 : UNREACHABLE_ATTEMPTS_ON_NODES;
     this.singleTimeoutMs = this.single ? commandTimeoutOf(this.single) : undefined;
     this.redlock = new Redlock(this.clients, {
       driftFactor: this.options.driftFactor,
@@ -404,9 +415,10 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
   private async acquireChecked(list: string[], call: ResolvedLockCall): Promise<LockHandle> {
     if (this.cluster) checkSameSlot(list);
     const keys = list.map((r) => this.keys.lock(r));
-    const fenceKeys = list.map((r) => this.keys.fence(r));
+    const fenceKeys = this.options.fencing ? list.map((r) => this.keys.fence(r)) : [];
     const started = Date.now();
     let attempts = 0;
+    let unreachable = 0; // attempts in a row that found no quorum of reachable nodes
     try {
       for (;;) {
         attempts++;
@@ -420,7 +432,10 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
         const delay = retryPauseMs(call.retryDelayMs, call.jitterMs);
         const pauseStart = Date.now();
         const verdict = await settleWithin(result.verdict, Math.max(delay, 1), undefined);
-        if (verdict && !verdict.locked) {
+        unreachable = verdict && !verdict.locked ? unreachable + 1 : 0;
+        const elapsed = Date.now() - started;
+        const outOfBudget = attempts > call.retryCount || elapsed + delay > call.waitMs;
+        if (verdict && !verdict.locked && (unreachable >= this.unreachableAttempts || outOfBudget)) {
           this.counters.unavailable++;
           throw new RedisUnavailableError(
             `Lock on ${list.join(', ')}: no quorum of Redis nodes reachable` +
@@ -428,8 +443,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
             { cause: verdict.firstError },
           );
         }
-        const elapsed = Date.now() - started;
-        if (attempts > call.retryCount || elapsed + delay > call.waitMs) {
+        if (outOfBudget) {
           this.counters.failed++;
           throw new LockNotAcquiredError(list, await this.retryAfter(keys[0], call.retryDelayMs), attempts);
         }
@@ -502,9 +516,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
       lease = lock;
     }
     const fences: Record<string, number> = {};
-    resources.forEach((r, i) => {
-      if (tokens[i] !== undefined) fences[r] = Number(tokens[i]);
-    });
+    for (let i = 0; i < tokens.length; i++) fences[resources[i]] = Number(tokens[i]);
     const handle = new LockHandle(this, resources, lease, fences);
     this.active.add(handle);
     if (this.closing) {
@@ -516,7 +528,8 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
 
   /** Fails at once when fewer than a quorum of clients are connected (no command would be answered). */
   private checkReachable(resources: string[]): void {
-    const live = this.clients.filter((c) => !DISCONNECTED.has(c.status)).length;
+    let live = 0;
+    for (const client of this.clients) if (!DISCONNECTED.has(client.status)) live++;
     if (live < this.quorum) {
       this.counters.unavailable++;
       throw new RedisUnavailableError(
