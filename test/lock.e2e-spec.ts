@@ -247,6 +247,38 @@ describe(`LockModule on one Redis (${testTopology()})`, () => {
     await (await locks.acquire('fail:1', { waitMs: 0 })).release();
   });
 
+  it('synchronous work: its value after the release; a lease that ran out during it is LockLostError', async () => {
+    expect(await locks.using('sync:1', () => 'done', { ttlMs: 1_000 })).toBe('done');
+    await (await locks.acquire('sync:1', { waitMs: 0 })).release(); // released
+    const busyUntilExpired = () => {
+      const end = Date.now() + 120;
+      while (Date.now() < end); // blocks the event loop past the 50 ms lease: no extension can run
+      return 'too late';
+    };
+    const err = await locks.using('sync:2', busyUntilExpired, { ttlMs: 50 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LockLostError);
+  });
+
+  it('using(): the handle as the second argument; current() only with context: true', async () => {
+    const seen = await locks.using('ctx:1', async (signal, lock) => {
+      await sleep(1);
+      return { aborted: signal.aborted, same: locks.current() === lock, fence: lock.fence };
+    });
+    expect(seen).toEqual({ aborted: false, same: false, fence: expect.any(Number) });
+    const inContext = await locks.using(
+      'ctx:1',
+      async (_signal, lock) => {
+        await sleep(1);
+        return locks.current() === lock;
+      },
+      { context: true },
+    );
+    expect(inContext).toBe(true);
+    await expect(locks.using('ctx:1', () => 1, { context: 'yes' as unknown as boolean })).rejects.toThrow(
+      LockOptionsError,
+    );
+  });
+
   it("refuses a stale holder's write by its fencing token", async () => {
     // A tiny "store" that keeps the highest token it has accepted, like UPDATE ... WHERE fence < $token.
     let stored = { value: 'init', fence: 0 };

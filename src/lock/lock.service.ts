@@ -35,7 +35,7 @@ import {
 } from './lock.options';
 import { ACQUIRE_FENCED, EXTEND, FENCE_ADVANCE, FENCE_INCR, RELEASE } from './lock.scripts';
 import { retryPauseMs } from './lock.timing';
-import { LockWatchdog } from './lock.watchdog';
+import { LockWatchdog, type LockWatch } from './lock.watchdog';
 
 /** Counters of one LockService since startup, for a metrics module. */
 export interface LockStats {
@@ -74,6 +74,11 @@ interface Verdict {
 function commandTimeoutOf(client: RedisClient): number | undefined {
   const options = client.isCluster ? (client as Cluster).options.redisOptions : (client as Redis).options;
   return options?.commandTimeout;
+}
+
+/** Whether `value` is a promise or another thenable (work that did not end synchronously). */
+function isThenable<T>(value: Promise<T> | T): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
 /** What `using()` work that declares no parameters is called with: it cannot see a signal, so none is made. */
@@ -365,9 +370,9 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
   }
 
   /**
-   * Runs `work` under the held lock `handle`: watched by the watchdog, with the handle as the lock context. Settles
-   * with the work's outcome after the release, or at once with the LockLostError (and `controller` aborted) when
-   * the lock is lost first.
+   * Runs `work` under the held lock `handle`: watched by the watchdog once it awaits, with the handle as the lock
+   * context when `context` is set. Settles with the work's outcome after the release, or at once with the
+   * LockLostError (and `controller` aborted) when the lock is lost first.
    */
   private holdWhile<T>(
     handle: LockHandle,
@@ -377,37 +382,41 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
     controller?: AbortController,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const watch = this.watchdog.watch(handle, call.ttlMs, call.autoExtend, (lost) => {
-        controller?.abort(lost);
-        if (!this.closing) {
-          this.counters.lost++;
-          void handle.release(); // at shutdown, beforeApplicationShutdown releases it and waits
-        }
-        reject(lost);
-      });
-      let running: Promise<T>;
+      // Work that ends synchronously needs no watch (nor promises of its own): it is watched only once it awaits.
+      let watch: LockWatch | undefined;
+      const startWatch = (): LockWatch =>
+        (watch = this.watchdog.watch(handle, call.ttlMs, call.autoExtend, (lost) => {
+          controller?.abort(lost);
+          if (!this.closing) {
+            this.counters.lost++;
+            void handle.release(); // at shutdown, beforeApplicationShutdown releases it and waits
+          }
+          reject(lost);
+        }));
+      const onValue = (value: T): void => {
+        if (context) this.context.leave();
+        if (watch?.ended) return; // lost: already rejected
+        if (!handle.held) return this.watchdog.lose(watch ?? startWatch(), 'its lease expired while the work ran');
+        if (watch) this.watchdog.stop(watch);
+        const done = () => resolve(value);
+        void handle.release().then(done, done);
+      };
+      const onError = (err: unknown): void => {
+        if (context) this.context.leave();
+        if (watch?.ended) return;
+        if (watch) this.watchdog.stop(watch);
+        const done = () => reject(err);
+        void handle.release().then(done, done);
+      };
+      let result: Promise<T> | T;
       try {
-        running = Promise.resolve(context ? this.context.run(handle, () => work(handle)) : work(handle));
+        result = context ? this.context.run(handle, () => work(handle)) : work(handle);
       } catch (err) {
-        running = Promise.reject(err); // thrown synchronously: a rejection like any other
+        return onError(err); // thrown synchronously: a rejection like any other
       }
-      running.then(
-        (value) => {
-          if (context) this.context.leave();
-          if (watch.ended) return; // lost: already rejected
-          if (!handle.held) return this.watchdog.lose(watch, 'its lease expired while the work ran');
-          this.watchdog.stop(watch);
-          const done = () => resolve(value);
-          void handle.release().then(done, done);
-        },
-        (err: unknown) => {
-          if (context) this.context.leave();
-          if (watch.ended) return;
-          this.watchdog.stop(watch);
-          const done = () => reject(err);
-          void handle.release().then(done, done);
-        },
-      );
+      if (!isThenable(result)) return onValue(result);
+      startWatch();
+      Promise.resolve(result).then(onValue, onError);
     });
   }
 
