@@ -81,6 +81,14 @@ function isThenable<T>(value: Promise<T> | T): value is Promise<T> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
+/**
+ * Whether the client's connection has commands awaiting replies: then a new command waits for the end of the tick to
+ * leave with the others (one `writev`); alone it is written at once. A Cluster always batches.
+ */
+function othersInFlight(client: RedisClient): boolean {
+  return client.isCluster || (client as Redis).commandQueue.length > 0;
+}
+
 /** What `using()` work that declares no parameters is called with: it cannot see a signal, so none is made. */
 const NO_SIGNAL = undefined as unknown as AbortSignal;
 
@@ -348,19 +356,19 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
   }
 
   /**
-   * Runs `script` on the one client: bounded by the shared deadline sweeper (no timer per call), written with the
-   * other commands of this tick.
+   * Runs `script` on the one client: bounded by the shared deadline sweeper (no timer per call); written with the
+   * other commands of this tick while the connection has commands in flight (concurrent callers), at once otherwise.
    */
   private runSingle<T>(script: LuaScript, keys: readonly string[], args: readonly LuaArg[]): Promise<T> {
     const client = this.single as RedisClient;
-    batchWritesThisTick(client);
+    if (othersInFlight(client)) batchWritesThisTick(client);
     return script.run<T>(client, keys, args, this.singleTimeoutMs);
   }
 
   /** One plain command on the one client, like {@link runSingle}. */
   private commandSingle<T>(name: string, args: LuaArg[]): Promise<T> {
     const client = this.single as RedisClient;
-    batchWritesThisTick(client);
+    if (othersInFlight(client)) batchWritesThisTick(client);
     if (this.singleTimeoutMs !== undefined) {
       return deadlines.send<T>(client, new SweptCommand(name, args, { replyEncoding: 'utf8' }), this.singleTimeoutMs);
     }
