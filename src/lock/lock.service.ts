@@ -244,7 +244,8 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
   /**
    * Runs `work` while holding the lock: extends it every ttlMs/3 (unless `autoExtend: false`), aborts `signal`
    * and rejects with {@link LockLostError} if the lock is lost before the work ends, and always releases it.
-   * The work's own error is passed through unchanged.
+   * The work's own error is passed through unchanged. Work that declares no parameters (`() => ...`) is given no
+   * signal (none is made); `LockService.current()` sees the lock inside the work only with `context: true`.
    */
   using<T>(
     resources: string | readonly string[],
