@@ -29,3 +29,21 @@ export function deadLetterKey(featurePrefix: string, name: string): string {
 export function idempotencyKey(featurePrefix: string, id: string): string {
   return `${featurePrefix}done:${id}`;
 }
+
+/** The Redis keys of a stream's delayed entries (see {@link delayedKeys}). */
+export interface DelayedKeys {
+  /** Sorted set of the delayed ids, scored by due time (epoch ms): `<stream key>:delayed`. */
+  schedule: string;
+  /** Hash of the delayed entries' fields by id: `<stream key>:delayed:entries`. */
+  entries: string;
+  /** The stream they are moved into. */
+  stream: string;
+}
+
+/**
+ * Redis keys of the delayed entries of the stream whose key is `key` (from {@link streamKey}): they share its hash
+ * tag, so one Lua call moves due entries into the stream, on Cluster too.
+ */
+export function delayedKeys(key: string): DelayedKeys {
+  return { schedule: `${key}:delayed`, entries: `${key}:delayed:entries`, stream: key };
+}

@@ -24,7 +24,7 @@ export class MessagingMetrics implements FeatureMetricsSource {
     private readonly producer: StreamProducer,
   ) {}
 
-  /** The counters and the three stream gauges. */
+  /** The counters, the delayed messages' largest lateness and the three stream gauges. */
   metrics(): FeatureMetric[] {
     return [
       ...statsCounters('messaging', () => this.stats.stats, {
@@ -38,7 +38,21 @@ export class MessagingMetrics implements FeatureMetricsSource {
         invalid: { help: 'Messages that were not valid envelopes or failed DTO validation' },
         reclaimed: { help: 'Stream messages reclaimed from dead consumers (XAUTOCLAIM)' },
         rejected: { help: 'Messages refused by a guard, a pipe or a 4xx HttpException (dropped or dead-lettered)' },
+        delayed: { help: 'Stream messages scheduled for later (delayMs / at)' },
+        delayedMoved: { help: 'Delayed stream messages (retries included) moved into their stream once due' },
+        delayedCancelled: { help: 'Delayed stream messages cancelled before they were due' },
+        delayedLatenessMs: {
+          name: 'delayed_lateness_seconds_total',
+          help: 'Sum of the lateness of the moved delayed messages (moved minus due, Redis clock), seconds',
+          scale: 0.001,
+        },
       }),
+      {
+        name: 'messaging_delayed_lateness_max_seconds',
+        help: 'Largest lateness of a moved delayed message since start, seconds',
+        type: 'gauge',
+        collect: () => this.stats.stats.delayedLatenessMaxMs / 1000,
+      },
       ...streamGauges('messaging', () => this.streams()),
     ];
   }

@@ -9,6 +9,7 @@ import { MessagingStats } from './messaging.stats';
 import { OnMessageHandler } from './on-message.decorator';
 import { StreamConsumerHandler } from './stream-consumer.decorator';
 import { StreamConsumerRegistry } from './stream-consumer.registry';
+import { StreamDelayMover } from './stream-delay.mover';
 import { StreamProducer } from './stream-producer.service';
 import { defaultClientProvider } from './transport/redis-streams.clients';
 import { RedisStreamsServer } from './transport/redis-streams.server';
@@ -31,6 +32,7 @@ import { RedisStreamsClient } from './transport/redis-streams.client';
     MessagingStats,
     EventBus,
     StreamProducer,
+    StreamDelayMover,
     IdempotencyGuard,
     StreamConsumerRegistry,
     MessagePipeline,

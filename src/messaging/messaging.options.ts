@@ -49,6 +49,11 @@ export interface MessagingModuleOptions {
    */
   shutdownTimeoutMs?: number;
   /**
+   * How often, at most, this process looks for delayed messages that other instances scheduled and that came due,
+   * ms (default 100). Its own ones are moved by a timer set for their due time.
+   */
+  delayedPollMs?: number;
+  /**
    * The Nest microservice transport on streams (`RedisStreamsServer`, `RedisStreamsClient`): this app's service
    * name, the target of the injectable client's `send()`, the request timeout...
    */
@@ -73,6 +78,8 @@ export interface ResolvedMessagingOptions {
   disableConsumers: boolean;
   /** See {@link MessagingModuleOptions.shutdownTimeoutMs}. */
   shutdownTimeoutMs: number;
+  /** See {@link MessagingModuleOptions.delayedPollMs}. */
+  delayedPollMs: number;
   /** See {@link MessagingModuleOptions.transport}. */
   transport: ResolvedTransportOptions;
 }
@@ -134,6 +141,7 @@ export function resolveMessagingOptions(
       check.oneOf('messaging.clusterPubSub', o.clusterPubSub, ['sharded', 'classic'] as const) ?? 'sharded',
     disableConsumers: check.boolean('messaging.disableConsumers', o.disableConsumers) ?? false,
     shutdownTimeoutMs: check.durationMs('messaging.shutdownTimeoutMs', o.shutdownTimeoutMs) ?? 10_000,
+    delayedPollMs: check.durationMs('messaging.delayedPollMs', o.delayedPollMs, { min: 1 }) ?? 100,
     transport: resolveTransportOptions(o.transport, consumerDefaults),
   };
 }

@@ -61,6 +61,7 @@ describe('MessagingModule options', () => {
       clientName: 'default',
       streamMaxLen: 100_000,
       deadLetterMaxLen: 10_000,
+      delayedPollMs: 100,
       consumerName: 'host-1',
       consumerDefaults: DEFAULT_CONSUMER_SETTINGS,
       clusterPubSub: 'sharded',

@@ -25,6 +25,16 @@ export interface MessagingCounters {
    * stream ones dead-lettered at once.
    */
   rejected: number;
+  /** Stream messages scheduled for later by this process (`delayMs` / `at`; retries are counted as `retried`). */
+  delayed: number;
+  /** Delayed messages (retries included) this process moved into their stream once due. */
+  delayedMoved: number;
+  /** Delayed messages cancelled before they were due. */
+  delayedCancelled: number;
+  /** Sum of the moved messages' lateness (moved at minus due at, Redis clock), ms. */
+  delayedLatenessMs: number;
+  /** Largest lateness of a moved message since start, ms. */
+  delayedLatenessMaxMs: number;
 }
 
 /** Process-wide messaging counters, shared by the event bus and the stream consumers. */
@@ -41,6 +51,11 @@ export class MessagingStats {
     retried: 0,
     reclaimed: 0,
     rejected: 0,
+    delayed: 0,
+    delayedMoved: 0,
+    delayedCancelled: 0,
+    delayedLatenessMs: 0,
+    delayedLatenessMaxMs: 0,
   };
 
   /** A copy of the counters (what metrics read; every field only grows). */
@@ -56,5 +71,12 @@ export class MessagingStats {
   /** Adds `n` (default 1) to one counter. */
   inc(name: keyof MessagingCounters, n = 1): void {
     this.counters[name] += n;
+  }
+
+  /** Records `count` delayed messages moved into their stream, late by `latenessSumMs` in all and `latenessMaxMs` at most. */
+  moved(count: number, latenessSumMs: number, latenessMaxMs: number): void {
+    this.counters.delayedMoved += count;
+    this.counters.delayedLatenessMs += latenessSumMs;
+    this.counters.delayedLatenessMaxMs = Math.max(this.counters.delayedLatenessMaxMs, latenessMaxMs);
   }
 }

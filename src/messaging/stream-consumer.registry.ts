@@ -7,6 +7,7 @@ import { MESSAGING_RESOLVED_OPTIONS } from './messaging.providers';
 import { MessagingStats } from './messaging.stats';
 import type { StreamConsumerOptions } from './stream-consumer.decorator';
 import { StreamConsumerRunner } from './stream-consumer.runner';
+import { StreamDelayMover } from './stream-delay.mover';
 import type { StreamHandler } from './stream-delivery';
 
 /** One consumer loop started in this process, for tests, logs and metrics. */
@@ -35,6 +36,7 @@ export class StreamConsumerRegistry implements OnModuleDestroy {
   constructor(
     private readonly redis: RedisService,
     private readonly stats: MessagingStats,
+    private readonly mover: StreamDelayMover,
     @Inject(MESSAGING_RESOLVED_OPTIONS) private readonly options: ResolvedMessagingOptions,
   ) {}
 
@@ -67,6 +69,7 @@ export class StreamConsumerRegistry implements OnModuleDestroy {
       handler,
       dto,
       label,
+      mover: this.mover,
     });
     this.started.push({ runner, description: { label, stream, group, consumer: this.options.consumerName } });
     await runner.start();

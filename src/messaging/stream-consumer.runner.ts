@@ -10,6 +10,8 @@ import type { MessagingStats } from './messaging.stats';
 import type { PayloadDto } from './payload-validation';
 import { StreamClaimer, newDelivery, type Delivery } from './stream-claimer';
 import { StreamDeadLetter } from './stream-dead-letter';
+import type { StreamDelayMover } from './stream-delay.mover';
+import { StreamDelaySchedule } from './stream-delay.schedule';
 import { StreamDelivery, type StreamHandler } from './stream-delivery';
 import { parseReadGroupReply } from './stream-replies';
 
@@ -35,6 +37,11 @@ export interface StreamConsumerRunnerConfig {
    * reclaimed): at-most-once delivery, e.g. the transport's requests. Default false.
    */
   noAck?: boolean;
+  /**
+   * The process's mover of delayed messages: with it, this loop's stream is watched while the loop runs and failed
+   * messages are retried through the delay ({@link StreamDelivery}); without it, the loop retries in hand.
+   */
+  mover?: StreamDelayMover;
 }
 
 /** Pause after the n-th failed read in a row: 200, 400, 800, then 1000 ms. */
@@ -61,6 +68,8 @@ export class StreamConsumerRunner {
   private readonly breaker: OutageBreaker;
   /** The last error (other than Redis being unreachable) logged since the last successful read. */
   private lastError: string | undefined;
+  /** Ends the mover's watch of this loop's stream. */
+  private unwatch: (() => void) | undefined;
 
   constructor(private readonly c: StreamConsumerRunnerConfig) {
     this.claimer = new StreamClaimer({
@@ -107,6 +116,7 @@ export class StreamConsumerRunner {
       c.logger.warn(`${c.label}: could not create group yet (${errorText(err)}); will retry`),
     );
     this.loop = this.run(reader, delivery, stopping.signal);
+    this.unwatch = c.mover?.watch(c.key);
   }
 
   /**
@@ -116,6 +126,7 @@ export class StreamConsumerRunner {
   async stop(): Promise<void> {
     if (!this.running) return this.loop;
     this.stopping?.abort();
+    this.unwatch?.();
     // Wake the blocked XREADGROUP at once (standalone / Sentinel); on Cluster it returns within blockMs.
     if (this.readerId !== undefined && !(this.shared instanceof Cluster)) {
       await (this.shared as Redis).client('UNBLOCK', this.readerId).catch(() => undefined);
@@ -164,6 +175,13 @@ export class StreamConsumerRunner {
       stats: c.stats,
       logger: c.logger,
       signal,
+      delayed:
+        c.mover &&
+        new StreamDelaySchedule(
+          () => this.shared,
+          () => c.key,
+          c.mover,
+        ),
     });
   }
 

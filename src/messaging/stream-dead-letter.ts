@@ -25,7 +25,7 @@ export interface DeadLetterTarget {
 /**
  * Moves a message to `<stream>:dlq` and acks it on the stream, in one MULTI (the two keys share a hash tag,
  * so this works on Cluster): either both happen or neither. The dead letter keeps the raw text, the last error,
- * the attempts made, its source id, group, consumer and time. When the MULTI fails, the message stays pending:
+ * the attempts made, its source id (the first stream id of a retried message), group, consumer and time. When the MULTI fails, the message stays pending:
  * it is reclaimed later and dead-lettered then (its delivery count is past `maxAttempts` by then).
  */
 export class StreamDeadLetter {
@@ -54,7 +54,7 @@ export class StreamDeadLetter {
           'attempts',
           String(attempts),
           'sourceId',
-          entry.id,
+          entry.fields?.sourceId ?? entry.id,
           'group',
           t.group,
           'consumer',

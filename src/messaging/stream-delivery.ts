@@ -7,6 +7,7 @@ import type { MessagingStats } from './messaging.stats';
 import { validatePayload, type PayloadDto } from './payload-validation';
 import type { Delivery } from './stream-claimer';
 import type { StreamDeadLetter } from './stream-dead-letter';
+import type { StreamDelaySchedule } from './stream-delay.schedule';
 
 /** What a stream handler gets besides the payload. */
 export interface StreamMessage<T = unknown> {
@@ -18,8 +19,10 @@ export interface StreamMessage<T = unknown> {
   streamId: string;
   /** The whole envelope (id, type, occurredAt, headers). */
   envelope: MessageEnvelope<T>;
-  /** 1 for the first attempt; counts redeliveries after a crash too. */
+  /** 1 for the first attempt; counts retries (which travel with the message) and redeliveries after a crash. */
   attempt: number;
+  /** When the message was due, for a delayed message or a retry (absent for a message added at once). */
+  dueAt?: Date;
 }
 
 /** A stream handler: resolve to ack, throw to retry (then dead-letter). */
@@ -55,6 +58,12 @@ export interface StreamDeliveryConfig {
   logger: Logger;
   /** Aborted when the consumer stops: a retry pause ends at once and its message is left pending. */
   signal: AbortSignal;
+  /**
+   * Where retries wait (retries through the delay): a failed message is scheduled again after its backoff and
+   * acked in the same call, so the consumer is free meanwhile. Without it, the consumer keeps the message and
+   * waits out the backoff itself.
+   */
+  delayed?: Pick<StreamDelaySchedule, 'schedule'>;
 }
 
 /** Longest pause between two attempts of one message, ms. */
@@ -64,8 +73,10 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
 
 /**
  * Handles a consumer's messages: parses and validates each one, calls the handler, retries a failure with
- * exponential backoff while keeping the message (XCLAIM resets its idle time, so no other consumer reclaims it
- * meanwhile), and dead-letters a message that is invalid, refused ({@link isMessageRejection}: a guard, a pipe, a
+ * exponential backoff — through the delay when `delayed` is set (the retry, with its attempts, its group and its
+ * first stream id, is scheduled again and the failed entry acked in one Lua call; only its group handles it, the
+ * others ack it unseen), else keeping the message (XCLAIM resets its idle time, so no other consumer reclaims it
+ * meanwhile) — and dead-letters a message that is invalid, refused ({@link isMessageRejection}: a guard, a pipe, a
  * 4xx `HttpException`; at once, with the reason) or has used up its `maxAttempts` (earlier deliveries to crashed
  * consumers included). Says which messages to ack; never throws.
  */
@@ -98,7 +109,12 @@ export class StreamDelivery {
    */
   one(delivery: Delivery): boolean | Promise<boolean> {
     if (!delivery.fields) return true; // trimmed away while pending: nothing to do
-    const raw = delivery.fields.data ?? '';
+    const { fields } = delivery;
+    if (fields.group !== undefined && fields.group !== this.c.group) return true; // another group's retry
+    if (fields.attempts !== undefined) {
+      delivery = { ...delivery, priorAttempts: delivery.priorAttempts + Number(fields.attempts) };
+    }
+    const raw = fields.data ?? '';
     let envelope: MessageEnvelope;
     try {
       envelope = parseEnvelope(raw);
@@ -146,6 +162,7 @@ export class StreamDelivery {
         streamId: delivery.id,
         envelope,
         attempt,
+        ...(delivery.fields?.dueAt ? { dueAt: new Date(Number(delivery.fields.dueAt)) } : {}),
       });
       if (!(result instanceof Promise)) {
         this.c.stats.inc('handled');
@@ -188,8 +205,10 @@ export class StreamDelivery {
       return false;
     }
     c.logger.warn(`${c.label}: message ${delivery.id} attempt ${attempt} failed: ${errorText(err)}`);
+    const backoffMs = Math.min(c.backoffMs * 2 ** (attempt - 1), MAX_BACKOFF_MS);
+    if (c.delayed) return this.reschedule(c.delayed, delivery, raw, attempt, backoffMs);
     c.stats.inc('retried');
-    await sleep(Math.min(c.backoffMs * 2 ** (attempt - 1), MAX_BACKOFF_MS), { signal: c.signal });
+    await sleep(backoffMs, { signal: c.signal });
     if (c.signal.aborted) return false; // stopping: leave it pending, another consumer reclaims it
     // Keep ownership: reset the idle time so no other consumer reclaims it during our retries.
     await c
@@ -197,5 +216,37 @@ export class StreamDelivery {
       .call('XCLAIM', c.key, c.group, c.consumerName, '0', delivery.id, 'JUSTID')
       .catch(() => undefined);
     return this.attempt(delivery, raw, envelope, payload, attempt);
+  }
+
+  /**
+   * Schedules the next attempt of a failed message after `backoffMs` and acks this entry, in one call; false (the
+   * ack is done). When Redis refuses, the entry stays pending and is reclaimed later with its attempts.
+   */
+  private async reschedule(
+    delayed: Pick<StreamDelaySchedule, 'schedule'>,
+    delivery: Delivery,
+    raw: string,
+    attempt: number,
+    backoffMs: number,
+  ): Promise<boolean> {
+    const c = this.c;
+    const sourceId = delivery.fields?.sourceId ?? delivery.id;
+    const fields = ['data', raw, 'attempts', String(attempt), 'group', c.group, 'sourceId', sourceId];
+    try {
+      await delayed.schedule(
+        c.stream,
+        `${sourceId}:${c.group}:${attempt}`,
+        fields,
+        { delayMs: backoffMs },
+        {
+          group: c.group,
+          entryId: delivery.id,
+        },
+      );
+      c.stats.inc('retried');
+    } catch (err) {
+      c.logger.warn(`${c.label}: could not schedule the retry of ${delivery.id} (${errorText(err)}); left pending`);
+    }
+    return false;
   }
 }

@@ -7,7 +7,9 @@ import { MESSAGING_RESOLVED_OPTIONS } from './messaging.providers';
 import { MessagingStats, type MessagingCounters } from './messaging.stats';
 import { createEnvelope, encodeEnvelope, type MessageEnvelope, type MessageHeaders } from './message-envelope';
 import { CommandBatcher } from '../core/command-batcher';
-import { deadLetterKey, streamKey } from './messaging.keys';
+import { deadLetterKey, delayedKeys, streamKey } from './messaging.keys';
+import { StreamDelayMover } from './stream-delay.mover';
+import { delayOf, StreamDelaySchedule } from './stream-delay.schedule';
 import { parseEntries, parseFlatObject } from './stream-replies';
 
 /** Options of {@link StreamProducer.add}. */
@@ -16,6 +18,26 @@ export interface StreamAddOptions {
   maxLen?: number;
   /** Headers to carry; `traceId` is generated when missing. */
   headers?: Partial<MessageHeaders>;
+  /**
+   * Deliver no earlier than this many ms from now (Redis clock): the message waits in the stream's delayed set and
+   * is moved into the stream once due. 0 or absent = at once. Not with `at`.
+   */
+  delayMs?: number;
+  /** Deliver no earlier than this time (a time past = at the next move). Not with `delayMs`. */
+  at?: Date;
+}
+
+/** What {@link StreamProducer.add} resolves with. */
+export interface StreamAddResult<T> {
+  /**
+   * Id of the entry in the stream; `''` for a delayed message, which gets its id when it is moved into the stream
+   * (its handler sees it as `message.streamId`).
+   */
+  streamId: string;
+  /** The envelope stored; `envelope.id` is what {@link StreamProducer.cancel} takes for a delayed message. */
+  envelope: MessageEnvelope<T>;
+  /** When a delayed message is due (Redis clock); absent for a message added at once. */
+  dueAt?: Date;
 }
 
 /** A consumer group as reported by XINFO GROUPS, for metrics. */
@@ -65,12 +87,20 @@ export interface DeadLetter {
 @Injectable()
 export class StreamProducer {
   private readonly batcher = new CommandBatcher(() => this.redis.getClient(this.options.clientName));
+  private readonly delayed: StreamDelaySchedule;
 
   constructor(
     private readonly redis: RedisService,
     private readonly counters: MessagingStats,
     @Inject(MESSAGING_RESOLVED_OPTIONS) private readonly options: ResolvedMessagingOptions,
-  ) {}
+    mover: StreamDelayMover,
+  ) {
+    this.delayed = new StreamDelaySchedule(
+      () => this.redis.getClient(this.options.clientName),
+      (name) => this.key(name),
+      mover,
+    );
+  }
 
   /** Process-wide messaging counters (published, handled, failed, deadLettered, invalid...). */
   get stats(): MessagingCounters {
@@ -88,22 +118,44 @@ export class StreamProducer {
   }
 
   /**
-   * Appends `payload` (in an envelope) to stream `name`. Resolves with the stream id and envelope once stored;
-   * rejects with {@link RedisUnavailableError} when Redis is unreachable (never drops silently).
+   * Appends `payload` (in an envelope) to stream `name`, or with `delayMs` / `at` schedules it: it waits in the
+   * stream's delayed set (same hash tag as the stream) until due, then one Lua call moves it into the stream, where
+   * every group gets it like any other message. Resolves once stored; rejects with {@link RedisUnavailableError}
+   * when Redis is unreachable (never drops silently), with a `RangeError` for an unusable `delayMs` / `at`.
    */
-  add<T>(
-    name: string,
-    payload: T,
-    options: StreamAddOptions = {},
-  ): Promise<{ streamId: string; envelope: MessageEnvelope<T> }> {
+  add<T>(name: string, payload: T, options: StreamAddOptions = {}): Promise<StreamAddResult<T>> {
     const envelope = createEnvelope(name, payload, options.headers);
     let text: string;
+    let delay: { delayMs?: number; atMs?: number } | undefined;
     try {
+      delay = delayOf(options);
       text = encodeEnvelope(envelope);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err))); // e.g. a BigInt in the payload
     }
+    if (delay) {
+      return this.delayed.schedule(name, envelope.id, ['data', text], delay).then((dueAt) => {
+        this.counters.inc('delayed');
+        return { streamId: '', envelope, dueAt };
+      });
+    }
     return this.addRaw(name, text, options.maxLen).then((streamId) => ({ streamId, envelope }));
+  }
+
+  /**
+   * Cancels a delayed message of stream `name` that is not due yet. Resolves true when cancelled, false when it
+   * was moved into the stream already (or cancelled, or unknown); rejects with {@link RedisUnavailableError}.
+   * @param id the message's `envelope.id` (from {@link add})
+   */
+  async cancel(name: string, id: string): Promise<boolean> {
+    const cancelled = await this.delayed.cancel(name, id);
+    if (cancelled) this.counters.inc('delayedCancelled');
+    return cancelled;
+  }
+
+  /** Delayed messages of stream `name` waiting to be due (ZCARD of its delayed set; retries included). */
+  async delayedCount(name: string): Promise<number> {
+    return this.redis.getClient(this.options.clientName).zcard(delayedKeys(this.key(name)).schedule);
   }
 
   /** Appends an already encoded message text (advanced: replaying a dead letter, tests). */
