@@ -29,6 +29,7 @@ const TOPOLOGY_SUITES = [
   'test/messaging.e2e-spec.ts',
   'test/messaging-orders.e2e-spec.ts',
   'test/messaging-pipeline.e2e-spec.ts',
+  'test/messaging-delayed.e2e-spec.ts',
   'test/lock.e2e-spec.ts',
   'test/semaphore.e2e-spec.ts',
   'test/lock-app.e2e-spec.ts',

@@ -17,6 +17,8 @@ interface WatchedStream {
   consumers: number;
   /** When (local clock, epoch ms) its earliest known entry is due; Infinity when none is known. */
   nextAtMs: number;
+  /** Earliest due time of the entries scheduled by this process while a move call was in flight. */
+  notedAtMs: number;
 }
 
 /** What one {@link MOVE_DUE} call answers. */
@@ -74,7 +76,9 @@ export class StreamDelayMover implements OnModuleDestroy {
    */
   scheduled(key: string, inMs: number): void {
     const stream = this.stream(key);
-    stream.nextAtMs = Math.min(stream.nextAtMs, Date.now() + Math.max(inMs, 0));
+    const atMs = Date.now() + Math.max(inMs, 0);
+    stream.nextAtMs = Math.min(stream.nextAtMs, atMs);
+    stream.notedAtMs = Math.min(stream.notedAtMs, atMs); // a move in flight may answer without it
     this.arm();
   }
 
@@ -89,7 +93,7 @@ export class StreamDelayMover implements OnModuleDestroy {
   private stream(key: string): WatchedStream {
     let stream = this.streams.get(key);
     if (!stream) {
-      stream = { consumers: 0, nextAtMs: Infinity };
+      stream = { consumers: 0, nextAtMs: Infinity, notedAtMs: Infinity };
       this.streams.set(key, stream);
     }
     return stream;
@@ -133,6 +137,7 @@ export class StreamDelayMover implements OnModuleDestroy {
     const client = this.redis.getClient(this.options.clientName);
     try {
       for (;;) {
+        stream.notedAtMs = Infinity;
         const reply = await MOVE_DUE.run<MoveReply>(
           client,
           [keys.schedule, keys.entries, keys.stream],
@@ -143,12 +148,13 @@ export class StreamDelayMover implements OnModuleDestroy {
         this.lastError = undefined;
         if (moved > 0) this.stats.moved(moved, latenessSumMs, latenessMaxMs);
         if (moved >= MOVE_BATCH) continue;
-        stream.nextAtMs = nextDueMs < 0 ? Infinity : Date.now() + Math.max(nextDueMs - nowMs, 0);
-        if (nextDueMs < 0 && stream.consumers <= 0) this.streams.delete(key);
+        const knownAtMs = nextDueMs < 0 ? Infinity : Date.now() + Math.max(nextDueMs - nowMs, 0);
+        stream.nextAtMs = Math.min(knownAtMs, stream.notedAtMs);
+        if (stream.nextAtMs === Infinity && stream.consumers <= 0) this.streams.delete(key);
         return;
       }
     } catch (err) {
-      stream.nextAtMs = Infinity; // tried again at the next poll
+      stream.nextAtMs = stream.notedAtMs; // else tried again at the next poll
       if (isRedisConnectionError(err)) {
         this.breaker.failure(err);
         return;
