@@ -4,6 +4,7 @@
  * median of the per-round ratios (memory: bytes per message, lower is better).
  *
  *   streams    StreamProducer → @StreamConsumer        vs BullMQ Queue.add → Worker (+ Redis memory per message)
+ *   delayed    10,000 due at once: add({ at }) → drain  vs BullMQ delayed jobs → Worker (target 2.0)
  *   pub/sub    EventBus → @OnMessage                   vs @nestjs/microservices Transport.REDIS emit → @EventPattern
  *   transport  our microservice transport emit / send  vs Transport.REDIS (+ send p99); emit vs BullMQ
  *   cache      CACHE_MANAGER on our store, get / set   vs @keyv/redis through cache-manager 7 (1, 16, 50 callers)
@@ -23,6 +24,7 @@ import { cpus, loadavg } from 'node:os';
 import { startRedis } from '../test/support/redis-harness';
 import { writeReport, type BenchOptions, type BenchReport, type BenchRow } from './support/bench-runner';
 import { cachePeers } from './peers/cache.peer';
+import { delayedPeers } from './peers/delayed.peer';
 import { lockPeers } from './peers/lock.peer';
 import { measureCase, printPeerTable, type PeerGroup, type PeerRow } from './peers/peer-suite';
 import { pubsubPeers } from './peers/pubsub.peer';
@@ -34,6 +36,7 @@ import { transportPeers } from './peers/transport.peer';
 
 const GROUPS: PeerGroup[] = [
   streamsPeers,
+  delayedPeers,
   pubsubPeers,
   transportPeers,
   cachePeers,

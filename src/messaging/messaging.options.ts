@@ -41,6 +41,11 @@ export interface MessagingModuleOptions {
    * `classic` uses SUBSCRIBE/PSUBSCRIBE/PUBLISH (broadcast to every node; patterns work).
    */
   clusterPubSub?: 'sharded' | 'classic';
+  /**
+   * How often, at most, this process looks for delayed messages that other instances scheduled and that came due,
+   * ms (default 100). Its own ones are moved by a timer set for their due time.
+   */
+  delayedPollMs?: number;
   /** Start no `@StreamConsumer` loops in this process (a pure producer, e.g. an API instance). Default false. */
   disableConsumers?: boolean;
   /**
@@ -48,11 +53,6 @@ export interface MessagingModuleOptions {
    * (logged); unfinished messages stay pending and another consumer reclaims them after `claimIdleMs`.
    */
   shutdownTimeoutMs?: number;
-  /**
-   * How often, at most, this process looks for delayed messages that other instances scheduled and that came due,
-   * ms (default 100). Its own ones are moved by a timer set for their due time.
-   */
-  delayedPollMs?: number;
   /**
    * The Nest microservice transport on streams (`RedisStreamsServer`, `RedisStreamsClient`): this app's service
    * name, the target of the injectable client's `send()`, the request timeout...
@@ -74,12 +74,12 @@ export interface ResolvedMessagingOptions {
   consumerDefaults: StreamConsumerSettings;
   /** See {@link MessagingModuleOptions.clusterPubSub}. */
   clusterPubSub: 'sharded' | 'classic';
+  /** See {@link MessagingModuleOptions.delayedPollMs}. */
+  delayedPollMs: number;
   /** See {@link MessagingModuleOptions.disableConsumers}. */
   disableConsumers: boolean;
   /** See {@link MessagingModuleOptions.shutdownTimeoutMs}. */
   shutdownTimeoutMs: number;
-  /** See {@link MessagingModuleOptions.delayedPollMs}. */
-  delayedPollMs: number;
   /** See {@link MessagingModuleOptions.transport}. */
   transport: ResolvedTransportOptions;
 }
@@ -139,9 +139,9 @@ export function resolveMessagingOptions(
     consumerDefaults,
     clusterPubSub:
       check.oneOf('messaging.clusterPubSub', o.clusterPubSub, ['sharded', 'classic'] as const) ?? 'sharded',
+    delayedPollMs: check.durationMs('messaging.delayedPollMs', o.delayedPollMs, { min: 1 }) ?? 100,
     disableConsumers: check.boolean('messaging.disableConsumers', o.disableConsumers) ?? false,
     shutdownTimeoutMs: check.durationMs('messaging.shutdownTimeoutMs', o.shutdownTimeoutMs) ?? 10_000,
-    delayedPollMs: check.durationMs('messaging.delayedPollMs', o.delayedPollMs, { min: 1 }) ?? 100,
     transport: resolveTransportOptions(o.transport, consumerDefaults),
   };
 }
