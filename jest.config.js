@@ -40,6 +40,7 @@ const TOPOLOGY_SUITES = [
   'test/keyv-contract.e2e-spec.ts',
   'test/schedule.e2e-spec.ts',
   'test/app/order-expiry.e2e-spec.ts',
+  'test/app/order-reminder.e2e-spec.ts',
   'test/transport.e2e-spec.ts',
   'test/ratelimit.e2e-spec.ts',
 ];

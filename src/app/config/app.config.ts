@@ -172,6 +172,16 @@ export class AppConfig {
   @Min(1_000)
   ORDER_PENDING_TTL_MS = 900_000;
 
+  /**
+   * A new order gets an `order.reminder` notification this many milliseconds after it was created, through a delayed
+   * stream message (default 1800000 = 30 min).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(2_592_000_000)
+  REMINDER_DELAY_MS = 1_800_000;
+
   /** Independent Redis nodes for Redlock quorum locks, comma-separated URLs (default: lock on REDIS_URL). */
   @IsOptional()
   @Matches(/^rediss?:\/\/[^,\s]+(,rediss?:\/\/[^,\s]+)*$/, {

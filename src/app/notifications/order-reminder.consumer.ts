@@ -1,0 +1,87 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { IsIn, IsInt, IsOptional, Min } from 'class-validator';
+import { StreamConsumer, StreamProducer, type StreamMessage } from '../../index';
+import type { AppConfig } from '../config/app.config';
+import { DatabaseService } from '../database/database.service';
+import { NOTIFICATIONS_GROUP, ORDERS_STREAM } from '../orders/order.events';
+import { OrderCreatedMessage } from './notifications.consumer';
+
+/** Stream of the delayed `order.reminder` messages. */
+export const ORDER_REMINDERS_STREAM = 'order-reminders';
+
+/** Consumer group on {@link ORDERS_STREAM} that schedules one reminder per new order. */
+export const REMINDERS_GROUP = 'reminders';
+
+/** Validated payload of `order.reminder`. */
+export class OrderReminderMessage {
+  /** Always `order.reminder`. */
+  @IsIn(['order.reminder'])
+  type!: 'order.reminder';
+
+  /** Order id. */
+  @IsInt()
+  @Min(1)
+  orderId!: number;
+
+  /** Owner, when known. */
+  @IsOptional()
+  @IsInt()
+  userId!: number | null;
+}
+
+/** The reminder text for an order in `status`. */
+function reminderText(status: string): string {
+  if (status === 'pending') return 'Your order is still waiting to be confirmed';
+  if (status === 'expired') return 'Your order expired before it was confirmed; you can order again';
+  return 'Your order is confirmed and on its way';
+}
+
+/**
+ * Order reminders through delayed messages: each `order.created` of the `orders` stream (group `reminders`)
+ * schedules an `order.reminder` on the `order-reminders` stream, due REMINDER_DELAY_MS later (it waits in Redis,
+ * whatever instance runs or restarts meanwhile); once due, one instance records a notification of kind
+ * `order.reminder` for the order, worded after its status then. Idempotent: a redelivered `order.created` may
+ * schedule a second reminder, but the order gets one notification of the kind (UNIQUE (order_id, kind)).
+ */
+@Injectable()
+export class OrderReminderConsumer {
+  private readonly logger = new Logger('Notifications');
+  private readonly delayMs: number;
+
+  constructor(
+    private readonly db: DatabaseService,
+    private readonly producer: StreamProducer,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.delayMs = Number(config.get('REMINDER_DELAY_MS', { infer: true }));
+  }
+
+  /** Schedules the reminder of a new order; throws (→ retry) when Redis refuses. */
+  @StreamConsumer({ stream: ORDERS_STREAM, group: REMINDERS_GROUP, dto: OrderCreatedMessage })
+  async onOrderCreated(event: OrderCreatedMessage, message: StreamMessage<OrderCreatedMessage>): Promise<void> {
+    const reminder: OrderReminderMessage = { type: 'order.reminder', orderId: event.orderId, userId: event.userId };
+    await this.producer.add(ORDER_REMINDERS_STREAM, reminder, {
+      delayMs: this.delayMs,
+      headers: { traceId: message.envelope.headers.traceId },
+    });
+  }
+
+  /** Records the reminder notification of a due `order.reminder`; an order deleted meanwhile gets none. */
+  @StreamConsumer({ stream: ORDER_REMINDERS_STREAM, group: NOTIFICATIONS_GROUP, dto: OrderReminderMessage })
+  async onReminder(event: OrderReminderMessage): Promise<void> {
+    const r = await this.db.query<{ status: string; user_id: number | null }>(
+      'SELECT status, user_id FROM orders WHERE id = $1',
+      [event.orderId],
+    );
+    if (r.rows.length === 0) {
+      this.logger.log(`order ${event.orderId} is gone: no reminder`);
+      return;
+    }
+    await this.db.query(
+      `INSERT INTO notifications (order_id, user_id, kind, message) VALUES ($1, $2, 'order.reminder', $3)
+       ON CONFLICT (order_id, kind) DO NOTHING`,
+      [event.orderId, r.rows[0].user_id, reminderText(r.rows[0].status)],
+    );
+  }
+}
