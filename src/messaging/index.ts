@@ -11,6 +11,7 @@ export {
 export {
   StreamProducer,
   type StreamAddOptions,
+  type StreamAddResult,
   type StreamGroupInfo,
   type StreamInfo,
   type DeadLetter,
@@ -43,6 +44,7 @@ export type { MessagingModuleOptions, StreamConsumerSettings } from './messaging
 export { DEFAULT_CONSUMER_SETTINGS } from './messaging.options';
 export type { MessagingModuleExtras } from './messaging.module-definition';
 export { MESSAGING_MODULE_OPTIONS } from './messaging.constants';
-export { streamKey, deadLetterKey } from './messaging.keys';
+export { streamKey, deadLetterKey, delayedKeys, type DelayedKeys } from './messaging.keys';
+export { StreamDelayMover } from './stream-delay.mover';
 export type { PayloadDto } from './payload-validation';
 export * from './transport';

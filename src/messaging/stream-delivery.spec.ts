@@ -102,4 +102,47 @@ describe('StreamDelivery', () => {
     expect(most).toBe(2);
     expect(acks.sort()).toEqual(['1-0', '2-0', '4-0', '5-0']);
   });
+
+  it('retries through the delay: schedules the next attempt with its attempts, group and first id, and acks in the same call', async () => {
+    const schedule = jest.fn(() => Promise.resolve(new Date()));
+    const seen: Array<[number, Date | undefined]> = [];
+    const { processor, stats } = setup(
+      (_p, message) => {
+        seen.push([message.attempt, message.dueAt]);
+        throw new Error('flaky');
+      },
+      { delayed: { schedule }, backoffMs: 100 },
+    );
+    const raw = text({ n: 1 });
+    await expect(processor.one(delivery('5-0', raw))).resolves.toBe(false); // acked by the schedule call
+    expect(schedule).toHaveBeenCalledWith(
+      'jobs',
+      '5-0:g:1',
+      ['data', raw, 'attempts', '1', 'group', 'g', 'sourceId', '5-0'],
+      { delayMs: 100 },
+      { group: 'g', entryId: '5-0' },
+    );
+    // The retry entry: attempts travel with it, the backoff doubles, the first id stays.
+    const retry = {
+      id: '9-0',
+      fields: { data: raw, attempts: '1', group: 'g', sourceId: '5-0', dueAt: '1000' },
+      priorAttempts: 0,
+    };
+    await expect(processor.one(retry)).resolves.toBe(false);
+    expect(schedule).toHaveBeenLastCalledWith(
+      'jobs',
+      '5-0:g:2',
+      ['data', raw, 'attempts', '2', 'group', 'g', 'sourceId', '5-0'],
+      { delayMs: 200 },
+      { group: 'g', entryId: '9-0' },
+    );
+    expect(seen).toEqual([
+      [1, undefined],
+      [2, new Date(1000)],
+    ]);
+    expect(stats.snapshot()).toMatchObject({ failed: 2, retried: 2 });
+    // Another group's retry is acked unseen.
+    expect(processor.one({ ...retry, fields: { ...retry.fields, group: 'other' } })).toBe(true);
+    expect(seen).toHaveLength(2);
+  });
 });
