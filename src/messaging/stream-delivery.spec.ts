@@ -114,14 +114,16 @@ describe('StreamDelivery', () => {
       { delayed: { schedule }, backoffMs: 100 },
     );
     const raw = text({ n: 1 });
+    const scheduled = (attempt: number, entryId: string, delayMs: number) =>
+      expect(schedule).toHaveBeenLastCalledWith(
+        'jobs',
+        `5-0:g:${attempt}`,
+        ['data', raw, 'attempts', String(attempt), 'group', 'g', 'sourceId', '5-0'],
+        { delayMs },
+        { group: 'g', entryId },
+      );
     await expect(processor.one(delivery('5-0', raw))).resolves.toBe(false); // acked by the schedule call
-    expect(schedule).toHaveBeenCalledWith(
-      'jobs',
-      '5-0:g:1',
-      ['data', raw, 'attempts', '1', 'group', 'g', 'sourceId', '5-0'],
-      { delayMs: 100 },
-      { group: 'g', entryId: '5-0' },
-    );
+    scheduled(1, '5-0', 100);
     // The retry entry: attempts travel with it, the backoff doubles, the first id stays.
     const retry = {
       id: '9-0',
@@ -129,13 +131,7 @@ describe('StreamDelivery', () => {
       priorAttempts: 0,
     };
     await expect(processor.one(retry)).resolves.toBe(false);
-    expect(schedule).toHaveBeenLastCalledWith(
-      'jobs',
-      '5-0:g:2',
-      ['data', raw, 'attempts', '2', 'group', 'g', 'sourceId', '5-0'],
-      { delayMs: 200 },
-      { group: 'g', entryId: '9-0' },
-    );
+    scheduled(2, '9-0', 200);
     expect(seen).toEqual([
       [1, undefined],
       [2, new Date(1000)],

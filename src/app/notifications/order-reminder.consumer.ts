@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { IsIn, IsInt, IsOptional, Min } from 'class-validator';
+import { PickType } from '@nestjs/swagger';
+import { IsIn } from 'class-validator';
 import { StreamConsumer, StreamProducer, type StreamMessage } from '../../index';
 import type { AppConfig } from '../config/app.config';
 import { DatabaseService } from '../database/database.service';
@@ -13,21 +14,11 @@ export const ORDER_REMINDERS_STREAM = 'order-reminders';
 /** Consumer group on {@link ORDERS_STREAM} that schedules one reminder per new order. */
 export const REMINDERS_GROUP = 'reminders';
 
-/** Validated payload of `order.reminder`. */
-export class OrderReminderMessage {
+/** Validated payload of `order.reminder`: the order and its owner, as in `order.created`. */
+export class OrderReminderMessage extends PickType(OrderCreatedMessage, ['orderId', 'userId'] as const) {
   /** Always `order.reminder`. */
   @IsIn(['order.reminder'])
   type!: 'order.reminder';
-
-  /** Order id. */
-  @IsInt()
-  @Min(1)
-  orderId!: number;
-
-  /** Owner, when known. */
-  @IsOptional()
-  @IsInt()
-  userId!: number | null;
 }
 
 /** The reminder text for an order in `status`. */
