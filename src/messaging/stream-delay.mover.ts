@@ -6,7 +6,7 @@ import { delayedKeys } from './messaging.keys';
 import type { ResolvedMessagingOptions } from './messaging.options';
 import { MESSAGING_RESOLVED_OPTIONS } from './messaging.providers';
 import { MessagingStats } from './messaging.stats';
-import { MOVE_DUE } from './stream-delay.scripts';
+import { MOVE_DUE } from './messaging.scripts';
 
 /** Most due entries one Lua call moves (a larger backlog takes several calls in a row). */
 export const MOVE_BATCH = 500;

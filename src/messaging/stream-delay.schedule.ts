@@ -2,7 +2,7 @@ import { toRedisUnavailable } from '../redis/redis.errors';
 import type { RedisClient } from '../redis/redis.options';
 import { delayedKeys } from './messaging.keys';
 import type { StreamDelayMover } from './stream-delay.mover';
-import { CANCEL_DELAYED, SCHEDULE_DELAYED } from './stream-delay.scripts';
+import { CANCEL_DELAYED, SCHEDULE_DELAYED } from './messaging.scripts';
 
 /** When a delayed entry is due: `delayMs` from now (Redis clock) or at `atMs` (epoch ms). */
 export interface EntryDelay {
