@@ -1,10 +1,10 @@
 import { defineScript } from '../core/lua-script';
 
 /**
- * The Lua scripts of messaging: delayed stream messages. The keys of one call are one stream's (its delayed sorted set, the
- * delayed entries' hash, the stream itself: `delayedKeys()` in `messaging.keys.ts`) and share its hash tag, so every
- * call runs on the stream's node, Cluster included. Every script reads the clock with Redis TIME: due times are
- * the Redis server's, whatever the clocks of the instances say.
+ * The Lua scripts of messaging: delayed stream messages. The keys of one call are one stream's (its delayed sorted
+ * set, the delayed entries' hash, the stream itself: `delayedKeys()` in `messaging.keys.ts`) and share its hash tag,
+ * so every call runs on the stream's node, Cluster included. Every script reads the clock with Redis TIME: due times
+ * are the Redis server's, whatever the clocks of the instances say.
  */
 
 /** Redis TIME in ms (Lua). */
