@@ -63,7 +63,12 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPostgres> {
     adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
     pid: child.pid,
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) {
+        // Referenced again while we wait: with nothing else pending (Jest's global teardown) an unreferenced child
+        // would let Node exit at once, with exit code 0, before Jest sets a failed run's exit code.
+        child.ref();
+        child.kill('SIGTERM');
+      }
       await exited;
     },
   };
