@@ -1,6 +1,6 @@
 /**
  * The shared mechanisms every feature uses instead of its own copy: deadlines, the fail-open breaker, option
- * checks, Lua scripts, method-decorator discovery, metrics registration and per-tick command batching.
+ * checks, Lua scripts, method-decorator discovery, metrics registration, per-tick command batching and rate decisions.
  * See docs/architecture.md for the shape of a feature and a short example of each.
  */
 export { sleep, withTimeout, settleWithin, type SleepOptions } from './deadline';
@@ -26,3 +26,14 @@ export {
   type StatsCounterSpec,
 } from './feature-metrics';
 export { CommandBatcher } from './command-batcher';
+export {
+  RATE_DECISION_ALGORITHMS,
+  RateDecider,
+  rateBlockKey,
+  rateStateKey,
+  type DecisionReply,
+  type RateDecisionAlgorithm,
+  type RateDecisionParams,
+} from './rate-decision';
+export { DecisionRunner, type DecisionRunnerOptions } from './rate-decision.runner';
+export { FIXED_WINDOW, GCRA, SLIDING_WINDOW, TOKEN_BUCKET } from './rate-decision.scripts';

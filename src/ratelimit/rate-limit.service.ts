@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { DecisionRunner } from '../core/rate-decision.runner';
 import { RedisService } from '../redis/redis.service';
 import { RATE_LIMIT_MODULE_OPTIONS } from './ratelimit.constants';
 import type { RateLimitDecision } from './ratelimit.decision';
@@ -12,7 +13,6 @@ import {
   type ResolvedRateLimitOptions,
   type ResolvedRateLimitPolicy,
 } from './ratelimit.options';
-import { DecisionRunner } from './ratelimit.runner';
 import { RateLimiter, type RateLimiterContext } from './rate-limiter';
 
 /** Counters of a {@link RateLimitService} since start. */
@@ -60,7 +60,6 @@ export class RateLimitService {
     const clientName = this.options.clientName;
     const client = () => redis.getClient(clientName);
     this.context = {
-      client,
       keys: new RateLimitKeys(redis.prefixFor('ratelimit')),
       runner: new DecisionRunner(client, {
         timeoutMs: this.options.timeoutMs,

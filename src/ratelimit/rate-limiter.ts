@@ -1,13 +1,11 @@
-import type { LuaArg, LuaScript } from '../core/lua-script';
 import { OptionChecker } from '../core/option-checker';
-import { RedisUnavailableError, toRedisUnavailable } from '../redis/redis.errors';
-import type { RedisClient } from '../redis/redis.options';
-import { failedOpenDecision, toDecision, type DecisionReply, type RateLimitDecision } from './ratelimit.decision';
+import { RateDecider, type DecisionReply } from '../core/rate-decision';
+import type { DecisionRunner } from '../core/rate-decision.runner';
+import { RedisUnavailableError } from '../redis/redis.errors';
+import { failedOpenDecision, toDecision, type RateLimitDecision } from './ratelimit.decision';
 import { RateLimitArgumentError, RateLimitExceededError } from './ratelimit.errors';
 import type { RateLimitKeys } from './ratelimit.keys';
 import type { ResolvedRateLimitPolicy } from './ratelimit.options';
-import type { DecisionRunner } from './ratelimit.runner';
-import { FIXED_WINDOW, GCRA, SLIDING_WINDOW, TOKEN_BUCKET } from './ratelimit.scripts';
 
 /** The checker of call arguments: failures are {@link RateLimitArgumentError}s. */
 const callArguments = new OptionChecker((path, problem) => new RateLimitArgumentError(path, problem));
@@ -18,21 +16,19 @@ export interface RateLimitOutcomes {
   count(outcome: 'allowed' | 'refused' | 'failedOpen' | 'failedClosed'): void;
 }
 
-/** What a limiter shares with its service: the runner, the keys and the client. */
+/** What a limiter shares with its service: the runner and the keys. */
 export interface RateLimiterContext {
-  /** Runs the scripts (deadline, breaker). */
+  /** Runs the scripts (deadline, breaker) on the client the limits live on. */
   runner: DecisionRunner;
   /** The key layout. */
   keys: RateLimitKeys;
-  /** The client the limits live on (for `reset`). */
-  client: () => RedisClient;
   /** Where outcomes are counted. */
   outcomes: RateLimitOutcomes;
 }
 
 /**
  * One limit, ready to decide: `RateLimitService.limiter(policy)` makes it. Each decision is one Lua call on the
- * Redis clock; every instance of a service sharing the Redis shares the counts.
+ * Redis clock (the shared rate decisions of `src/core`, {@link RateDecider}); every instance of a service sharing the Redis shares the counts.
  *
  * ```ts
  * const login = rateLimits.limiter({ name: 'login', algorithm: 'fixed-window', limit: 5, windowMs: 60_000, failOpen: false });
@@ -40,8 +36,7 @@ export interface RateLimiterContext {
  * ```
  */
 export class RateLimiter {
-  private readonly script: LuaScript;
-  private readonly baseArgs: LuaArg[];
+  private readonly decider: RateDecider;
 
   /**
    * @param policy the resolved limit
@@ -52,22 +47,7 @@ export class RateLimiter {
     readonly failOpen: boolean,
     private readonly context: RateLimiterContext,
   ) {
-    switch (policy.algorithm) {
-      case 'fixed-window':
-        this.script = FIXED_WINDOW;
-        break;
-      case 'sliding-window':
-        this.script = SLIDING_WINDOW;
-        break;
-      case 'token-bucket':
-        this.script = TOKEN_BUCKET;
-        break;
-      case 'gcra':
-        this.script = GCRA;
-        break;
-    }
-    this.baseArgs =
-      policy.ratePerSec === undefined ? [policy.windowMs, policy.limit] : [policy.ratePerSec, policy.limit];
+    this.decider = new RateDecider(policy, context.runner);
   }
 
   /**
@@ -83,11 +63,7 @@ export class RateLimiter {
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    const state = this.context.keys.state(this.policy.name, key);
-    const fixed = this.policy.algorithm === 'fixed-window';
-    const keys = fixed ? [state, this.context.keys.block(state)] : [state];
-    const args = fixed ? [...this.baseArgs, cost, 0, 0] : [...this.baseArgs, cost];
-    return this.context.runner.run(this.script, keys, args).then(this.decided);
+    return this.decider.decide(this.context.keys.state(this.policy.name, key), cost).then(this.decided);
   }
 
   private readonly decided = (reply: DecisionReply | RedisUnavailableError): RateLimitDecision => {
@@ -99,7 +75,7 @@ export class RateLimiter {
       this.context.outcomes.count('failedOpen');
       return failedOpenDecision(this.policy);
     }
-    const decision = toDecision(this.policy, reply);
+    const decision = toDecision(this.policy, reply, this.decider.remainingOf(reply));
     this.context.outcomes.count(decision.allowed ? 'allowed' : 'refused');
     return decision;
   };
@@ -121,12 +97,7 @@ export class RateLimiter {
    */
   async reset(key: string): Promise<void> {
     this.checkCall(key, 1);
-    const state = this.context.keys.state(this.policy.name, key);
-    try {
-      await this.context.client().del(state, this.context.keys.block(state));
-    } catch (err) {
-      throw toRedisUnavailable(err, `Could not reset the rate limit "${this.policy.name}"`);
-    }
+    await this.decider.reset(this.context.keys.state(this.policy.name, key), `the rate limit "${this.policy.name}"`);
   }
 
   private checkCall(key: string, cost: number): void {

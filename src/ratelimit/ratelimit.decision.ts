@@ -1,3 +1,4 @@
+import type { DecisionReply } from '../core/rate-decision';
 import type { ResolvedRateLimitPolicy } from './ratelimit.options';
 
 /** The answer of one rate-limit decision. Times in milliseconds. */
@@ -20,16 +21,16 @@ export interface RateLimitDecision {
   failedOpen: boolean;
 }
 
-/** What every decision script answers: {1 allowed / 0 refused, remaining or count, reset ms, retry-after ms}. */
-export type DecisionReply = [number, number, number, number];
-
 /**
- * A script reply as a {@link RateLimitDecision}. The fixed-window script answers the count in the window (it is
- * shared with the @nestjs/throttler storage, which wants the count); the others answer what remains.
+ * A script reply as a {@link RateLimitDecision}.
+ * @param remaining what the reply leaves (`RateDecider.remainingOf`: the fixed window answers its count)
  */
-export function toDecision(policy: ResolvedRateLimitPolicy, reply: DecisionReply): RateLimitDecision {
-  const [allowed, second, resetMs, retryAfterMs] = reply;
-  const remaining = policy.algorithm === 'fixed-window' ? Math.max(0, policy.limit - Number(second)) : Number(second);
+export function toDecision(
+  policy: ResolvedRateLimitPolicy,
+  reply: DecisionReply,
+  remaining: number,
+): RateLimitDecision {
+  const [allowed, , resetMs, retryAfterMs] = reply;
   return {
     allowed: Number(allowed) === 1,
     policy: policy.name,

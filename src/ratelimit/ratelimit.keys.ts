@@ -1,7 +1,9 @@
+import { rateBlockKey, rateStateKey } from '../core/rate-decision';
+
 /**
  * The keys of the rate limits, under `<prefix>ratelimit:`: `<prefix>ratelimit:{<limit name>:<client key>}`, one hash
- * tag per limit and client, so that the keys one decision touches (the fixed window's counter and its block marker)
- * live in one Cluster slot.
+ * tag per limit and client (the shared rate-decision layout, {@link rateStateKey}), so that the keys one decision
+ * touches (the fixed window's counter and its block marker) live in one Cluster slot.
  */
 export class RateLimitKeys {
   /** @param prefix `<prefix>ratelimit:` (from `RedisService.prefixFor('ratelimit')`) */
@@ -9,11 +11,11 @@ export class RateLimitKeys {
 
   /** The state of one limit for one client key. */
   state(policyName: string, key: string): string {
-    return `${this.prefix}{${policyName}:${key}}`;
+    return rateStateKey(this.prefix, policyName, key);
   }
 
   /** The block marker that goes with a fixed-window counter: `<state key>:block`. */
   block(stateKey: string): string {
-    return `${stateKey}:block`;
+    return rateBlockKey(stateKey);
   }
 }

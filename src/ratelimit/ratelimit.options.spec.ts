@@ -1,6 +1,5 @@
 import { RedisConfigError } from '../redis/redis.errors';
 import { resolveRateLimitOptions, resolveRateLimitPolicy } from './ratelimit.options';
-import { FIXED_WINDOW, GCRA, SLIDING_WINDOW, TOKEN_BUCKET } from './ratelimit.scripts';
 
 describe('rate-limit options', () => {
   it('defaults: client default, 250 ms, fail open, headers on, no policies', () => {
@@ -62,9 +61,5 @@ describe('rate-limit options', () => {
     expect(() => resolveRateLimitOptions({ policies: { login: { name: 'x' } as never } })).toThrow(
       /"ratelimit\.policies\.login\.name": is the key of the entry/,
     );
-  });
-
-  it('the scripts take one key each, two for the fixed window (counter + block marker)', () => {
-    expect([FIXED_WINDOW, SLIDING_WINDOW, TOKEN_BUCKET, GCRA].map((s) => s.definition.keys)).toEqual([2, 1, 1, 1]);
   });
 });

@@ -1,24 +1,12 @@
 import { check } from '../core/option-checker';
+import { RATE_DECISION_ALGORITHMS, type RateDecisionAlgorithm } from '../core/rate-decision';
 import { DEFAULT_REDIS_CLIENT } from '../redis/redis.constants';
 
-/**
- * The algorithms a limit can use (see docs/ratelimit.md for their bounds):
- * - `fixed-window`: `limit` calls per `windowMs`, the window opening at the first call. Cheapest; lets up to
- *   2 × `limit` through around a window's end.
- * - `sliding-window`: weighted counter over the current and the previous fixed window. O(1) memory; under steady
- *   traffic it admits `limit` per window, and refuses the burst a fixed window lets through at its edge.
- * - `token-bucket`: `burst` calls at once, refilled at `ratePerSec`.
- * - `gcra`: the same decisions as the token bucket, kept in one number (the theoretical arrival time).
- */
-export type RateLimitAlgorithm = 'fixed-window' | 'sliding-window' | 'token-bucket' | 'gcra';
+/** The algorithms a limit can use: the shared rate decisions' (see {@link RateDecisionAlgorithm} and docs/ratelimit.md). */
+export type RateLimitAlgorithm = RateDecisionAlgorithm;
 
 /** Every {@link RateLimitAlgorithm}. */
-export const RATE_LIMIT_ALGORITHMS: readonly RateLimitAlgorithm[] = [
-  'fixed-window',
-  'sliding-window',
-  'token-bucket',
-  'gcra',
-];
+export const RATE_LIMIT_ALGORITHMS: readonly RateLimitAlgorithm[] = RATE_DECISION_ALGORITHMS;
 
 /**
  * One limit: which algorithm and how much. Window algorithms take `limit` + `windowMs`; bucket algorithms take

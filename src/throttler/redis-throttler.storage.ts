@@ -1,8 +1,7 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { check } from '../core/option-checker';
-// The @nestjs/throttler adapter of the rate-limit feature: the same fixed-window script and decision runner.
-import { DecisionRunner } from '../ratelimit/ratelimit.runner';
-import { FIXED_WINDOW } from '../ratelimit/ratelimit.scripts';
+import { DecisionRunner } from '../core/rate-decision.runner';
+import { FIXED_WINDOW } from '../core/rate-decision.scripts';
 import { RedisUnavailableError } from '../redis/redis.errors';
 import type { RedisService } from '../redis/redis.service';
 import { ThrottlerKeys } from './throttler.keys';
@@ -48,7 +47,7 @@ export interface RedisThrottlerStats {
 
 /**
  * A `ThrottlerStorage` for @nestjs/throttler on the shared RedisModule client: one Lua call per request, the
- * fixed-window script of the rate-limit feature (`RateLimitModule`) in its throttler mode (every hit counted, and a
+ * shared fixed-window rate-decision script (the one `RateLimitModule` runs) in its throttler mode (every hit counted, and a
  * block marker once over the limit), so every instance of a service shares the same counters. Keys: `<prefix>throttle:{<throttler>:<key>}` (+ `:block`), one hash
  * tag per counter so it works on Cluster. Each call is bounded by `timeoutMs` on the shared deadline sweeper (no
  * timer per request). Fails open by default when Redis is down or slow.

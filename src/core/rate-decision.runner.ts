@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { OutageBreaker } from '../core/outage-breaker';
-import type { LuaArg, LuaScript } from '../core/lua-script';
-import { batchWritesThisTick } from '../core/tick-writes';
+import { OutageBreaker } from './outage-breaker';
+import type { LuaArg, LuaScript } from './lua-script';
+import { batchWritesThisTick } from './tick-writes';
 import { RedisUnavailableError, toRedisUnavailable } from '../redis/redis.errors';
 import type { RedisClient } from '../redis/redis.options';
-import type { DecisionReply } from './ratelimit.decision';
+import type { DecisionReply } from './rate-decision';
 
 /** Options of a {@link DecisionRunner}. */
 export interface DecisionRunnerOptions {
@@ -19,7 +19,7 @@ export interface DecisionRunnerOptions {
 }
 
 /**
- * Runs the decision scripts of the rate limits (`RateLimitService` and `RedisThrottlerStorage` alike): one EVALSHA per
+ * Runs the rate-decision scripts (for the rate limits, the @nestjs/throttler storage and the login throttle): one EVALSHA per
  * decision, bounded by the shared deadline sweeper (no timer per call), written together with the other commands of
  * the same tick, and an {@link OutageBreaker} that fails at once while the client is disconnected. It never throws
  * for Redis being unavailable: it answers the error, and the caller applies its fail mode.
@@ -30,8 +30,12 @@ export class DecisionRunner {
   /** Decisions sent and not answered yet. */
   private inFlight = 0;
 
+  /**
+   * @param client the client the decisions run on (asked per decision: it may be replaced on reconnect)
+   * @param options see {@link DecisionRunnerOptions}
+   */
   constructor(
-    private readonly client: () => RedisClient,
+    readonly client: () => RedisClient,
     private readonly options: DecisionRunnerOptions,
   ) {
     this.breaker = new OutageBreaker({

@@ -1,19 +1,19 @@
-import { defineScript } from '../core/lua-script';
+import { defineScript } from './lua-script';
 
 /*
- * The rate-limit decisions: one script per algorithm, each one Lua call on the key(s) of one limit and one client.
+ * The rate decisions (shared by the rate limits, the @nestjs/throttler storage and the login throttle): one script per algorithm, each one Lua call on the key(s) of one limit and one client.
  * Every script answers the same four integers, {allowed, remaining or count, reset ms, retry-after ms}, so one reply
  * parser serves all of them. The clock is Redis's (`TIME`, or a key's expiry for the fixed window): the decision of
  * every instance of a service is taken on one clock, whatever the clocks of the machines running them.
  */
 
 /**
- * Fixed window, anchored at the first hit: a counter that expires `windowMs` after it was created. Used by
- * `RateLimitService` (refused hits cost nothing, no block) and by `RedisThrottlerStorage` for @nestjs/throttler
- * (every hit counted, and a block marker once over the limit). Both keys share one hash tag.
+ * Fixed window, anchored at the first hit: a counter that expires `windowMs` after it was created. Used in
+ * limiter mode (refused hits cost nothing, no block: rate limits, the login throttle) and in throttler mode by
+ * `RedisThrottlerStorage` for @nestjs/throttler (every hit counted, and a block marker once over the limit). Both keys share one hash tag.
  */
 export const FIXED_WINDOW = defineScript({
-  name: 'ratelimit.fixedWindow',
+  name: 'rate.fixedWindow',
   keys: 2,
   lua: `-- KEYS[1]: the counter of the current window, <prefix>{<limit>:<key>}
 -- KEYS[2]: the block marker, KEYS[1] .. ':block' (holds the count that caused the block; throttler mode only)
@@ -65,7 +65,7 @@ return {1, hits, ttl, 0}`,
  * weighted by the share of it the sliding window still covers. One hash per limit and client.
  */
 export const SLIDING_WINDOW = defineScript({
-  name: 'ratelimit.slidingWindow',
+  name: 'rate.slidingWindow',
   keys: 1,
   lua: `-- KEYS[1]: hash {s = start of the current fixed window (ms), c = its count, p = the previous window's count}
 -- ARGV[1]: window length in ms; ARGV[2]: limit per window; ARGV[3]: cost of this call
@@ -113,7 +113,7 @@ return {1, math.max(0, math.floor(limit - used - cost)), 2 * windowMs - elapsed,
  * takes none). One hash per limit and client, gone once the bucket is full again.
  */
 export const TOKEN_BUCKET = defineScript({
-  name: 'ratelimit.tokenBucket',
+  name: 'rate.tokenBucket',
   keys: 1,
   lua: `-- KEYS[1]: hash {t = tokens left after the last allowed call, at = its time in ms (Redis clock, fractional)}
 -- ARGV[1]: refill rate in tokens per second; ARGV[2]: bucket size (burst); ARGV[3]: cost of this call
@@ -146,7 +146,7 @@ return {1, math.floor(tokens), fullInMs, 0}`,
  * of the next call. One string key per limit and client, gone once the burst is available again.
  */
 export const GCRA = defineScript({
-  name: 'ratelimit.gcra',
+  name: 'rate.gcra',
   keys: 1,
   lua: `-- KEYS[1]: the theoretical arrival time (TAT) in ms on the Redis clock (fractional)
 -- ARGV[1]: rate in calls per second; ARGV[2]: burst (calls allowed at once); ARGV[3]: cost of this call
