@@ -26,6 +26,7 @@ const TOPOLOGY_SUITES = [
   'test/cache-app.e2e-spec.ts',
   'test/session.e2e-spec.ts',
   'test/session-limits.e2e-spec.ts',
+  'test/session-login.e2e-spec.ts',
   'test/messaging.e2e-spec.ts',
   'test/messaging-orders.e2e-spec.ts',
   'test/messaging-pipeline.e2e-spec.ts',

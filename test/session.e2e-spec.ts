@@ -251,7 +251,7 @@ describe(`sessions and login (reference service, two instances, one Redis: ${tes
       await request(http).post('/auth/login').send({ username: 'demo', password: 'bad' }).expect(401);
     await request(http).post('/auth/login').send({ username: 'demo', password: 'bad' }).expect(429);
     const c = direct();
-    const keys = await redis.keys(`${prefix}sess:login:*`); // every master
+    const keys = await redis.keys(`${prefix}sess:{login:*`); // every master
     await Promise.all(keys.map((k) => c.del(k)));
     c.disconnect();
     expect(a.get(SessionAuthService).stats.throttled).toBeGreaterThanOrEqual(2);

@@ -12,13 +12,22 @@ import {
 import type { DecisionRunner } from './rate-decision.runner';
 import { FIXED_WINDOW, GCRA, SLIDING_WINDOW, TOKEN_BUCKET } from './rate-decision.scripts';
 
-/** A runner that records what it is asked and answers `reply`; its client records DEL. */
+/** A runner that records what it is asked and answers `reply`; its client records the commands sent (DEL). */
 function fakeRunner(reply: DecisionReply | RedisUnavailableError = [1, 1, 1_000, 0]) {
   const calls: Array<{ script: string; keys: readonly string[]; args: readonly LuaArg[] }> = [];
-  const deleted: string[][] = [];
-  const client = { del: (...keys: string[]) => (deleted.push(keys), Promise.resolve(keys.length)) };
+  const deleted: unknown[][] = [];
+  const client = {
+    status: 'ready',
+    sendCommand: (command: { name: string; args: unknown[]; resolve: (v: unknown) => void; promise: unknown }) => {
+      if (command.name === 'del') deleted.push(command.args);
+      command.resolve(command.args.length);
+      return command.promise;
+    },
+  };
   const runner = {
     client: () => client as unknown as RedisClient,
+    breaker: { allow: () => true },
+    timeoutMs: 100,
     run: (script: LuaScript, keys: readonly string[], args: readonly LuaArg[]) => {
       calls.push({ script: script.name, keys, args });
       return Promise.resolve(reply);

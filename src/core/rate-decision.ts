@@ -1,4 +1,5 @@
-import { toRedisUnavailable, type RedisUnavailableError } from '../redis/redis.errors';
+import { RedisUnavailableError, toRedisUnavailable } from '../redis/redis.errors';
+import { SweptCommand, deadlines } from './deadline-sweeper';
 import type { LuaArg, LuaScript } from './lua-script';
 import { FIXED_WINDOW, GCRA, SLIDING_WINDOW, TOKEN_BUCKET } from './rate-decision.scripts';
 import type { DecisionRunner } from './rate-decision.runner';
@@ -101,13 +102,18 @@ export class RateDecider {
   }
 
   /**
-   * Forgets what the client of `stateKey` has used (e.g. the failed attempts once a login succeeds).
+   * Forgets what the client of `stateKey` has used (e.g. the failed attempts once a login succeeds): one DEL of the
+   * state and its block marker (one slot), bounded like a decision by the runner's `timeoutMs`.
    * @param what for the error message, e.g. `the rate limit "login"`
-   * @throws RedisUnavailableError when Redis cannot be reached
+   * @throws RedisUnavailableError when Redis cannot be reached (at once while disconnected), or a `RedisTimeoutError`
    */
   async reset(stateKey: string, what: string): Promise<void> {
+    const client = this.runner.client();
+    if (!this.runner.breaker.allow(client)) {
+      throw new RedisUnavailableError(`Could not reset ${what}: Redis client is ${client.status}`);
+    }
     try {
-      await this.runner.client().del(stateKey, rateBlockKey(stateKey));
+      await deadlines.send(client, new SweptCommand('del', [stateKey, rateBlockKey(stateKey)]), this.runner.timeoutMs);
     } catch (err) {
       throw toRedisUnavailable(err, `Could not reset ${what}`);
     }

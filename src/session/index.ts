@@ -8,7 +8,7 @@ export {
   type SessionLimit,
   type SessionAdmission,
 } from './session.index';
-export { LoginThrottle } from './login.throttle';
+export { LoginThrottle, type LoginThrottleOptions, type LoginThrottleStats } from './login.throttle';
 export { SessionUserLookup } from './session-user.lookup';
 export { SessionAuthGuard } from './session-auth.guard';
 export { LocalLoginGuard } from './local-login.guard';

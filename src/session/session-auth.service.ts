@@ -25,6 +25,8 @@ export interface SessionStats extends Partial<SessionStoreStats> {
   loginFailures: number;
   /** Logins refused by throttling (429). */
   throttled: number;
+  /** Logins let through without the failed-login throttle because Redis could not decide (`loginFailOpen`). */
+  unthrottled: number;
   /** Logouts. */
   logouts: number;
   /** Sessions revoked through the per-user index. */
@@ -88,17 +90,23 @@ export class SessionAuthService<TUser extends object = object> {
 
   /** Counters since start, with the store's own when it is a {@link RedisSessionStore}. */
   get stats(): SessionStats {
-    return { ...(this.store instanceof RedisSessionStore ? this.store.stats : {}), ...this.counters };
+    return {
+      ...(this.store instanceof RedisSessionStore ? this.store.stats : {}),
+      ...this.counters,
+      unthrottled: this.throttle.stats.failedOpen,
+    };
   }
 
   /**
-   * Checks credentials with throttling: counts the attempt, asks the user lookup, resets the counter on success.
+   * Checks credentials with throttling: counts the attempt (the failed-login throttle, before the password check),
+   * asks the user lookup, resets the count on success.
    * @throws LoginThrottledError, InvalidCredentialsError (one message for every wrong username or password),
    *   RedisUnavailableError
    */
   async verifyCredentials(username: string, password: string, ip: string): Promise<TUser> {
+    let counted: boolean;
     try {
-      await this.throttle.attempt(username, ip);
+      counted = await this.throttle.attempt(username, ip);
     } catch (err) {
       if (err instanceof LoginThrottledError) this.counters.throttled++;
       throw err;
@@ -108,7 +116,7 @@ export class SessionAuthService<TUser extends object = object> {
       this.counters.loginFailures++;
       throw new InvalidCredentialsError();
     }
-    await this.throttle.reset(username, ip);
+    if (counted) await this.throttle.reset(username, ip);
     return user;
   }
 

@@ -8,7 +8,7 @@ describe('SessionKeys', () => {
     expect(keys.userIndex('42')).toBe('nrk:sess:{user:42}:index');
     expect(keys.userMeta('42')).toBe('nrk:sess:{user:42}:meta');
     expect(keys.userCreated('42')).toBe('nrk:sess:{user:42}:created');
-    expect(keys.loginAttempts('Demo', '::1')).toMatch(/^nrk:sess:login:[0-9a-f]{32}$/);
+    expect(keys.loginAttempts('Demo', '::1')).toMatch(/^nrk:sess:\{login:[0-9a-f]{32}\}$/);
     expect(keys.loginAttempts('Demo', '::1')).toBe(keys.loginAttempts('demo', '::1')); // case-insensitive
     expect(keys.loginAttempts('demo', '::2')).not.toBe(keys.loginAttempts('demo', '::1'));
   });

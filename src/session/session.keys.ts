@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
+import { rateStateKey } from '../core/rate-decision';
 
 /**
  * Every Redis key the session feature writes, under its feature prefix (`<prefix>sess:`):
  * - `<p><sid>`: one session's JSON (express-session's id: base64url, no `:` or `{`);
  * - `<p>{user:<id>}:index`, `<p>{user:<id>}:meta` and `<p>{user:<id>}:created`: a user's session index, all in the
  *   slot of the hash tag `{user:<id>}` so that the index scripts can update them together on a Cluster;
- * - `<p>login:<digest>`: failed-login counter of one username + IP (hashed: usernames are user input).
+ * - `<p>{login:<digest>}`: the failed-login count of one username + IP, written by `LoginThrottle` (the shared
+ *   rate-decision layout; hashed: usernames are user input).
  */
 export class SessionKeys {
   /** @param prefix the feature prefix, e.g. `nrk:sess:` */
@@ -31,10 +33,13 @@ export class SessionKeys {
     return `${this.prefix}{user:${userId}}:created`;
   }
 
-  /** Key of the failed-login counter of one username (case-insensitive) from one IP address. */
+  /**
+   * Key of the failed-login count of one username (case-insensitive) from one IP address, in the shared rate-decision
+   * layout: `<prefix>{login:<32 hex of sha256(username, ip)>}` (the fixed window's `:block` marker would share it).
+   */
   loginAttempts(username: string, ip: string): string {
     const digest = createHash('sha256').update(`${username.toLowerCase()}\u0000${ip}`).digest('hex').slice(0, 32);
-    return `${this.prefix}login:${digest}`;
+    return rateStateKey(this.prefix, 'login', digest);
   }
 
   /** SCAN pattern that matches every key of the feature (sessions and the rest: see {@link isSession}). */

@@ -7,6 +7,7 @@ describe('SessionMetrics', () => {
       logins: 2,
       loginFailures: 1,
       throttled: 0,
+      unthrottled: 4,
       logouts: 1,
       revoked: 0,
       evicted: 3,
@@ -19,6 +20,7 @@ describe('SessionMetrics', () => {
       ['session_logins_total', 'counter'],
       ['session_login_failures_total', 'counter'],
       ['session_logins_throttled_total', 'counter'],
+      ['session_logins_unthrottled_total', 'counter'],
       ['session_logouts_total', 'counter'],
       ['session_revoked_total', 'counter'],
       ['session_store_errors_total', 'counter'],
@@ -32,6 +34,7 @@ describe('SessionMetrics', () => {
     expect(await read('session_store_errors_total')).toBe(5);
     expect(await read('session_resurrections_prevented_total')).toBeUndefined(); // another store: no sample
     expect(await read('session_evictions_total')).toBe(3);
+    expect(await read('session_logins_unthrottled_total')).toBe(4);
     expect(await read('session_logins_refused_total')).toBe(1);
     expect(await read('session_active')).toBe(7);
   });

@@ -24,6 +24,10 @@ export class SessionMetrics implements FeatureMetricsSource {
         logins: { help: 'Successful logins' },
         loginFailures: { help: 'Logins refused for a wrong username or password' },
         throttled: { name: 'logins_throttled_total', help: 'Logins refused by throttling (429)' },
+        unthrottled: {
+          name: 'logins_unthrottled_total',
+          help: 'Logins let through without the failed-login throttle because Redis could not decide (loginFailOpen)',
+        },
         logouts: { help: 'Logouts' },
         revoked: { help: 'Sessions revoked through the per-user index' },
         errors: { name: 'store_errors_total', help: 'Redis errors of the session store' },

@@ -28,7 +28,16 @@ const providers: Provider[] = [
     provide: LoginThrottle,
     inject: [SESSION_RESOLVED_OPTIONS, RedisService],
     useFactory: (o: ResolvedSessionOptions, redis: RedisService) =>
-      new LoginThrottle(redis.getClient(o.clientName), redis.prefixFor('sess'), o.loginMaxAttempts, o.loginWindowMs),
+      new LoginThrottle(
+        () => redis.getClient(o.clientName),
+        redis.prefixFor('sess'),
+        o.loginMaxAttempts,
+        o.loginWindowMs,
+        {
+          failOpen: o.loginFailOpen,
+          timeoutMs: o.loginTimeoutMs,
+        },
+      ),
   },
   {
     provide: SESSION_STORE,

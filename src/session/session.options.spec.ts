@@ -16,6 +16,15 @@ describe('resolveSessionOptions: limit, absolute lifetime, routes', () => {
     });
   });
 
+  it('the failed-login throttle fails closed within 250 ms by default; both can be changed', () => {
+    expect(resolve({})).toMatchObject({ loginMaxAttempts: 5, loginWindowMs: 900_000, loginFailOpen: false });
+    expect(resolve({}).loginTimeoutMs).toBe(250);
+    expect(resolve({ loginFailOpen: true, loginTimeoutMs: 100 })).toMatchObject({
+      loginFailOpen: true,
+      loginTimeoutMs: 100,
+    });
+  });
+
   it('keeps valid values', () => {
     const exclude = ['health', { path: 'docs/{*path}', method: RequestMethod.GET }];
     expect(
@@ -28,6 +37,9 @@ describe('resolveSessionOptions: limit, absolute lifetime, routes', () => {
     ['session.maxSessionsPerUser', { maxSessionsPerUser: 1.5 }],
     ['session.sessionLimitPolicy', { sessionLimitPolicy: 'evict-newest' }],
     ['session.absoluteTimeoutMs', { absoluteTimeoutMs: 0 }],
+    ['session.loginFailOpen', { loginFailOpen: 'yes' }],
+    ['session.loginTimeoutMs', { loginTimeoutMs: 0 }],
+    ['session.loginMaxAttempts', { loginMaxAttempts: 0 }],
     ['session.forRoutes', { forRoutes: 'health' }],
     ['session.exclude[1]', { exclude: ['health', ''] }],
     ['session.exclude[0].method', { exclude: [{ path: 'health', method: 'GET' }] }],

@@ -32,6 +32,14 @@ export interface SessionModuleOptions {
   loginMaxAttempts?: number;
   /** Window of the failed-login counter in ms, counted from the first failure (default 900 000 = 15 min). */
   loginWindowMs?: number;
+  /**
+   * When Redis cannot decide the failed-login throttle (down, or no answer within {@link loginTimeoutMs}): `false`
+   * (default) refuses the login with 503, so that password guessing never goes unthrottled; `true` lets it through
+   * unthrottled (counted as `unthrottled`).
+   */
+  loginFailOpen?: boolean;
+  /** Longest wait for Redis per failed-login decision, in ms (default 250); then {@link loginFailOpen} applies. */
+  loginTimeoutMs?: number;
   /** Longest accepted username, in characters (default 128); longer → 400. */
   maxUsernameLength?: number;
   /** Longest accepted password, in characters (default 1024); longer → 400 (bounds the hashing cost). */
@@ -123,6 +131,8 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     clientName: check.string('session.clientName', options.clientName) ?? 'default',
     loginMaxAttempts: check.positiveInt('session.loginMaxAttempts', options.loginMaxAttempts) ?? 5,
     loginWindowMs: check.durationMs('session.loginWindowMs', options.loginWindowMs, { min: 1 }) ?? 900_000,
+    loginFailOpen: check.boolean('session.loginFailOpen', options.loginFailOpen) ?? false,
+    loginTimeoutMs: check.durationMs('session.loginTimeoutMs', options.loginTimeoutMs, { min: 1 }) ?? 250,
     maxUsernameLength: check.positiveInt('session.maxUsernameLength', options.maxUsernameLength) ?? 128,
     maxPasswordLength: check.positiveInt('session.maxPasswordLength', options.maxPasswordLength) ?? 1024,
     maxSessionsPerUser: check.positiveInt('session.maxSessionsPerUser', options.maxSessionsPerUser, { max: 1000 }),

@@ -99,17 +99,3 @@ for i = 1, #ARGV do
 end
 return n`,
 });
-
-/** Counts one login attempt in a window that starts with the first attempt. */
-export const LOGIN_ATTEMPT = defineScript({
-  name: 'session.loginAttempt',
-  keys: 1,
-  lua: `-- KEYS[1]: the failed-login counter of one username + IP
--- ARGV[1]: window (ms), counted from the first attempt
--- Returns: {attempts in the window including this one, ms until the window ends}
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return {n, ttl}`,
-});
