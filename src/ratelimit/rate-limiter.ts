@@ -28,7 +28,8 @@ export interface RateLimiterContext {
 
 /**
  * One limit, ready to decide: `RateLimitService.limiter(policy)` makes it. Each decision is one Lua call on the
- * Redis clock (the shared rate decisions of `src/core`, {@link RateDecider}); every instance of a service sharing the Redis shares the counts.
+ * Redis clock (the shared rate decisions of `src/core`, {@link RateDecider}); every instance of a service sharing the
+ * Redis shares the counts.
  *
  * ```ts
  * const login = rateLimits.limiter({ name: 'login', algorithm: 'fixed-window', limit: 5, windowMs: 60_000, failOpen: false });
