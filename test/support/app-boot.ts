@@ -22,11 +22,23 @@ export interface BootedApp {
   close(): Promise<void>;
 }
 
-/** Creates and initialises the reference service with `env` set in process.env for the time of creation. */
-export async function bootApp(
+/** The boot in progress: boots run one at a time, since each sets process.env for the time of its creation. */
+let booting: Promise<unknown> = Promise.resolve();
+
+/**
+ * Creates and initialises the reference service with `env` set in process.env for the time of creation. Calls made
+ * together (`Promise.all`) boot one after the other, so that no app reads another's environment.
+ */
+export function bootApp(
   env: Record<string, string | undefined>,
   options: { listen?: boolean } = {},
 ): Promise<BootedApp> {
+  const next = booting.then(() => bootOne(env, options));
+  booting = next.catch(() => undefined);
+  return next;
+}
+
+async function bootOne(env: Record<string, string | undefined>, options: { listen?: boolean }): Promise<BootedApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'nrk-app-'));
   const database = env.DATABASE_URL ? undefined : await createTestDatabase();
   const full: Record<string, string | undefined> = { DATA_DIR: dataDir, DATABASE_URL: database?.url, ...env };
