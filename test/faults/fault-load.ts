@@ -38,6 +38,8 @@ export interface Fleet {
   /** SKU reserved by the load, with its initial stock. */
   sku: string;
   initialStock: number;
+  /** DATABASE_URL of both instances (for checks in the database). */
+  databaseUrl: string;
   close(): Promise<void>;
 }
 
@@ -97,6 +99,7 @@ export async function startFleet(redisEnv: Record<string, string>, virtualUsers 
     userIds,
     sku,
     initialStock,
+    databaseUrl: db.url,
     close: async () => {
       for (const a of [...apps].reverse()) await a.close().catch(() => undefined);
       await db.drop();
