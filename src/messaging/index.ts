@@ -18,6 +18,7 @@ export {
 } from './stream-producer.service';
 export { IdempotencyGuard, type ProcessOnceResult } from './idempotency.guard';
 export { MessagingStats, type MessagingCounters } from './messaging.stats';
+export { ReplicationTimeoutError, type ReplicatedDurability } from './stream-durability';
 export { StreamConsumerRegistry, type StreamConsumerDescription } from './stream-consumer.registry';
 export { OnMessage, type OnMessageOptions, type OnMessageMetadata } from './on-message.decorator';
 export { StreamConsumer, type StreamConsumerOptions } from './stream-consumer.decorator';

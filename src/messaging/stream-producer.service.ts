@@ -11,6 +11,12 @@ import { deadLetterKey, delayedKeys, streamKey } from './messaging.keys';
 import { StreamDelayMover } from './stream-delay.mover';
 import { delayOf, StreamDelaySchedule } from './stream-delay.schedule';
 import { parseEntries, parseFlatObject } from './stream-replies';
+import {
+  addReplicated,
+  ReplicationTimeoutError,
+  resolveDurability,
+  type ReplicatedDurability,
+} from './stream-durability';
 
 /** Options of {@link StreamProducer.add}. */
 export interface StreamAddOptions {
@@ -25,6 +31,12 @@ export interface StreamAddOptions {
   delayMs?: number;
   /** Deliver no earlier than this time (a time past = at the next move). Not with `delayMs`. */
   at?: Date;
+  /**
+   * `{ durability: 'replicated', replicas, timeoutMs }`: resolve only once `replicas` replicas have the message
+   * (`WAIT`), else reject with `ReplicationTimeoutError` (see {@link ReplicatedDurability}). Default: acknowledged
+   * by the master (asynchronous replication). Not with `delayMs` / `at`.
+   */
+  durability?: ReplicatedDurability;
 }
 
 /** What {@link StreamProducer.add} resolves with. */
@@ -38,6 +50,8 @@ export interface StreamAddResult<T> {
   envelope: MessageEnvelope<T>;
   /** When a delayed message is due (Redis clock); absent for a message added at once. */
   dueAt?: Date;
+  /** With `durability: 'replicated'`: the replicas that confirmed the message. */
+  replicatedTo?: number;
 }
 
 /** A consumer group as reported by XINFO GROUPS, for metrics. */
@@ -130,6 +144,10 @@ export class StreamProducer {
     try {
       delay = delayOf(options);
       text = encodeEnvelope(envelope);
+      if (options.durability) {
+        if (delay) throw new RangeError("durability 'replicated' cannot be combined with delayMs / at");
+        return this.addDurable(name, text, options.durability, options.maxLen, envelope);
+      }
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err))); // e.g. a BigInt in the payload
     }
@@ -158,12 +176,40 @@ export class StreamProducer {
     return this.redis.getClient(this.options.clientName).zcard(delayedKeys(this.key(name)).schedule);
   }
 
+  /** `add` with `durability: 'replicated'`: XADD + WAIT on the stream's connection (stream-durability.ts). */
+  private addDurable<T>(
+    name: string,
+    data: string,
+    option: ReplicatedDurability,
+    maxLen: number | undefined,
+    envelope: MessageEnvelope<T>,
+  ): Promise<StreamAddResult<T>> {
+    const durability = resolveDurability(option);
+    const client = this.redis.getClient(this.options.clientName);
+    return addReplicated(client, name, this.xaddArgs(name, data, maxLen), durability).then(
+      (r) => {
+        this.counters.inc('added');
+        return { ...r, envelope };
+      },
+      (err: unknown) => {
+        if (err instanceof ReplicationTimeoutError) {
+          this.counters.inc('added');
+          throw err;
+        }
+        throw toRedisUnavailable(err, `Could not add to stream "${name}"`);
+      },
+    );
+  }
+
+  private xaddArgs(name: string, data: string, maxLen = this.options.streamMaxLen): string[] {
+    return maxLen > 0
+      ? ['XADD', this.key(name), 'MAXLEN', '~', String(maxLen), '*', 'data', data]
+      : ['XADD', this.key(name), '*', 'data', data];
+  }
+
   /** Appends an already encoded message text (advanced: replaying a dead letter, tests). */
   addRaw(name: string, data: string, maxLen = this.options.streamMaxLen): Promise<string> {
-    const args =
-      maxLen > 0
-        ? ['XADD', this.key(name), 'MAXLEN', '~', String(maxLen), '*', 'data', data]
-        : ['XADD', this.key(name), '*', 'data', data];
+    const args = this.xaddArgs(name, data, maxLen);
     // Adds issued in the same tick go out as one pipeline per stream (one slot on Cluster).
     return this.batcher.send(name, args).then(
       (id) => {
