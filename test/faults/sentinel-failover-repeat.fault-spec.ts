@@ -5,8 +5,10 @@
  * default durability (asynchronous replication: an order accepted just before a kill may not have reached the
  * replica) and prints one line per failover.
  *
- * FAILOVER_REPEATS sets the number of failovers: 3 by default (the CI fault run), 10 with FAULTS_FULL=1 (the full
- * mode, `npm run test:faults:full`). Sentinel does not fail the same master over again within twice its
+ * Twice: with the default durability (ORDERS_DURABILITY=master), where losses are counted and bounded by the
+ * orders accepted in the second before a kill, and with ORDERS_DURABILITY=replicated (XADD + WAIT), where none
+ * may be lost. FAILOVER_REPEATS sets the number of failovers: 3 by default (the CI fault run; 2 for the
+ * replicated run), 10 with FAULTS_FULL=1 (the full mode, `npm run test:faults:full`; 2 replicated). Sentinel does not fail the same master over again within twice its
  * failover timeout (5 s here), so each cycle lasts at least 10 s.
  */
 import request from 'supertest';
@@ -21,7 +23,10 @@ function failoverRepeats(env: NodeJS.ProcessEnv = process.env): number {
   return env.FAULTS_FULL === '1' ? 10 : 3;
 }
 
-describe('fault: Sentinel failover repeated under load', () => {
+describe.each([
+  ['master', failoverRepeats()],
+  ['replicated', Math.min(2, failoverRepeats())],
+] as const)('fault: Sentinel failover repeated under load, ORDERS_DURABILITY=%s', (durability, repeats) => {
   let group: SentinelGroupHandle;
   let fleet: Fleet;
   beforeAll(async () => {
@@ -30,6 +35,7 @@ describe('fault: Sentinel failover repeated under load', () => {
       REDIS_SENTINELS: group.sentinelAddresses.map((a) => `${a.host}:${a.port}`).join(','),
       REDIS_SENTINEL_NAME: group.name,
       LOCK_TTL_MS: '3000',
+      ORDERS_DURABILITY: durability,
     });
   });
   afterAll(async () => {
@@ -37,7 +43,6 @@ describe('fault: Sentinel failover repeated under load', () => {
     await group?.stop();
   });
 
-  const repeats = failoverRepeats();
   it(`fails over ${repeats} times: every feature recovers each time, lost acknowledged orders counted`, async () => {
     const load = new Load(fleet);
     load.start();
@@ -74,7 +79,7 @@ describe('fault: Sentinel failover repeated under load', () => {
     }
     await sleep(3_000);
     await load.stop();
-    report(`Sentinel failover ×${repeats}`, load.samples);
+    report(`Sentinel failover ×${repeats}, ORDERS_DURABILITY=${durability}`, load.samples);
     process.stdout.write(`${lines.join('\n')}\n`);
 
     expect(load.samples.filter((s) => ![200, 201, 423, 503].includes(s.status))).toEqual([]);
@@ -92,10 +97,11 @@ describe('fault: Sentinel failover repeated under load', () => {
     const accepted = load.samples.filter((s) => s.orderId).length;
     const atRisk = load.samples.filter((s) => s.orderId && kills.some((k) => s.end <= k && s.end > k - 1_000)).length;
     process.stdout.write(
-      `  acknowledged orders lost (default durability): ${lost.length} of ${accepted}` +
+      `  acknowledged orders lost (${durability}): ${lost.length} of ${accepted}` +
         ` (accepted in the last second before a kill: ${atRisk})\n`,
     );
-    // Only an order acknowledged just before a kill can be lost (it had not reached the replica).
-    expect(lost.length).toBeLessThanOrEqual(atRisk);
+    // Only an order acknowledged just before a kill can be lost (it had not reached the replica); none when each
+    // order waited for the replica.
+    expect(lost.length).toBeLessThanOrEqual(durability === 'replicated' ? 0 : atRisk);
   });
 });

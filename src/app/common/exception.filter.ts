@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
-import { RedisUnavailableError, isRedisConnectionError } from '../../index';
+import { RedisUnavailableError, ReplicationTimeoutError, isRedisConnectionError } from '../../index';
 import { LockLostError, LockNotAcquiredError, LockOptionsError } from '../../index';
 import { InvalidCredentialsError, InvalidLoginBodyError, LoginThrottledError, SessionLimitError } from '../../index';
 import { RateLimitArgumentError, RateLimitExceededError } from '../../index';
@@ -69,6 +69,12 @@ export const ERROR_MAPPINGS: ErrorMapping[] = [
     matches: (err) => err instanceof RateLimitArgumentError,
     status: HttpStatus.BAD_REQUEST,
     message: (err) => (err as RateLimitArgumentError).message,
+  },
+  {
+    matches: (err) => err instanceof ReplicationTimeoutError,
+    status: HttpStatus.SERVICE_UNAVAILABLE,
+    headers: () => ({ 'Retry-After': '1' }),
+    message: () => 'Redis could not replicate the write in time; try again shortly',
   },
   {
     matches: (err) => err instanceof RedisUnavailableError || isRedisConnectionError(err),

@@ -225,6 +225,14 @@ export class AppConfig {
   @IsIn(['evict-oldest', 'refuse-new'], { message: 'SESSION_LIMIT_POLICY must be evict-oldest or refuse-new' })
   SESSION_LIMIT_POLICY: 'evict-oldest' | 'refuse-new' = 'evict-oldest';
 
+  /**
+   * Durability of the `orders` stream message: `master` (default: acknowledged by the master, replicated
+   * asynchronously) or `replicated` (the order is accepted only once one replica has its message, `WAIT` up to 1 s;
+   * else 503 and the order is rolled back).
+   */
+  @IsIn(['master', 'replicated'], { message: 'ORDERS_DURABILITY must be master or replicated' })
+  ORDERS_DURABILITY: 'master' | 'replicated' = 'master';
+
   /** Absolute session lifetime from login in milliseconds, whatever the activity; 0 = none (default 604800000 = 7 days). */
   @Transform(toInt)
   @IsInt()

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { EventBus, LockService, StreamProducer } from '../../index';
+import { ConfigService } from '@nestjs/config';
+import { EventBus, LockService, StreamProducer, type ReplicatedDurability } from '../../index';
+import type { AppConfig } from '../config/app.config';
 import { InventoryService } from '../inventory/inventory.service';
 import { DatabaseService } from '../database/database.service';
 import type { CreateOrderDto } from './dto/create-order.dto';
@@ -10,6 +12,8 @@ import { ORDER_CHANNELS, ORDERS_STREAM, type OrderCreatedEvent } from './order.e
 @Injectable()
 export class OrdersService {
   private readonly logger = new Logger('Orders');
+  /** ORDERS_DURABILITY=replicated: the message must reach a replica before the order is accepted. */
+  private readonly durability: ReplicatedDurability | undefined;
 
   constructor(
     private readonly db: DatabaseService,
@@ -17,11 +21,19 @@ export class OrdersService {
     private readonly bus: EventBus,
     private readonly inventory: InventoryService,
     private readonly locks: LockService,
-  ) {}
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.durability =
+      config.get('ORDERS_DURABILITY', { infer: true }) === 'replicated'
+        ? { durability: 'replicated', replicas: 1, timeoutMs: 1_000 }
+        : undefined;
+  }
 
   /**
    * Stores a `pending` order and adds `order.created` to the `orders` stream in the same transaction:
-   * when Redis is down the XADD fails (RedisUnavailableError → 503) and the order is rolled back,
+   * when Redis is down the XADD fails (RedisUnavailableError → 503) and the order is rolled back (likewise with
+   * ORDERS_DURABILITY=replicated when no replica confirms: ReplicationTimeoutError → 503; its message then names an
+   * order that does not exist, which the consumer dead-letters),
    * so no order stays pending without its message. `traceId` (the HTTP request id) goes into the messages'
    * headers. A SKU kept in the inventory is reserved in that transaction under the lock `inventory:<sku>`,
    * held until it commits, so that no second buyer reads the stock before this write is visible (no
@@ -72,7 +84,7 @@ export class OrdersService {
         sku: created.sku,
         qty: created.qty,
       };
-      await this.streams.add(ORDERS_STREAM, event, { headers });
+      await this.streams.add(ORDERS_STREAM, event, { headers, durability: this.durability });
       return created;
     });
   }
