@@ -7,7 +7,9 @@
  *    before the next read);
  *  - the same raw loops sending the library's envelope instead of the bare payload ("same envelope"), which
  *    separates the cost of carrying id/time/trace id from the cost of the library's machinery;
- *  - end-to-end latency p50/p99 of both (one message at a time: send, wait until handled).
+ *  - end-to-end latency p50/p99 of both (one message at a time: send, wait until handled);
+ *  - on a second redis-server with one replica: StreamProducer.add with `durability: 'replicated'` (XADD + WAIT
+ *    1 replica) against the default durability on the same pair, same round ("replicated vs default").
  * With BENCH_PIPELINE=1 the app has a global pass-through interceptor, so every handler runs through Nest's
  * pipeline (MessagePipeline); without it nothing applies and handlers are called directly.
  * Raw clients get the same ioredis options as RedisModule's (RESP2, 2 s command timeout...).
@@ -47,6 +49,7 @@ import {
 import { startRedis, uniquePrefix, type RedisServer } from '../test/support/redis-harness';
 import { median, writeReport, type BenchRow } from './support/bench-runner';
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 2_000);
@@ -246,10 +249,13 @@ async function rawStreams(server: RedisServer, enveloped = false): Promise<Row> 
   return { rate, cpuUs, ...lat };
 }
 
-async function ourStreams(server: RedisServer): Promise<Row> {
+/** `durability: 'replicated'` of the producer: XADD + WAIT for one replica (at most 1 s). */
+const REPLICATED = { durability: { durability: 'replicated' as const, replicas: 1, timeoutMs: 1_000 } };
+
+async function ourStreams(server: RedisServer, replicated = false): Promise<Row> {
   const app = await ourApp(server);
   const producer = app.get(StreamProducer);
-  const send = (i: number) => producer.add('bench', payload(i));
+  const send = (i: number) => producer.add('bench', payload(i), replicated ? REPLICATED : {});
   const { rate, cpuUs } = await throughput(MESSAGES, send);
   const lat = await latencies(LATENCY_SAMPLES, send);
   await app.close(); // graceful: acks flushed
@@ -285,7 +291,12 @@ function pairedRatio(ours: Row[], raw: Row[]): number {
 /** Runs the benchmark and prints a table plus one JSON line; exit code 1 when a target is missed. */
 export async function main(): Promise<void> {
   const server = await startRedis();
+  const primary = await startRedis();
+  const replica = await startRedis({ args: ['--replicaof', primary.host, String(primary.port)] });
   try {
+    const probe = replica.client();
+    while (!/master_link_status:up/.test(await probe.info('replication'))) await sleep(50);
+    probe.disconnect();
     const results: Record<string, Row[]> = {
       rawPubSub: [],
       envPubSub: [],
@@ -293,6 +304,8 @@ export async function main(): Promise<void> {
       rawStreams: [],
       envStreams: [],
       ourStreams: [],
+      defaultOnPair: [],
+      replicatedOnPair: [],
     };
     // Warm-up (JIT, connections), not recorded.
     const warm = Number(process.env.BENCH_WARMUP ?? 1);
@@ -313,6 +326,8 @@ export async function main(): Promise<void> {
         results.rawStreams.push(await rawStreams(server));
         results.envStreams.push(await rawStreams(server, true));
         results.ourStreams.push(await ourStreams(server));
+        results.defaultOnPair.push(await ourStreams(primary));
+        results.replicatedOnPair.push(await ourStreams(primary, true));
       }
     }
     const s = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, summarize(v)])) as Record<string, Row>;
@@ -320,6 +335,7 @@ export async function main(): Promise<void> {
     const streamRatio = pairedRatio(results.ourStreams, results.rawStreams);
     const pubsubSameBytes = pairedRatio(results.ourPubSub, results.envPubSub);
     const streamSameBytes = pairedRatio(results.ourStreams, results.envStreams);
+    const replicatedRatio = pairedRatio(results.replicatedOnPair, results.defaultOnPair);
     const fmt = (r: Row) =>
       `${Math.round(r.rate).toLocaleString('en-US').padStart(9)} msg/s   ${r.cpuUs.toFixed(1).padStart(5)} µs CPU/msg   p50 ${r.p50.toFixed(2)} ms   p99 ${r.p99.toFixed(2)} ms`;
     console.log(
@@ -336,6 +352,10 @@ export async function main(): Promise<void> {
     console.log(
       `  streams StreamProducer/@StreamConsumer ${fmt(s.ourStreams)}   ratio ${streamRatio.toFixed(2)} vs bare (target >= 0.8, >= 20000 msg/s), ${streamSameBytes.toFixed(2)} vs same envelope`,
     );
+    console.log(`  streams, master + 1 replica, default durability ${fmt(s.defaultOnPair)}`);
+    console.log(
+      `  streams, durability 'replicated' (XADD + WAIT 1) ${fmt(s.replicatedOnPair)}   ratio ${replicatedRatio.toFixed(2)} vs default (info)`,
+    );
     console.log(
       JSON.stringify({
         bench: 'messaging',
@@ -347,6 +367,7 @@ export async function main(): Promise<void> {
         streamRatio,
         pubsubSameBytes,
         streamSameBytes,
+        replicatedRatio,
       }),
     );
     const ok = !(pubsubRatio < 0.8) && !(streamRatio < 0.8) && !(s.ourStreams.rate < 20_000);
@@ -368,12 +389,18 @@ export async function main(): Promise<void> {
         row('pub/sub EventBus vs raw with the same envelope (info)', s.ourPubSub, s.envPubSub, pubsubSameBytes),
         row('streams add→handle→ack vs raw XADD/XREADGROUP/XACK', s.ourStreams, s.rawStreams, streamRatio, 0.8),
         row('streams vs raw with the same envelope (info)', s.ourStreams, s.envStreams, streamSameBytes),
+        row(
+          "streams durability 'replicated' (XADD + WAIT 1) vs default, master + replica (info)",
+          s.replicatedOnPair,
+          s.defaultOnPair,
+          replicatedRatio,
+        ),
       ],
     });
     console.log(`saved ${file}`);
     if (!ok) process.exitCode = 1;
   } finally {
-    await server.stop();
+    await Promise.all([server.stop(), replica.stop(), primary.stop()]);
   }
 }
 
