@@ -11,8 +11,17 @@
  */
 import request from 'supertest';
 import { Client } from 'pg';
-import { startSentinelGroup, type RedisServer, type SentinelGroupHandle } from '../support/redis-harness';
-import { Load, report, reservedUnits, startFleet, unconfirmedOrders, type Fleet } from './fault-load';
+import { startSentinelGroup, type SentinelGroupHandle } from '../support/redis-harness';
+import {
+  Load,
+  lostOrders,
+  report,
+  reservedUnits,
+  sentinelEnv,
+  startFleet,
+  waitReplicaSynced,
+  type Fleet,
+} from './fault-load';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const COMMAND_TIMEOUT_MS = 2_000;
@@ -29,26 +38,13 @@ function random(seed: number): () => number {
   };
 }
 
-/** Waits until `node` is a replica with its link up (after a restart). */
-async function waitSynced(node: RedisServer): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const probe = node.client();
-    const info = await probe.info('replication').catch(() => '');
-    probe.disconnect();
-    if (/role:slave/.test(info) && /master_link_status:up/.test(info)) return;
-    await sleep(100);
-  }
-}
-
 describe('fault: chaos on a Sentinel group under load', () => {
   let group: SentinelGroupHandle;
   let fleet: Fleet;
   beforeAll(async () => {
     group = await startSentinelGroup();
     fleet = await startFleet({
-      REDIS_SENTINELS: group.sentinelAddresses.map((a) => `${a.host}:${a.port}`).join(','),
-      REDIS_SENTINEL_NAME: group.name,
-      LOCK_TTL_MS: '3000',
+      ...sentinelEnv(group, { LOCK_TTL_MS: '3000' }),
     });
   });
   afterAll(async () => {
@@ -80,7 +76,7 @@ describe('fault: chaos on a Sentinel group under load', () => {
         for (let i = 0; i < 300 && (await group.currentMaster().catch(() => master)) === master; i++) await sleep(100);
         lastFailover = load.now();
         await master.start();
-        await waitSynced(master);
+        await waitReplicaSynced(master);
         events.push(`${at} ms kill master :${master.port} (promoted, restarted as replica)`);
       } else if (pick < 0.35) {
         const ms = between(200, 800);
@@ -92,7 +88,7 @@ describe('fault: chaos on a Sentinel group under load', () => {
         await replica.kill();
         await sleep(between(1_000, 3_000));
         await replica.start();
-        await waitSynced(replica);
+        await waitReplicaSynced(replica);
         events.push(`${at} ms kill + restart replica :${replica.port}`);
       } else if (pick < 0.65) {
         const ms = between(1_000, 3_000);
@@ -120,9 +116,11 @@ describe('fault: chaos on a Sentinel group under load', () => {
     process.stdout.write(`${events.map((e) => `  ${e}`).join('\n')}\n`);
 
     // Only success, 401 on a session route, 423 (lock busy) or 503 (Redis unavailable): no 500, no hang.
-    const allowed = (s: { feature: string; status: number }) =>
-      [200, 201, 423, 503].includes(s.status) || (s.status === 401 && s.feature === 'session');
-    expect(load.samples.filter((s) => !allowed(s))).toEqual([]);
+    expect(
+      load.samples.filter(
+        (s) => !([200, 201, 423, 503].includes(s.status) || (s.status === 401 && s.feature === 'session')),
+      ),
+    ).toEqual([]);
     expect(load.samples.filter((s) => s.end - s.start > COMMAND_TIMEOUT_MS + 1_500)).toEqual([]);
 
     const stock = await request(fleet.urls[0]).get(`/inventory/${fleet.sku}`);
@@ -132,11 +130,7 @@ describe('fault: chaos on a Sentinel group under load', () => {
       expect([200, 401]).toContain((await request(fleet.urls[1]).get('/auth/me').set('Cookie', cookie)).status);
     }
 
-    const lost = await unconfirmedOrders(fleet, load.samples, 20_000);
-    const accepted = load.samples.filter((s) => s.orderId).length;
-    const atRisk = load.samples.filter(
-      (s) => s.orderId && masterKills.some((k) => s.end <= k && s.end > k - 1_000),
-    ).length;
+    const { lost, accepted, atRisk } = await lostOrders(fleet, load.samples, masterKills);
     process.stdout.write(
       `  acknowledged orders lost: ${lost.length} of ${accepted} (accepted in the second before a master kill: ${atRisk})\n`,
     );

@@ -5,6 +5,7 @@
  * test can compute how long each feature was unavailable while the harness broke Redis.
  */
 import request from 'supertest';
+import type { Redis } from 'ioredis';
 import { bootApp, type BootedApp } from '../support/app-boot';
 import { createTestDatabase } from '../support/test-database';
 import { uniquePrefix } from '../support/redis-harness';
@@ -261,4 +262,59 @@ export async function unconfirmedOrders(fleet: Fleet, samples: Sample[], timeout
 /** Units reserved by successful POST /inventory/:sku/reserve requests (qty 1 each). */
 export function reservedUnits(samples: Sample[]): number {
   return samples.filter((s) => s.feature === 'locks' && s.status === 200).length;
+}
+
+/** Environment of a fleet reaching Redis through a Sentinel group (`extra` added, e.g. LOCK_TTL_MS). */
+export function sentinelEnv(
+  group: { sentinelAddresses: Array<{ host: string; port: number }>; name: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    REDIS_SENTINELS: group.sentinelAddresses.map((a) => `${a.host}:${a.port}`).join(','),
+    REDIS_SENTINEL_NAME: group.name,
+    ...extra,
+  };
+}
+
+/**
+ * The checks after a failover, in Jest `expect`s: only the `allowed` statuses (default: success, 423 lock busy,
+ * 503 Redis unavailable: no 500, no dropped connection); the last second of load all success; every original
+ * session still valid.
+ */
+export async function expectRecovered(
+  fleet: Fleet,
+  load: Load,
+  allowed: (s: Sample) => boolean = (s) => [200, 201, 423, 503].includes(s.status),
+): Promise<void> {
+  expect(load.samples.filter((s) => !allowed(s))).toEqual([]);
+  const end = load.now();
+  const tail = load.samples.filter((s) => s.start > end - 1_000);
+  expect(tail.length).toBeGreaterThan(0);
+  expect(tail.filter((s) => s.status >= 400)).toEqual([]);
+  for (const cookie of fleet.cookies) {
+    expect((await request(fleet.urls[1]).get('/auth/me').set('Cookie', cookie)).status).toBe(200);
+  }
+}
+
+/** Lost acknowledged orders: those not confirmed, and how many were accepted in the second before a kill. */
+export async function lostOrders(
+  fleet: Fleet,
+  samples: Sample[],
+  killsAtMs: number[],
+): Promise<{ lost: number[]; accepted: number; atRisk: number }> {
+  const lost = await unconfirmedOrders(fleet, samples, 20_000);
+  const accepted = samples.filter((s) => s.orderId).length;
+  const atRisk = samples.filter((s) => s.orderId && killsAtMs.some((k) => s.end <= k && s.end > k - 1_000)).length;
+  return { lost, accepted, atRisk };
+}
+
+/** Waits (up to 30 s) until `node` is a replica whose link to its master is up, e.g. after a restart. */
+export async function waitReplicaSynced(node: { client(): Redis }): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const probe = node.client();
+    const info = await probe.info('replication').catch(() => '');
+    probe.disconnect();
+    if (/role:slave/.test(info) && /master_link_status:up/.test(info)) return;
+    await sleep(100);
+  }
 }

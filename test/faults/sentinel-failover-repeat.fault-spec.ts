@@ -13,7 +13,17 @@
  */
 import request from 'supertest';
 import { startSentinelGroup, type SentinelGroupHandle } from '../support/redis-harness';
-import { Load, report, reservedUnits, startFleet, unconfirmedOrders, type Fleet } from './fault-load';
+import {
+  expectRecovered,
+  Load,
+  lostOrders,
+  report,
+  reservedUnits,
+  sentinelEnv,
+  startFleet,
+  waitReplicaSynced,
+  type Fleet,
+} from './fault-load';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -32,10 +42,7 @@ describe.each([
   beforeAll(async () => {
     group = await startSentinelGroup();
     fleet = await startFleet({
-      REDIS_SENTINELS: group.sentinelAddresses.map((a) => `${a.host}:${a.port}`).join(','),
-      REDIS_SENTINEL_NAME: group.name,
-      LOCK_TTL_MS: '3000',
-      ORDERS_DURABILITY: durability,
+      ...sentinelEnv(group, { LOCK_TTL_MS: '3000', ORDERS_DURABILITY: durability }),
     });
   });
   afterAll(async () => {
@@ -63,13 +70,7 @@ describe.each([
       expect(promoted).toBeGreaterThan(0);
       // The killed node comes back empty; Sentinel turns it into the new master's replica.
       await victim.start();
-      for (let i = 0; i < 300; i++) {
-        const probe = victim.client();
-        const info = await probe.info('replication').catch(() => '');
-        probe.disconnect();
-        if (/role:slave/.test(info) && /master_link_status:up/.test(info)) break;
-        await sleep(100);
-      }
+      await waitReplicaSynced(victim);
       // Twice the failover timeout since the last failover: Sentinel accepts the next one.
       const wait = Math.max(3_000, killedAt + 10_500 - load.now());
       await sleep(wait);
@@ -82,20 +83,11 @@ describe.each([
     report(`Sentinel failover ×${repeats}, ORDERS_DURABILITY=${durability}`, load.samples);
     process.stdout.write(`${lines.join('\n')}\n`);
 
-    expect(load.samples.filter((s) => ![200, 201, 423, 503].includes(s.status))).toEqual([]);
-    const end = load.now();
-    const tail = load.samples.filter((s) => s.start > end - 1_000);
-    expect(tail.length).toBeGreaterThan(0);
-    expect(tail.filter((s) => s.status >= 400)).toEqual([]);
-    for (const cookie of fleet.cookies) {
-      expect((await request(fleet.urls[1]).get('/auth/me').set('Cookie', cookie)).status).toBe(200);
-    }
+    await expectRecovered(fleet, load);
     const stock = await request(fleet.urls[0]).get(`/inventory/${fleet.sku}`);
     expect(stock.body.stock).toBe(fleet.initialStock - reservedUnits(load.samples));
 
-    const lost = await unconfirmedOrders(fleet, load.samples, 20_000);
-    const accepted = load.samples.filter((s) => s.orderId).length;
-    const atRisk = load.samples.filter((s) => s.orderId && kills.some((k) => s.end <= k && s.end > k - 1_000)).length;
+    const { lost, accepted, atRisk } = await lostOrders(fleet, load.samples, kills);
     process.stdout.write(
       `  acknowledged orders lost (${durability}): ${lost.length} of ${accepted}` +
         ` (accepted in the last second before a kill: ${atRisk})\n`,
