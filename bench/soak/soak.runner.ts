@@ -67,6 +67,9 @@ export interface SoakRow {
 export interface SoakResult {
   durationMs: number;
   warmupMs: number;
+  /** The growth allowed (e.g. 0.05) and the event-loop delay bound, in ms, the verdict used. */
+  maxGrowth: number;
+  maxEventLoopDelayMs: number;
   requests: number;
   /** Requests by HTTP status (0: network error or timeout). */
   statuses: Record<number, number>;
@@ -392,6 +395,8 @@ function evaluate(
   return {
     durationMs: o.durationMs,
     warmupMs: o.warmupMs,
+    maxGrowth: o.maxGrowth,
+    maxEventLoopDelayMs: o.maxEld,
     requests: load.requests,
     statuses: load.statuses,
     serverErrors,
@@ -417,7 +422,8 @@ export function soakTable(r: SoakResult): string {
     `requests ${r.requests} in ${Math.round(r.durationMs / 1000)} s (warm-up ${Math.round(r.warmupMs / 1000)} s), ` +
       `statuses ${JSON.stringify(r.statuses)}`,
     `event-loop delay p99, worst sample: ${r.eventLoopDelayP99MaxMs.toFixed(1)} ms`,
-    r.pass ? 'PASS' : `FAIL: ${r.failures.join('; ')}`,
+    `verdict at growth ≤ ${r.maxGrowth * 100}%, event-loop delay p99 < ${r.maxEventLoopDelayMs} ms, no 5xx: ` +
+      (r.pass ? 'PASS' : `FAIL: ${r.failures.join('; ')}`),
   ];
   return lines.join('\n');
 }
