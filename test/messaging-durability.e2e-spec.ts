@@ -92,7 +92,7 @@ describe('Messaging: replicated durability (XADD + WAIT)', () => {
     ).toBe(1);
   });
 
-  it('refuses a bad durability option with a RedisConfigError naming it', async () => {
+  it('refuses a bad durability option with a RedisConfigError naming it, and a delayed replicated add', async () => {
     const streams = await producer(master.url);
     await expect(streams.add('x', {}, { durability: { ...replicated, replicas: 0 } })).rejects.toThrow(
       RedisConfigError,
@@ -100,6 +100,7 @@ describe('Messaging: replicated durability (XADD + WAIT)', () => {
     await expect(streams.add('x', {}, { durability: { ...replicated, timeoutMs: -1 } })).rejects.toThrow(
       /durability\.timeoutMs/,
     );
+    await expect(streams.add('x', {}, { durability: replicated, delayMs: 1_000 })).rejects.toThrow(RangeError);
   });
 
   it('on a Cluster with replicas, waits on the node of the stream', async () => {
