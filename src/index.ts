@@ -12,3 +12,4 @@ export * from './session';
 export * from './throttler';
 export * from './schedule';
 export * from './ratelimit';
+export * from './admin';
