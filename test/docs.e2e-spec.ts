@@ -6,41 +6,15 @@
  * fails.
  */
 import type { INestApplication } from '@nestjs/common';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { chromium } from 'playwright-core';
 import request from 'supertest';
 import { bootApp, type BootedApp } from './support/app-boot';
+import { ARTIFACTS, browserIt, withChromium } from './support/chromium';
 import { startRedis, type RedisServer } from './support/redis-harness';
 
-const ARTIFACTS = join(__dirname, 'artifacts');
-
-/** The Chromium to drive: CHROMIUM_PATH, else `chromium` or `chromium-browser` on PATH; undefined when none. */
-function findChromium(): string | undefined {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    for (const name of ['chromium', 'chromium-browser']) {
-      const candidate = join(dir, name);
-      try {
-        accessSync(candidate, constants.X_OK);
-        return candidate;
-      } catch {
-        // not here
-      }
-    }
-  }
-  return undefined;
-}
-
-const CHROMIUM = findChromium();
-const ENABLE_BROWSER = 'install Chromium (apt-get install chromium) or set CHROMIUM_PATH';
-/** Outside CI a machine without Chromium skips the browser test (one line says so); under CI=true it fails. */
-const itBrowser = CHROMIUM || process.env.CI === 'true' ? it : it.skip;
-if (!CHROMIUM && process.env.CI !== 'true') {
-  process.stderr.write(`docs.e2e-spec: Swagger UI browser test skipped, no Chromium found: ${ENABLE_BROWSER}\n`);
-}
+const itBrowser = browserIt('docs.e2e-spec');
 
 interface Schema {
   type?: string;
@@ -121,26 +95,8 @@ describe('OpenAPI documentation', () => {
   itBrowser(
     'shows the operations in Swagger UI in headless Chromium (screenshot in test/artifacts)',
     async () => {
-      if (!CHROMIUM || !existsSync(CHROMIUM)) {
-        throw new Error(`No Chromium (${CHROMIUM ?? 'none on PATH'}): ${ENABLE_BROWSER}`);
-      }
       const { port } = app.getHttpServer().address() as AddressInfo;
-      const profile = mkdtempSync(join(tmpdir(), 'nrk-chromium-'));
-      const context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        viewport: { width: 1280, height: 900 },
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
-      try {
+      await withChromium(async (context) => {
         const page = context.pages()[0] ?? (await context.newPage());
         await page.goto(`http://127.0.0.1:${port}/docs`, { waitUntil: 'load' });
         await page.waitForSelector('.opblock', { timeout: 20_000 });
@@ -156,10 +112,7 @@ describe('OpenAPI documentation', () => {
         mkdirSync(ARTIFACTS, { recursive: true });
         await page.screenshot({ path: join(ARTIFACTS, 'docs.png'), fullPage: true });
         expect(existsSync(join(ARTIFACTS, 'docs.png'))).toBe(true);
-      } finally {
-        await context.close();
-        rmSync(profile, { recursive: true, force: true });
-      }
+      });
     },
     60_000,
   );

@@ -11,6 +11,7 @@ import { UsersModule } from './users/users.module';
 import { shopMessagingModules } from './orders/orders.setup';
 import { AuthModule } from './auth/auth.module';
 import { CatalogModule } from './catalog/catalog.module';
+import { operationsModules } from './operations/operations.module';
 
 /** The reference service: the library's features composed on one shared Redis provider. */
 @Module({
@@ -44,6 +45,7 @@ import { CatalogModule } from './catalog/catalog.module';
         };
       },
     }),
+    ...operationsModules(), // the operations page at /admin, for users with the admin role
   ],
 })
 export class AppModule {}

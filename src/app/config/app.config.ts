@@ -239,6 +239,19 @@ export class AppConfig {
   @Min(0)
   SESSION_ABSOLUTE_TIMEOUT_MS = 604_800_000;
 
+  /**
+   * Usernames given the `admin` role (comma-separated): they open the operations page at /admin. Unset: only users
+   * whose `role` column says `admin`; the demo user is not one unless listed.
+   */
+  @IsOptional()
+  @Matches(/^[^\s,]+(\s*,\s*[^\s,]+)*$/, { message: 'ADMIN_USERS must be a comma-separated list of usernames' })
+  ADMIN_USERS?: string;
+
+  /** Operations page read-only: redrive, delete, revoke and clear answer 403 (default false). */
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'ADMIN_READ_ONLY must be true or false' })
+  ADMIN_READ_ONLY = false;
+
   /** Failed logins per username + IP before 429 (default 5). */
   @Transform(toInt)
   @IsInt()

@@ -75,4 +75,9 @@ export const MIGRATIONS: Migration[] = [
     id: '031_products_category_price',
     sql: `CREATE INDEX IF NOT EXISTS products_category_price ON products (category, price_cents)`,
   },
+  {
+    id: '040_users_role',
+    // `admin` opens the operations page (/admin); ADMIN_USERS grants it to the usernames it lists.
+    sql: `ALTER TABLE users ADD COLUMN IF NOT EXISTS role TEXT NOT NULL DEFAULT 'user'`,
+  },
 ];

@@ -68,6 +68,21 @@ export class UsersService {
     return row ? { ...toPublicUser(row), passwordHash: row.password_hash } : null;
   }
 
+  /** The user's role (`user` or `admin`), or null when there is no such user. */
+  async roleOf(id: number): Promise<string | null> {
+    const r = await this.db.query<{ role: string }>('SELECT role FROM users WHERE id = $1', [id]);
+    return r.rows[0]?.role ?? null;
+  }
+
+  /** Gives the `admin` role to the users with these usernames; resolves how many rows changed. */
+  async grantAdmin(usernames: readonly string[]): Promise<number> {
+    if (usernames.length === 0) return 0;
+    const r = await this.db.query(`UPDATE users SET role = 'admin' WHERE role <> 'admin' AND username = ANY($1)`, [
+      [...usernames],
+    ]);
+    return r.rowCount;
+  }
+
   /** Creates the demo user when the table is empty. */
   async ensureDemoUser(): Promise<void> {
     const count = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
