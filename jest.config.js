@@ -44,6 +44,7 @@ const TOPOLOGY_SUITES = [
   'test/app/order-reminder.e2e-spec.ts',
   'test/transport.e2e-spec.ts',
   'test/ratelimit.e2e-spec.ts',
+  'test/admin.e2e-spec.ts',
 ];
 
 /**

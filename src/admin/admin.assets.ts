@@ -148,7 +148,7 @@ export const ADMIN_JS = String.raw`(function () {
     if (state.readOnly) return;
     if (!window.confirm(question)) return;
     status('working…');
-    work().then(function (r) { status('done: ' + JSON.stringify(r)); refreshAll(); }, function (e) { status(e.message, true); });
+    work().then(function (r) { status('done: ' + JSON.stringify(r)); $('dlq-detail').hidden = true; refreshAll(); }, function (e) { status(e.message, true); });
   }
   function ms(n) { return n === null || n === undefined ? '-' : n < 1000 ? n + ' ms' : (n / 1000).toFixed(1) + ' s'; }
   function mb(n) { return (n / 1048576).toFixed(1) + ' MB'; }
