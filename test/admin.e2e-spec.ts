@@ -24,7 +24,7 @@ import {
 import { AppModule } from '../src/app/app.module';
 import { configureApp } from '../src/app/app.setup';
 import { ARTIFACTS, browserIt, withChromium } from './support/chromium';
-import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
+import { startRedis, startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 const STREAM = 'admin-jobs';
@@ -384,6 +384,31 @@ describe(`AdminModule options (${testTopology()})`, () => {
       expect(absent.body.message).toMatch(/no cache/);
     } finally {
       await app.close();
+    }
+  });
+
+  it('answers 503 within commandTimeoutMs when Redis is frozen, and recovers', async () => {
+    const server = await startRedis();
+    const ref = await Test.createTestingModule({
+      imports: [
+        RedisModule.forRoot({ ...server.connection, keyPrefix: uniquePrefix('adm') }),
+        AdminModule.forRoot({ allowUnguarded: true, commandTimeoutMs: 300 }),
+      ],
+    }).compile();
+    const app = ref.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      const http = () => request(app.getHttpServer());
+      await http().get('/admin/api/streams').expect(200);
+      server.pause();
+      const frozen = await http().get('/admin/api/streams').expect(503);
+      expect(frozen.body.message).toMatch(/300 ?ms/);
+      server.resume();
+      await http().get('/admin/api/streams').expect(200);
+    } finally {
+      server.resume();
+      await app.close();
+      await server.stop();
     }
   });
 });
