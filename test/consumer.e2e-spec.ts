@@ -60,6 +60,7 @@ const ENTRIES: Array<{ entry: string; exports: string; uses: string[]; loads: st
   { entry: 'throttler', exports: 'RedisThrottlerStorage', uses: ['@nestjs/throttler'], loads: ['ioredis'] },
   { entry: 'testing', exports: 'startRedis', uses: [], loads: ['ioredis'], inRoot: false },
   { entry: 'schedule', exports: 'RedisScheduleModule', uses: [], loads: ['ioredis'] },
+  { entry: 'admin', exports: 'AdminModule', uses: [], loads: ['ioredis'] },
 ];
 
 /** The optional peers package.json declares: the consumer app uses every feature, so it installs them all. */
