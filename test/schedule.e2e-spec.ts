@@ -263,7 +263,8 @@ describe('RedisScheduleModule', () => {
     expect(schedule.stats.runs).toBe(schedule.stats.failures);
     expect(lines.filter((l) => l.startsWith('error Job "failing" failed')).length).toBeGreaterThanOrEqual(3);
     const [job] = schedule.jobs();
-    expect(job).toMatchObject({ name: 'failing', trigger: 'every 1000 ms', running: false });
+    expect(job).toMatchObject({ name: 'failing', trigger: 'every 1000 ms', running: false, lastResult: 'failed' });
+    expect(job.lastError).toEqual(expect.any(String));
     expect(job.nextRunAt).toBeGreaterThan(Date.now() - 1_000);
 
     // The metrics provider reads the same counters, and the per-job gauges.

@@ -60,6 +60,10 @@ export interface ScheduledJobState {
   lastRunAt?: number;
   /** Duration of this instance's last run in milliseconds, if any. */
   lastDurationMs?: number;
+  /** How this instance's last run ended (`ok`, or `failed` when the method threw), if any. */
+  lastResult?: 'ok' | 'failed';
+  /** The error message of this instance's last run when it failed. */
+  lastError?: string;
   /** The next tick this instance will try to claim (epoch ms), while the schedule runs. */
   nextRunAt?: number;
   /** True while this instance runs the job. */
@@ -307,7 +311,11 @@ export class ScheduleService implements OnApplicationBootstrap, BeforeApplicatio
     const done = (async () => {
       try {
         await job.method(ticket);
+        job.state.lastResult = 'ok';
+        job.state.lastError = undefined;
       } catch (err) {
+        job.state.lastResult = 'failed';
+        job.state.lastError = message(err);
         job.state.failures++;
         this.counters.failures++;
         this.logger.error(
