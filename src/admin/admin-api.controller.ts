@@ -150,7 +150,7 @@ export class AdminApiController {
     return { removed };
   }
 
-  /** The scheduled jobs: next run, last run, runs and failures. */
+  /** The scheduled jobs: next run, last run and its result, runs and failures. */
   @Get('api/schedule')
   schedule() {
     return { jobs: this.features.jobs() };

@@ -344,10 +344,11 @@ export const ADMIN_JS = String.raw`(function () {
   function loadJobs() {
     if (!state.overview || !state.overview.features.schedule) { table('jobs', ['jobs'], []); return Promise.resolve(); }
     return call('GET', '/schedule').then(function (r) {
-      table('jobs', ['job', 'trigger', 'next run', 'last run', 'last took', 'runs', 'failures', 'running'], r.jobs.map(function (j) {
+      table('jobs', ['job', 'trigger', 'next run', 'last run', 'last took', 'last result', 'runs', 'failures', 'running'], r.jobs.map(function (j) {
         var tr = row();
         cell(tr, j.name); cell(tr, j.trigger); cell(tr, j.nextRunAt ? new Date(j.nextRunAt).toISOString() : null);
         cell(tr, j.lastRunAt ? new Date(j.lastRunAt).toISOString() : null); cell(tr, ms(j.lastDurationMs));
+        cell(tr, j.lastResult === 'failed' ? 'failed: ' + j.lastError : j.lastResult, j.lastResult === 'failed' ? 'error' : '');
         cell(tr, j.runs, 'num'); cell(tr, j.failures, 'num'); cell(tr, j.running ? 'yes' : 'no');
         return tr;
       }));

@@ -1,11 +1,11 @@
 // The consumer app itself, shared by the CommonJS and the ES module consumer: test/consumer.e2e-spec.ts appends it
 // to consumer-app.cjs or consumer-app.mjs, which define `common` and `NestFactory` (Nest), `throttling`
 // (@nestjs/throttler), `entries` (every nest-redis-kit entry as that module system loaded it: root, redis, cache,
-// session, messaging, lock, metrics, throttler, testing, schedule), `format` and `requireHere`. Every feature module
-// comes from its subpath entry; the root must hand out the very same classes. Without REDIS_URL, the app runs on a
+// session, messaging, lock, metrics, throttler, testing, schedule, admin), `format` and `requireHere`. Every feature
+// module comes from its subpath entry; the root must hand out the very same classes. Without REDIS_URL, the app runs on a
 // redis-server it starts through nest-redis-kit/testing, as a user's test suite would, and stops it at the end.
 const { Controller, Get, HttpCode, Injectable, Inject, Module, Post, UseGuards } = common;
-const { root, redis, cache, session, messaging, lock, metrics, throttler, testing, schedule } = entries;
+const { root, redis, cache, session, messaging, lock, metrics, throttler, testing, schedule, admin } = entries;
 
 const keyPrefix = process.env.KEY_PREFIX;
 const result = {
@@ -192,6 +192,7 @@ async function runApp(connection) {
     lock.LockModule.forRoot({}),
     schedule.RedisScheduleModule.forRoot({}),
     metrics.MetricsModule.forRoot({ defaultMetrics: false }),
+    admin.AdminModule.forRoot({ allowUnguarded: true, path: 'ops' }),
     throttling.ThrottlerModule.forRootAsync({
       inject: [redis.RedisService],
       useFactory: (service) => ({
@@ -296,6 +297,13 @@ async function runApp(connection) {
     result.checks.metrics = ['nrk_cache_hits_total', 'nrk_session_logins_total 1', 'nrk_lock_acquisitions_total'].every(
       (s) => text.includes(s),
     );
+
+    // AdminModule: the page under its own CSP, and the other features found from the installed package.
+    const page = await fetch(`${base}/ops`);
+    result.checks.adminPage =
+      page.status === 200 && /script-src 'self'/.test(page.headers.get('content-security-policy'));
+    const overview = await (await fetch(`${base}/ops/api/overview`)).json();
+    result.checks.adminSeesFeatures = Object.values(overview.features).every((present) => present === true);
   } finally {
     await app.close();
   }

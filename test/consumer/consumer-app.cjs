@@ -26,6 +26,7 @@ const entries = {
   throttler: require('nest-redis-kit/throttler'),
   testing: require('nest-redis-kit/testing'),
   schedule: require('nest-redis-kit/schedule'),
+  admin: require('nest-redis-kit/admin'),
 };
 /** require() of this project, for the checks that mix both ways of loading. */
 const requireHere = require;

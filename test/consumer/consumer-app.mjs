@@ -23,6 +23,7 @@ import * as ratelimitEntry from 'nest-redis-kit/ratelimit';
 import * as throttlerEntry from 'nest-redis-kit/throttler';
 import * as testingEntry from 'nest-redis-kit/testing';
 import * as scheduleEntry from 'nest-redis-kit/schedule';
+import * as adminEntry from 'nest-redis-kit/admin';
 import { RedisModule, RedisUnavailableError } from 'nest-redis-kit/redis';
 import { RedisCacheModule } from 'nest-redis-kit/cache';
 import { SessionModule } from 'nest-redis-kit/session';
@@ -48,6 +49,7 @@ const entries = {
   throttler: throttlerEntry,
   testing: testingEntry,
   schedule: scheduleEntry,
+  admin: adminEntry,
 };
 /** require() of this project, for the checks that mix both ways of loading. */
 const requireHere = createRequire(import.meta.url);
