@@ -132,6 +132,9 @@ describe(`operations page (reference service at /admin: ${testTopology()})`, () 
     }
     await http().post(`/admin/api/streams/${STREAM}/dlq/redrive`).send({ all: true }).expect(401);
     await post(`/admin/api/streams/${STREAM}/dlq/redrive`, { all: true }, demo).expect(403);
+    // A change a browser says comes from another site is refused, even with the admin's cookie.
+    const forged = await post('/admin/api/cache/clear').set('Sec-Fetch-Site', 'cross-site').expect(403);
+    expect(forged.body.message).toMatch(/same origin/);
   });
 
   it('serves the page, its script and its style sheet under a strict CSP (no inline code)', async () => {

@@ -17,7 +17,8 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * The one guard of the page and its API: the application's guard (option `guard`) decides who gets in (its
- * 401 / 403 pass unchanged), then a change is refused with 403 when the module is `readOnly`. The application's
+ * 401 / 403 pass unchanged), then a change is refused with 403 when the module is `readOnly` or when a browser
+ * says it comes from another site (`Sec-Fetch-Site`: a forged cross-site request). The application's
  * guard is taken from its providers when it is registered there (so it may inject the app's services), otherwise
  * created once by the module.
  */
@@ -39,7 +40,14 @@ export class AdminAccessGuard implements CanActivate {
       if (!allowed) throw new ForbiddenException('Not allowed on the operations page');
     }
     const req = context.switchToHttp().getRequest<Request>();
-    if (this.options.readOnly && !READS.has(req.method)) {
+    if (READS.has(req.method)) return true;
+    // A browser says where a request comes from; a change from another site (a forged form or fetch) is refused.
+    const site = req.headers['sec-fetch-site'];
+    if (site === 'cross-site' || site === 'same-site') {
+      this.logger.warn(`${this.options.who(req)} refused (${site} request): ${req.method} ${req.originalUrl}`);
+      throw new ForbiddenException('Changes are accepted from the operations page itself only (same origin)');
+    }
+    if (this.options.readOnly) {
       this.logger.warn(`${this.options.who(req)} refused (read-only): ${req.method} ${req.originalUrl}`);
       throw new ForbiddenException('The operations page is read-only: changes are refused');
     }
