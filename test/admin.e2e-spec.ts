@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import {
   AdminModule,
+  type AdminStreamView,
   CacheService,
   LockService,
   RedisConfigError,
@@ -161,8 +162,18 @@ describe(`operations page (reference service at /admin: ${testTopology()})`, () 
     const jobs = streams.find((s) => s.name === STREAM)!;
     expect(jobs.length).toBeGreaterThanOrEqual(1);
     expect(jobs.deadLetters).toBeGreaterThanOrEqual(1);
+    expect(jobs).toMatchObject({ delayed: 0, nextDueAtMs: null });
     expect(jobs.groups[0]).toMatchObject({ name: 'workers', pending: 0, lag: 0, oldestPendingAgeMs: null });
     expect((jobs.groups[0].consumers as unknown[]).length).toBeGreaterThanOrEqual(1);
+    // A delayed message waits in the stream's delayed set: counted, with its due time.
+    const producer = app.get(StreamProducer);
+    const later = await producer.add(STREAM, { n: 2 }, { delayMs: 600_000 });
+    const withDelayed = ((await get('/admin/api/streams').expect(200)).body.streams as AdminStreamView[]).find(
+      (s) => s.name === STREAM,
+    )!;
+    expect(withDelayed.delayed).toBe(1);
+    expect(withDelayed.nextDueAtMs).toBe(later.dueAt!.getTime());
+    expect(await producer.cancel(STREAM, later.envelope.id)).toBe(true);
     const server = (await get('/admin/api/server').expect(200)).body.servers as Array<{ version: string }>;
     expect(server.length).toBe(testTopology() === 'cluster' ? 3 : 1);
     expect(server[0].version).toMatch(/^\d+\./);

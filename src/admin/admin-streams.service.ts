@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sleep } from '../core/deadline';
-import { deadLetterKey, streamKey } from '../messaging/messaging.keys';
+import { deadLetterKey, delayedKeys, streamKey } from '../messaging/messaging.keys';
 import { parseEntries, parseFlatObject } from '../messaging/stream-replies';
 import type { RedisClient } from '../redis/redis.options';
 import { RedisService } from '../redis/redis.service';
@@ -44,6 +44,10 @@ export interface AdminStreamView {
   length: number;
   /** Entries in its DLQ. */
   deadLetters: number;
+  /** Delayed messages waiting to be due (retries through the delay included). */
+  delayed: number;
+  /** When the next delayed message is due (epoch ms, Redis clock), or null when none waits. */
+  nextDueAtMs: number | null;
   /** Its consumer groups. */
   groups: AdminGroupView[];
 }
@@ -142,7 +146,7 @@ export class AdminStreamsService {
       this.options.maxListed * 2,
     );
     const names = new Set<string>();
-    const shape = /^\{([^{}]+)\}(:dlq)?$/;
+    const shape = /^\{([^{}]+)\}(:dlq|:delayed|:delayed:entries)?$/;
     for (const key of keys) {
       const m = shape.exec(key.slice(prefix.length));
       if (m) names.add(m[1]);
@@ -155,7 +159,13 @@ export class AdminStreamsService {
   async stream(name: string): Promise<AdminStreamView> {
     const client = this.client;
     const key = streamKey(this.feature, name);
-    const [length, deadLetters] = await Promise.all([client.xlen(key), client.xlen(deadLetterKey(this.feature, name))]);
+    const schedule = delayedKeys(key).schedule;
+    const [length, deadLetters, delayed, next] = await Promise.all([
+      client.xlen(key),
+      client.xlen(deadLetterKey(this.feature, name)),
+      client.zcard(schedule),
+      client.zrange(schedule, '0', '0', 'WITHSCORES'),
+    ]);
     const groupsReply = await this.tolerateNoKey(client.call('XINFO', 'GROUPS', key));
     const groups = await Promise.all(
       (Array.isArray(groupsReply) ? groupsReply : []).map(async (g): Promise<AdminGroupView> => {
@@ -179,7 +189,8 @@ export class AdminStreamsService {
         };
       }),
     );
-    return { name, length, deadLetters, groups };
+    const nextDueAtMs = next.length === 2 ? Number(next[1]) : null;
+    return { name, length, deadLetters, delayed, nextDueAtMs, groups };
   }
 
   /**

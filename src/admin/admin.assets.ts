@@ -239,6 +239,7 @@ export const ADMIN_JS = String.raw`(function () {
         tr.setAttribute('data-stream', s.name);
         cell(tr, s.name); cell(tr, s.length, 'num');
         var d = cell(tr, s.deadLetters, 'num dlq-count');
+        cell(tr, s.delayed + (s.nextDueAtMs ? ' (next ' + new Date(s.nextDueAtMs).toISOString() + ')' : ''), 'num');
         cell(tr, s.groups.map(function (g) {
           return g.name + ': pending ' + g.pending + ', lag ' + (g.lag === null ? '?' : g.lag) + ', oldest ' + ms(g.oldestPendingAgeMs) +
             ' [' + g.consumers.map(function (c) { return c.name + ' ' + c.pending + ' pending, idle ' + ms(c.idleMs); }).join('; ') + ']';
@@ -250,7 +251,7 @@ export const ADMIN_JS = String.raw`(function () {
         if (state.stream === s.name) $('dlq-total').textContent = String(s.deadLetters);
         d.title = 'dead letters';
       });
-      table('streams', ['stream', 'length', 'DLQ', 'groups (pending, lag, oldest pending, consumers)', ''], rows);
+      table('streams', ['stream', 'length', 'DLQ', 'delayed', 'groups (pending, lag, oldest pending, consumers)', ''], rows);
     });
   }
 
