@@ -106,10 +106,18 @@ describe(`operations page (reference service at /admin: ${testTopology()})`, () 
       saved[k] = process.env[k];
       process.env[k] = v;
     }
-    const ref = await Test.createTestingModule({ imports: [AppModule], providers: [FlakyJobs] }).compile();
-    app = ref.createNestApplication({ logger: ['error'] });
-    configureApp(app);
-    await app.listen(0, '127.0.0.1');
+    try {
+      const ref = await Test.createTestingModule({ imports: [AppModule], providers: [FlakyJobs] }).compile();
+      app = ref.createNestApplication({ logger: ['error'] });
+      configureApp(app);
+      await app.listen(0, '127.0.0.1');
+    } finally {
+      // The environment is read while the app is created: restored at once, no other suite code sees it.
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
     await http().post('/users').send(OPS).expect(201);
     admin = await login({ username: OPS.username, password: OPS.password });
     demo = await login(DEMO);
@@ -118,10 +126,6 @@ describe(`operations page (reference service at /admin: ${testTopology()})`, () 
 
   afterAll(async () => {
     await app?.close();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
     await db?.drop();
     await redis?.stop();
   });
