@@ -5,8 +5,7 @@ import { startRedis, type RedisServer } from './redis-server';
 import type { RedisTopologyConnection } from './redis-topology.types';
 import { RedisServerNotFoundError } from './testing.errors';
 import { eachServer, RedisServerGroup } from './topology.helpers';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../core/deadline';
 
 /** Hash slots of a Redis Cluster. */
 const CLUSTER_SLOTS = 16_384;

@@ -3,8 +3,7 @@ import type { RedisNodeAddress } from '../redis';
 import { startRedis, type RedisServer } from './redis-server';
 import type { RedisTopologyConnection } from './redis-topology.types';
 import { RedisServerGroup } from './topology.helpers';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../core/deadline';
 
 /** Options of {@link startSentinelGroup}. */
 export interface StartSentinelGroupOptions {

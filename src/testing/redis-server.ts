@@ -8,8 +8,7 @@ import { reapWithThisProcess, releaseFromReaper, removeWithThisProcess } from '.
 import { RedisServerNotFoundError } from './testing.errors';
 import { eachServer, restartServers, scanMasters } from './topology.helpers';
 import type { RedisRestartOptions, RedisTopology, RedisTopologyConnection } from './redis-topology.types';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../core/deadline';
 
 /** How long a starting server has to answer PING, in milliseconds. */
 const START_TIMEOUT_MS = 10_000;
