@@ -58,16 +58,19 @@ export class OrderExpiryJob {
 
   /** Expires one order that reserved stock and gives the stock back, in one transaction under the SKU's lock. */
   private expireReserved(order: { id: number; sku: string; qty: number }): Promise<boolean> {
-    return this.locks.using(`inventory:${order.sku}`, () =>
-      this.db.transaction(async (tx) => {
-        const r = await tx.query(
-          `UPDATE orders SET status = 'expired', updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING id`,
-          [order.id],
-        );
-        if (r.rows.length === 0) return false; // confirmed meanwhile
-        await this.inventory.restockHeld(order.sku, Number(order.qty), tx);
-        return true;
-      }),
+    return this.locks.using(
+      `inventory:${order.sku}`,
+      () =>
+        this.db.transaction(async (tx) => {
+          const r = await tx.query(
+            `UPDATE orders SET status = 'expired', updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING id`,
+            [order.id],
+          );
+          if (r.rows.length === 0) return false; // confirmed meanwhile
+          await this.inventory.restockHeld(order.sku, Number(order.qty), tx);
+          return true;
+        }),
+      { context: true }, // restockHeld reads the held lock's fencing token through LockService.current()
     );
   }
 }
