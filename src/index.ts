@@ -7,6 +7,7 @@ export { sleep, withTimeout, settleWithin, type SleepOptions } from './core/dead
 export * from './metrics';
 export * from './lock';
 export * from './messaging';
+export * from './transport';
 export * from './cache';
 export * from './session';
 export * from './throttler';

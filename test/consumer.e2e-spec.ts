@@ -51,8 +51,14 @@ const ENTRIES: Array<{ entry: string; exports: string; uses: string[]; loads: st
   {
     entry: 'messaging',
     exports: 'MessagingModule',
-    uses: ['class-validator', 'class-transformer', '@nestjs/microservices'],
-    loads: ['class-validator', '@nestjs/microservices'],
+    uses: ['class-validator', 'class-transformer'],
+    loads: ['class-validator'],
+  },
+  {
+    entry: 'transport',
+    exports: 'RedisStreamsTransportModule',
+    uses: ['@nestjs/microservices', 'class-validator', 'class-transformer'],
+    loads: ['@nestjs/microservices'],
   },
   { entry: 'lock', exports: 'LockModule', uses: ['@sesamecare-oss/redlock'], loads: ['@sesamecare-oss/redlock'] },
   { entry: 'metrics', exports: 'MetricsModule', uses: ['prom-client'], loads: ['prom-client'] },
@@ -106,6 +112,7 @@ async function run(cmd: string, args: string[], cwd: string, env: NodeJS.Process
 
 /** Type-checked as a CommonJS (.cts) and as an ES module (.mts) file: every entry, its classes and option types. */
 const TYPES_CHECK = `import { Injectable, Module } from '@nestjs/common';
+import { firstValueFrom } from 'rxjs';
 import { Keyv } from 'keyv';
 import * as kit from 'nest-redis-kit';
 import { RedisModule, RedisService, RedisUnavailableError, type RedisModuleOptions } from 'nest-redis-kit/redis';
@@ -118,6 +125,7 @@ import {
 } from 'nest-redis-kit/cache';
 import { SessionModule, SessionUserLookup } from 'nest-redis-kit/session';
 import { EventBus, MessagingModule, StreamConsumer } from 'nest-redis-kit/messaging';
+import { RedisStreamsClient, RedisStreamsTransportModule, type RedisStreamsTransportOptions } from 'nest-redis-kit/transport';
 import { LockModule, LockNotAcquiredError, LockService } from 'nest-redis-kit/lock';
 import { MetricsModule } from 'nest-redis-kit/metrics';
 import { RedisThrottlerStorage } from 'nest-redis-kit/throttler';
@@ -127,6 +135,7 @@ import { RedisScheduleModule, Scheduled, type ScheduledTick } from 'nest-redis-k
 
 const options: RedisModuleOptions = { url: 'redis://127.0.0.1:6379', keyPrefix: 'app:' };
 const cacheOptions: RedisCacheModuleOptions = { defaultTtlMs: 30_000 };
+const transportOptions: RedisStreamsTransportOptions = { service: 'orders', sendTo: 'inventory' };
 
 interface User { id: number; name: string }
 
@@ -184,6 +193,7 @@ export class Orders {
     RedisCacheModule.forRoot(cacheOptions),
     SessionModule.forRoot({ secrets: ['0123456789abcdef0123'], userLookup: Users }),
     MessagingModule.forRoot({}),
+    RedisStreamsTransportModule.forRoot(transportOptions),
     LockModule.forRoot({}),
     MetricsModule.forRoot(),
     RedisScheduleModule.forRoot({ runLeaseMs: 30_000 }),
@@ -209,6 +219,7 @@ export class Search {
 }
 
 export const isDown = (err: unknown): boolean => err instanceof RedisUnavailableError;
+export const reserve = (client: RedisStreamsClient): Promise<unknown> => firstValueFrom(client.send('inventory.reserve', {}));
 export const isBusy = (err: unknown): boolean => err instanceof LockNotAcquiredError;
 // The root re-exports the very same declarations.
 export const sameCache: typeof kit.CacheService = CacheService;
@@ -391,6 +402,8 @@ describe('nest-redis-kit as an installed package (CommonJS, ES module and TypeSc
     );
     // Every optional peer belongs to an entry that uses it.
     expect([...new Set(ENTRIES.flatMap((e) => e.uses))].sort()).toEqual([...OPTIONAL_PEERS].sort());
+    // Messaging alone never loads the microservices package: only its transport entry does.
+    expect(loaded[ENTRIES.findIndex((e) => e.entry === 'messaging')]).not.toContain('@nestjs/microservices');
     ENTRIES.forEach(({ entry, uses, loads }, i) => {
       const unwanted = OPTIONAL_PEERS.filter((p) => !uses.includes(p) && loaded[i].includes(p));
       expect({ entry, loads: loads.filter((p) => loaded[i].includes(p)), unwanted }).toEqual({

@@ -21,30 +21,24 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { firstValueFrom, interval, lastValueFrom, map, take, throwError, toArray, type Observable } from 'rxjs';
 import { RedisModule, RedisUnavailableError } from '../src/redis';
+import { MessagingModule, MessagingStats, StreamProducer } from '../src/messaging';
 import {
-  MessagingModule,
-  MessagingStats,
   RedisStreamsClient,
   RedisStreamsClientsModule,
   RedisStreamsContext,
   RedisStreamsRecord,
+  RedisStreamsTransportModule,
   RequestTimeoutError,
-  StreamProducer,
   TransportStats,
-  type MessagingModuleOptions,
-} from '../src/messaging';
-import { TransportMetrics } from '../src/messaging/transport/transport.metrics';
+  type RedisStreamsTransportOptions,
+} from '../src/transport';
+import { TransportMetrics } from '../src/transport/transport.metrics';
 import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
-import {
-  OrderDto,
-  Recorder,
-  createMessagingApp,
-  eventually,
-  startReadyChild,
-} from './messaging/messaging-test.helpers';
+import { OrderDto, Recorder, eventually, startReadyChild } from './messaging/messaging-test.helpers';
 import {
   FAST_CONSUMER,
   SERVICE_LABEL,
+  createTransportApp,
   startHybridService,
   startMicroservice,
 } from './transport/transport-test.helpers';
@@ -173,8 +167,11 @@ describe(`Messaging transport: RedisStreamsServer / RedisStreamsClient (${testTo
   let open: Closable[] = [];
 
   /** Options of an app serving `service` (undefined: a pure client) whose client sends to `sendTo`. */
-  const transport = (service?: string, sendTo?: string, requestTimeoutMs?: number): MessagingModuleOptions => ({
-    transport: { service, sendTo, requestTimeoutMs, consumer: FAST_CONSUMER },
+  const transport = (service?: string, sendTo?: string, requestTimeoutMs?: number): RedisStreamsTransportOptions => ({
+    service,
+    sendTo,
+    requestTimeoutMs,
+    consumer: FAST_CONSUMER,
   });
   const track = <T extends Closable>(app: T): T => {
     open.push(app);
@@ -182,7 +179,7 @@ describe(`Messaging transport: RedisStreamsServer / RedisStreamsClient (${testTo
   };
   const client = async (keyPrefix: string, sendTo?: string, requestTimeoutMs?: number) => {
     const app = track(
-      await createMessagingApp({ ...redis.connection, keyPrefix }, transport(undefined, sendTo, requestTimeoutMs)),
+      await createTransportApp({ ...redis.connection, keyPrefix }, transport(undefined, sendTo, requestTimeoutMs)),
     );
     return { app, client: app.get(RedisStreamsClient), stats: app.get(TransportStats) };
   };
@@ -406,6 +403,7 @@ describe(`Messaging transport: RedisStreamsServer / RedisStreamsClient (${testTo
           imports: [
             RedisModule.forRoot({ ...redis.connection, keyPrefix }),
             MessagingModule.forRoot({}),
+            RedisStreamsTransportModule.forRoot({}),
             RedisStreamsClientsModule.register([
               { name: 'API', service: 'api' },
               { name: 'OTHER', service: 'other', requestTimeoutMs: 1_000 },
@@ -458,7 +456,7 @@ describe(`Messaging transport: RedisStreamsServer / RedisStreamsClient (${testTo
       try {
         const billing = track(await startHybridService(conn, transport('billing'), [EventHandlers], 'billing-1'));
         const api = track(await startHybridService(conn, transport('api'), [RequestHandlers], 'api-1'));
-        const caller = track(await createMessagingApp(conn, transport(undefined, 'api')));
+        const caller = track(await createTransportApp(conn, transport(undefined, 'api')));
         const c = caller.get(RedisStreamsClient);
         expect(await firstValueFrom(c.send('echo', 1))).toMatchObject({ echo: 1 });
 
@@ -500,7 +498,7 @@ describe(`Messaging transport: RedisStreamsServer / RedisStreamsClient (${testTo
       const keyPrefix = uniquePrefix('tr-noservice');
       await expect(
         startHybridService({ ...redis.connection, keyPrefix }, {}, [EventHandlers], 'x'),
-      ).rejects.toMatchObject({ name: 'RedisConfigError', option: 'messaging.transport.service' });
+      ).rejects.toMatchObject({ name: 'RedisConfigError', option: 'transport.service' });
     });
   });
 });

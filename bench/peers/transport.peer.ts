@@ -22,7 +22,13 @@ import {
 } from '@nestjs/microservices';
 import { Queue, Worker } from 'bullmq';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
-import { MessagingModule, RedisModule, RedisStreamsClient, RedisStreamsServer } from '../../src';
+import {
+  MessagingModule,
+  RedisModule,
+  RedisStreamsClient,
+  RedisStreamsServer,
+  RedisStreamsTransportModule,
+} from '../../src';
 import { uniquePrefix, type RedisServer } from '../../test/support/redis-harness';
 import { measure, median, percentile } from '../support/bench-runner';
 import { BURST, BURST_CALLERS, MessageSink, type BenchMessage } from './message-sink';
@@ -57,7 +63,8 @@ async function ourTransport(server: RedisServer): Promise<{ service: INestMicros
   @Module({
     imports: [
       RedisModule.forRoot({ url: server.url, keyPrefix }),
-      MessagingModule.forRoot({ transport: { service: 'bench', sendTo: 'bench' } }),
+      MessagingModule.forRoot({}),
+      RedisStreamsTransportModule.forRoot({ service: 'bench', sendTo: 'bench' }),
     ],
     controllers: [TransportHandlers],
   })

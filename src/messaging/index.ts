@@ -48,4 +48,3 @@ export { MESSAGING_MODULE_OPTIONS } from './messaging.constants';
 export { streamKey, deadLetterKey, delayedKeys, type DelayedKeys } from './messaging.keys';
 export { StreamDelayMover } from './stream-delay.mover';
 export type { PayloadDto } from './payload-validation';
-export * from './transport';

@@ -11,16 +11,12 @@ import { StreamConsumerHandler } from './stream-consumer.decorator';
 import { StreamConsumerRegistry } from './stream-consumer.registry';
 import { StreamDelayMover } from './stream-delay.mover';
 import { StreamProducer } from './stream-producer.service';
-import { defaultClientProvider } from './transport/redis-streams.clients';
-import { RedisStreamsServer } from './transport/redis-streams.server';
-import { TransportMetrics } from './transport/transport.metrics';
-import { TransportStats } from './transport/transport.stats';
-import { RedisStreamsClient } from './transport/redis-streams.client';
 
 /**
  * Messaging on the shared Redis provider: a pub/sub {@link EventBus} (broadcast, `@OnMessage`) and durable
- * streams with consumer groups ({@link StreamProducer}, `@StreamConsumer`), and the Nest microservice transport on
- * streams ({@link RedisStreamsServer}, {@link RedisStreamsClient}), global by default. `@OnMessage` and
+ * streams with consumer groups ({@link StreamProducer}, `@StreamConsumer`), global by default. The Nest
+ * microservice transport on these streams is `RedisStreamsTransportModule` (`nest-redis-kit/transport`), so that
+ * an app without it never loads `@nestjs/microservices`. `@OnMessage` and
  * `@StreamConsumer` handlers run through the application's guards, interceptors, pipes and filters
  * ({@link MessagePipeline}).
  * Needs RedisModule (its method explorer hands the decorated methods to the `@OnMessage` and `@StreamConsumer`
@@ -39,10 +35,6 @@ import { RedisStreamsClient } from './transport/redis-streams.client';
     OnMessageHandler,
     StreamConsumerHandler,
     MessagingMetrics,
-    TransportStats,
-    RedisStreamsServer,
-    defaultClientProvider,
-    TransportMetrics,
   ],
   exports: [
     EventBus,
@@ -50,9 +42,6 @@ import { RedisStreamsClient } from './transport/redis-streams.client';
     IdempotencyGuard,
     MessagingStats,
     StreamConsumerRegistry,
-    TransportStats,
-    RedisStreamsServer,
-    RedisStreamsClient,
     MESSAGING_RESOLVED_OPTIONS,
   ],
 })

@@ -1,9 +1,4 @@
 import { check } from '../core/option-checker';
-import {
-  resolveTransportOptions,
-  type RedisStreamsTransportOptions,
-  type ResolvedTransportOptions,
-} from './transport/transport.options';
 
 /** Settings of one stream consumer loop; every number has its unit in the name. */
 export interface StreamConsumerSettings {
@@ -53,11 +48,6 @@ export interface MessagingModuleOptions {
    * (logged); unfinished messages stay pending and another consumer reclaims them after `claimIdleMs`.
    */
   shutdownTimeoutMs?: number;
-  /**
-   * The Nest microservice transport on streams (`RedisStreamsServer`, `RedisStreamsClient`): this app's service
-   * name, the target of the injectable client's `send()`, the request timeout...
-   */
-  transport?: RedisStreamsTransportOptions;
 }
 
 /** Options after validation with every default filled in. */
@@ -80,8 +70,6 @@ export interface ResolvedMessagingOptions {
   disableConsumers: boolean;
   /** See {@link MessagingModuleOptions.shutdownTimeoutMs}. */
   shutdownTimeoutMs: number;
-  /** See {@link MessagingModuleOptions.transport}. */
-  transport: ResolvedTransportOptions;
 }
 
 /** Defaults of every stream consumer. */
@@ -128,6 +116,9 @@ export function resolveMessagingOptions(
   o: MessagingModuleOptions,
   defaultConsumerName: string,
 ): ResolvedMessagingOptions {
+  if ((o as { transport?: unknown }).transport !== undefined) {
+    check.fail('messaging.transport', 'has moved: RedisStreamsTransportModule.forRoot() of nest-redis-kit/transport');
+  }
   check.object('messaging.consumerDefaults', o.consumerDefaults);
   validateConsumerSettings('messaging.consumerDefaults', o.consumerDefaults ?? {});
   const consumerDefaults = withOverrides(DEFAULT_CONSUMER_SETTINGS, o.consumerDefaults);
@@ -142,6 +133,5 @@ export function resolveMessagingOptions(
     delayedPollMs: check.durationMs('messaging.delayedPollMs', o.delayedPollMs, { min: 1 }) ?? 100,
     disableConsumers: check.boolean('messaging.disableConsumers', o.disableConsumers) ?? false,
     shutdownTimeoutMs: check.durationMs('messaging.shutdownTimeoutMs', o.shutdownTimeoutMs) ?? 10_000,
-    transport: resolveTransportOptions(o.transport, consumerDefaults),
   };
 }

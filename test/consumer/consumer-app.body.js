@@ -1,11 +1,12 @@
 // The consumer app itself, shared by the CommonJS and the ES module consumer: test/consumer.e2e-spec.ts appends it
 // to consumer-app.cjs or consumer-app.mjs, which define `common` and `NestFactory` (Nest), `throttling`
 // (@nestjs/throttler), `entries` (every nest-redis-kit entry as that module system loaded it: root, redis, cache,
-// session, messaging, lock, metrics, throttler, testing, schedule, admin), `format` and `requireHere`. Every feature
+// session, messaging, transport, lock, metrics, throttler, testing, schedule, admin), `format` and `requireHere`. Every feature
 // module comes from its subpath entry; the root must hand out the very same classes. Without REDIS_URL, the app runs on a
 // redis-server it starts through nest-redis-kit/testing, as a user's test suite would, and stops it at the end.
 const { Controller, Get, HttpCode, Injectable, Inject, Module, Post, UseGuards } = common;
-const { root, redis, cache, session, messaging, lock, metrics, throttler, testing, schedule, admin } = entries;
+const { root, redis, cache, session, messaging, transport, lock, metrics, throttler, testing, schedule, admin } =
+  entries;
 
 const keyPrefix = process.env.KEY_PREFIX;
 const result = {
@@ -174,6 +175,7 @@ async function runApp(connection) {
     cache.CacheService === root.CacheService &&
     session.SessionModule === root.SessionModule &&
     messaging.EventBus === root.EventBus &&
+    transport.RedisStreamsServer === root.RedisStreamsServer &&
     lock.LockService === root.LockService &&
     metrics.MetricsModule === root.MetricsModule &&
     throttler.RedisThrottlerStorage === root.RedisThrottlerStorage &&
@@ -189,6 +191,7 @@ async function runApp(connection) {
       userLookup: UserLookup,
     }),
     messaging.MessagingModule.forRoot({}),
+    transport.RedisStreamsTransportModule.forRoot({ sendTo: 'consumer-test' }),
     lock.LockModule.forRoot({}),
     schedule.RedisScheduleModule.forRoot({}),
     metrics.MetricsModule.forRoot({ defaultMetrics: false }),

@@ -20,6 +20,7 @@ const entries = {
   cache: require('nest-redis-kit/cache'),
   session: require('nest-redis-kit/session'),
   messaging: require('nest-redis-kit/messaging'),
+  transport: require('nest-redis-kit/transport'),
   lock: require('nest-redis-kit/lock'),
   metrics: require('nest-redis-kit/metrics'),
   ratelimit: require('nest-redis-kit/ratelimit'),

@@ -17,6 +17,7 @@ import * as redisEntry from 'nest-redis-kit/redis';
 import * as cacheEntry from 'nest-redis-kit/cache';
 import * as sessionEntry from 'nest-redis-kit/session';
 import * as messagingEntry from 'nest-redis-kit/messaging';
+import * as transportEntry from 'nest-redis-kit/transport';
 import * as lockEntry from 'nest-redis-kit/lock';
 import * as metricsEntry from 'nest-redis-kit/metrics';
 import * as ratelimitEntry from 'nest-redis-kit/ratelimit';
@@ -28,6 +29,7 @@ import { RedisModule, RedisUnavailableError } from 'nest-redis-kit/redis';
 import { RedisCacheModule } from 'nest-redis-kit/cache';
 import { SessionModule } from 'nest-redis-kit/session';
 import { MessagingModule } from 'nest-redis-kit/messaging';
+import { RedisStreamsTransportModule } from 'nest-redis-kit/transport';
 import { LockModule } from 'nest-redis-kit/lock';
 import { MetricsModule } from 'nest-redis-kit/metrics';
 import { RedisThrottlerStorage } from 'nest-redis-kit/throttler';
@@ -43,6 +45,7 @@ const entries = {
   cache: cacheEntry,
   session: sessionEntry,
   messaging: messagingEntry,
+  transport: transportEntry,
   lock: lockEntry,
   metrics: metricsEntry,
   ratelimit: ratelimitEntry,
@@ -59,6 +62,7 @@ const named = [
   RedisCacheModule,
   SessionModule,
   MessagingModule,
+  RedisStreamsTransportModule,
   LockModule,
   MetricsModule,
   RedisThrottlerStorage,

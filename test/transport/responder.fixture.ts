@@ -9,7 +9,8 @@ import { Controller, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MessagePattern, Payload, type AsyncMicroserviceOptions } from '@nestjs/microservices';
 import { RedisModule, RedisService, type RedisModuleOptions } from '../../src/redis';
-import { MessagingModule, RedisStreamsServer } from '../../src/messaging';
+import { MessagingModule } from '../../src/messaging';
+import { RedisStreamsServer, RedisStreamsTransportModule } from '../../src/transport';
 
 const [connection, keyPrefix] = process.argv.slice(2);
 
@@ -28,7 +29,8 @@ class SlowController {
 @Module({
   imports: [
     RedisModule.forRoot({ ...(JSON.parse(connection) as RedisModuleOptions), keyPrefix }),
-    MessagingModule.forRoot({ consumerName: `child-${process.pid}`, transport: { service: 'slowsvc' } }),
+    MessagingModule.forRoot({ consumerName: `child-${process.pid}` }),
+    RedisStreamsTransportModule.forRoot({ service: 'slowsvc' }),
   ],
   controllers: [SlowController],
 })

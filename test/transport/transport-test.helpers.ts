@@ -1,9 +1,14 @@
 import type { INestApplication, INestMicroservice, Type } from '@nestjs/common';
 import { ValidationPipe } from '@nestjs/common';
 import { RpcException, type AsyncMicroserviceOptions } from '@nestjs/microservices';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModule } from '@nestjs/testing';
 import { RedisModule, type RedisModuleOptions } from '../../src/redis';
-import { MessagingModule, RedisStreamsServer, type MessagingModuleOptions } from '../../src/messaging';
+import { MessagingModule } from '../../src/messaging';
+import {
+  RedisStreamsServer,
+  RedisStreamsTransportModule,
+  type RedisStreamsTransportOptions,
+} from '../../src/transport';
 import { Recorder } from '../messaging/messaging-test.helpers';
 
 /** Token of the label a test service's handlers record with. */
@@ -25,19 +30,38 @@ export function rpcValidationPipe(): ValidationPipe {
   });
 }
 
+/** RedisModule, MessagingModule and the transport module with `transport`. */
+function transportImports(redis: RedisModuleOptions, transport: RedisStreamsTransportOptions) {
+  return [RedisModule.forRoot(redis), MessagingModule.forRoot({}), RedisStreamsTransportModule.forRoot(transport)];
+}
+
+/** An initialized app with the transport and no microservice (a pure client when `transport.service` is unset). */
+export async function createTransportApp(
+  redis: RedisModuleOptions,
+  transport: RedisStreamsTransportOptions,
+): Promise<TestingModule> {
+  const ref = await Test.createTestingModule({
+    imports: transportImports(redis, transport),
+    providers: [Recorder],
+  }).compile();
+  ref.useLogger(false);
+  await ref.init();
+  return ref;
+}
+
 /**
  * A hybrid app (HTTP app + the transport's microservice, `inheritAppConfig` so the global pipe applies) serving
  * `controllers` as service `service`.
  */
 export async function startHybridService(
   redis: RedisModuleOptions,
-  messaging: MessagingModuleOptions,
+  transport: RedisStreamsTransportOptions,
   controllers: Type[],
   label: string,
   providers: Type[] = [],
 ): Promise<INestApplication> {
   const ref = await Test.createTestingModule({
-    imports: [RedisModule.forRoot(redis), MessagingModule.forRoot(messaging)],
+    imports: transportImports(redis, transport),
     controllers,
     providers: [Recorder, { provide: SERVICE_LABEL, useValue: label }, ...providers],
   }).compile();
@@ -52,12 +76,12 @@ export async function startHybridService(
 /** A pure microservice (no HTTP) serving `controllers`, the strategy taken from the module's providers. */
 export async function startMicroservice(
   redis: RedisModuleOptions,
-  messaging: MessagingModuleOptions,
+  transport: RedisStreamsTransportOptions,
   controllers: Type[],
   label: string,
 ): Promise<INestMicroservice> {
   const ref = await Test.createTestingModule({
-    imports: [RedisModule.forRoot(redis), MessagingModule.forRoot(messaging)],
+    imports: transportImports(redis, transport),
     controllers,
     providers: [Recorder, { provide: SERVICE_LABEL, useValue: label }],
   }).compile();

@@ -1,4 +1,4 @@
-import { check } from '../../core/option-checker';
+import { check } from '../core/option-checker';
 
 /** Options of one {@link RedisStreamsRecord}. */
 export interface RedisStreamsRecordOptions {

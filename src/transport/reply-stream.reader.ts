@@ -1,10 +1,10 @@
 import type { Logger } from '@nestjs/common';
-import { sleep } from '../../core/deadline';
-import { OutageBreaker } from '../../core/outage-breaker';
-import { isRedisConnectionError } from '../../redis/redis.errors';
-import type { RedisClient } from '../../redis/redis.options';
-import type { RedisService } from '../../redis/redis.service';
-import { parseReadGroupReply } from '../stream-replies';
+import { sleep } from '../core/deadline';
+import { OutageBreaker } from '../core/outage-breaker';
+import { isRedisConnectionError } from '../redis/redis.errors';
+import type { RedisClient } from '../redis/redis.options';
+import type { RedisService } from '../redis/redis.service';
+import { parseReadGroupReply } from '../messaging/stream-replies';
 
 /** What a client's reply reader needs. */
 export interface ReplyStreamReaderConfig {

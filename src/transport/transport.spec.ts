@@ -1,4 +1,4 @@
-import { DEFAULT_CONSUMER_SETTINGS } from '../messaging.options';
+import { DEFAULT_CONSUMER_SETTINGS } from '../messaging/messaging.options';
 import { eventStreamName, isReplyStreamName, replyStreamName, requestStreamName } from './transport.keys';
 import { resolveTransportOptions } from './transport.options';
 import { decodeReply, encodeReply, errorReply, toError } from './transport.replies';
@@ -67,13 +67,13 @@ describe('resolveTransportOptions', () => {
 
   it('refuses unusable values, naming the option', () => {
     expect(() => resolveTransportOptions({ service: 'a b' }, DEFAULT_CONSUMER_SETTINGS)).toThrow(
-      expect.objectContaining({ option: 'messaging.transport.service' }) as unknown as Error,
+      expect.objectContaining({ option: 'transport.service' }) as unknown as Error,
     );
     expect(() => resolveTransportOptions({ requestTimeoutMs: 0 }, DEFAULT_CONSUMER_SETTINGS)).toThrow(
-      expect.objectContaining({ option: 'messaging.transport.requestTimeoutMs' }) as unknown as Error,
+      expect.objectContaining({ option: 'transport.requestTimeoutMs' }) as unknown as Error,
     );
     expect(() => resolveTransportOptions({ consumer: { maxAttempts: 0 } }, DEFAULT_CONSUMER_SETTINGS)).toThrow(
-      expect.objectContaining({ option: 'messaging.transport.consumer.maxAttempts' }) as unknown as Error,
+      expect.objectContaining({ option: 'transport.consumer.maxAttempts' }) as unknown as Error,
     );
   });
 });

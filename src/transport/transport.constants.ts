@@ -15,3 +15,6 @@ export const TRANSPORT_HEADERS = {
 
 /** Text of the error reply to a request no handler of the service matches (Nest's own wording). */
 export const NO_MESSAGE_HANDLER = 'There is no matching message handler defined in the remote service.';
+
+/** Injection token of `RedisStreamsTransportModule.forRoot` options. */
+export const TRANSPORT_MODULE_OPTIONS = 'nest-redis-kit:transport:options';

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
-import { deadlines, type DeadlineTicket } from '../../core/deadline-sweeper';
-import { check } from '../../core/option-checker';
-import { RedisConfigError } from '../../redis/redis.errors';
-import type { RedisService } from '../../redis/redis.service';
-import { MESSAGING_FEATURE } from '../messaging.constants';
-import { streamKey } from '../messaging.keys';
-import type { StreamProducer } from '../stream-producer.service';
+import { deadlines, type DeadlineTicket } from '../core/deadline-sweeper';
+import { check } from '../core/option-checker';
+import { RedisConfigError } from '../redis/redis.errors';
+import type { RedisService } from '../redis/redis.service';
+import { MESSAGING_FEATURE } from '../messaging/messaging.constants';
+import { streamKey } from '../messaging/messaging.keys';
+import type { StreamProducer } from '../messaging/stream-producer.service';
 import { ReplyStreamReader } from './reply-stream.reader';
 import { RedisStreamsRecord } from './redis-streams.record';
 import { TRANSPORT_HEADERS } from './transport.constants';
@@ -52,7 +52,7 @@ const REPLY_BLOCK_MS = 5_000;
  *   failed; unsubscribing stops the wait. A reply that comes after that is dropped (counted as late).
  *
  * Each instance reads its own reply stream (`reply:<instance>-<random>`) on one dedicated connection, opened at
- * the first `send()`. Inject the one MessagingModule provides (it targets `transport.sendTo`), or register one per
+ * the first `send()`. Inject the one RedisStreamsTransportModule provides (it targets `sendTo`), or register one per
  * service with `RedisStreamsClientsModule.register()`.
  */
 export class RedisStreamsClient extends ClientProxy implements BeforeApplicationShutdown {
@@ -134,7 +134,7 @@ export class RedisStreamsClient extends ClientProxy implements BeforeApplication
       callback({
         err:
           service === undefined
-            ? new RedisConfigError('messaging.transport.sendTo', 'is required to send requests (no target service)')
+            ? new RedisConfigError('transport.sendTo', 'is required to send requests (no target service)')
             : new TransportClosedError(pattern),
       });
       return () => undefined;

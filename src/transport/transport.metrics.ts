@@ -4,9 +4,9 @@ import {
   statsCounters,
   type FeatureMetric,
   type FeatureMetricsSource,
-} from '../../core/feature-metrics';
-import { streamGauges, streamInfos } from '../messaging.metrics';
-import { StreamProducer } from '../stream-producer.service';
+} from '../core/feature-metrics';
+import { streamGauges, streamInfos } from '../messaging/messaging.metrics';
+import { StreamProducer } from '../messaging/stream-producer.service';
 import { RedisStreamsServer } from './redis-streams.server';
 import { TransportStats } from './transport.stats';
 

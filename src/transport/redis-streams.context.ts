@@ -1,5 +1,5 @@
 import { BaseRpcContext } from '@nestjs/microservices';
-import type { MessageHeaders } from '../message-envelope';
+import type { MessageHeaders } from '../messaging/message-envelope';
 
 /** What a {@link RedisStreamsContext} holds. */
 export interface RedisStreamsContextArgs {

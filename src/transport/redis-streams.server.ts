@@ -1,22 +1,24 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler, type WritePacket } from '@nestjs/microservices';
 import { isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
-import { CommandBatcher } from '../../core/command-batcher';
-import { settleWithin } from '../../core/deadline';
-import { check } from '../../core/option-checker';
-import { RedisConfigError } from '../../redis/redis.errors';
-import { RedisService } from '../../redis/redis.service';
-import { MESSAGING_FEATURE } from '../messaging.constants';
-import { deadLetterKey, streamKey } from '../messaging.keys';
-import type { ResolvedMessagingOptions } from '../messaging.options';
-import { MESSAGING_RESOLVED_OPTIONS } from '../messaging.providers';
-import { MessagingStats } from '../messaging.stats';
-import { StreamConsumerRunner } from '../stream-consumer.runner';
-import type { StreamMessage } from '../stream-delivery';
+import { CommandBatcher } from '../core/command-batcher';
+import { settleWithin } from '../core/deadline';
+import { check } from '../core/option-checker';
+import { RedisConfigError } from '../redis/redis.errors';
+import { RedisService } from '../redis/redis.service';
+import { MESSAGING_FEATURE } from '../messaging/messaging.constants';
+import { deadLetterKey, streamKey } from '../messaging/messaging.keys';
+import type { ResolvedMessagingOptions } from '../messaging/messaging.options';
+import { MESSAGING_RESOLVED_OPTIONS } from '../messaging/messaging.providers';
+import { MessagingStats } from '../messaging/messaging.stats';
+import { StreamConsumerRunner } from '../messaging/stream-consumer.runner';
+import type { StreamMessage } from '../messaging/stream-delivery';
 import { RedisStreamsContext } from './redis-streams.context';
 import { NO_MESSAGE_HANDLER, REDIS_STREAMS_TRANSPORT, TRANSPORT_HEADERS } from './transport.constants';
 import { eventStreamName, isReplyStreamName, requestStreamName } from './transport.keys';
 import { encodeReply, errorReply, toError } from './transport.replies';
+import type { ResolvedTransportOptions } from './transport.options';
+import { TRANSPORT_RESOLVED_OPTIONS } from './transport.providers';
 import { TransportStats, type TransportCounters } from './transport.stats';
 
 /** Request patterns whose handler lookup is remembered (callers choose patterns: the map must stay bounded). */
@@ -66,6 +68,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     private readonly messagingStats: MessagingStats,
     private readonly counters: TransportStats,
     @Inject(MESSAGING_RESOLVED_OPTIONS) private readonly options: ResolvedMessagingOptions,
+    @Inject(TRANSPORT_RESOLVED_OPTIONS) private readonly transport: ResolvedTransportOptions,
   ) {
     super();
   }
@@ -128,12 +131,9 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
 
   private async start(): Promise<void> {
     if (this.listening) return;
-    const service = this.options.transport.service;
+    const service = this.transport.service;
     if (service === undefined) {
-      throw new RedisConfigError(
-        'messaging.transport.service',
-        'is required to serve @EventPattern/@MessagePattern handlers',
-      );
+      throw new RedisConfigError('transport.service', 'is required to serve @EventPattern/@MessagePattern handlers');
     }
     const handlers = [...this.messageHandlers];
     const events = handlers.filter(([, handler]) => handler.isEventHandler);
@@ -185,7 +185,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       deadLetterMaxLen: o.deadLetterMaxLen,
       shutdownTimeoutMs: o.shutdownTimeoutMs,
       consumerName: o.consumerName,
-      settings: o.transport.consumer,
+      settings: this.transport.consumer,
       handler,
       label: `${service} <- ${stream}`,
       noAck,
@@ -270,7 +270,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     this.running.add(work);
     void work.then(() => this.running.delete(work));
     // Over the limit, the loop waits until any running request finishes.
-    return this.running.size > this.options.transport.consumer.concurrency ? Promise.race(this.running) : undefined;
+    return this.running.size > this.transport.consumer.concurrency ? Promise.race(this.running) : undefined;
   }
 
   /** The handler of a request pattern, looked up once per pattern (Nest's lookup tries JSON.parse first). */
@@ -285,7 +285,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
 
   /** Writes one reply entry (and extends the reply stream's life) in the tick's pipeline; never rejects. */
   private reply(replyTo: string, correlationId: string, packet: WritePacket): Promise<void> {
-    const t = this.options.transport;
+    const t = this.transport;
     const key = streamKey(this.redis.prefixFor(MESSAGING_FEATURE), replyTo);
     const add = this.replies.send(replyTo, [
       'XADD',

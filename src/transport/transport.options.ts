@@ -1,7 +1,7 @@
-import { check } from '../../core/option-checker';
-import { validateConsumerSettings, withOverrides, type StreamConsumerSettings } from '../messaging.options';
+import { check } from '../core/option-checker';
+import { validateConsumerSettings, withOverrides, type StreamConsumerSettings } from '../messaging/messaging.options';
 
-/** Options of the Nest microservice transport on Redis Streams (`MessagingModule.forRoot({ transport })`). */
+/** Options of the Nest microservice transport on Redis Streams (`RedisStreamsTransportModule.forRoot`). */
 export interface RedisStreamsTransportOptions {
   /**
    * Name of this application as a service: the consumer group of its `@EventPattern` handlers (each service gets
@@ -51,25 +51,25 @@ export interface ResolvedTransportOptions {
 export const TRANSPORT_DEFAULT_CONCURRENCY = 32;
 
 /**
- * Validates `messaging.transport` and fills in defaults; throws {@link RedisConfigError} naming the option.
+ * Validates `transport` and fills in defaults; throws {@link RedisConfigError} naming the option.
  * @param consumerDefaults the module's resolved `consumerDefaults`
  */
 export function resolveTransportOptions(
   o: RedisStreamsTransportOptions | undefined,
   consumerDefaults: StreamConsumerSettings,
 ): ResolvedTransportOptions {
-  check.object('messaging.transport', o);
+  check.object('transport', o);
   const t = o ?? {};
-  check.object('messaging.transport.consumer', t.consumer);
-  validateConsumerSettings('messaging.transport.consumer', t.consumer ?? {});
-  const service = check.keyPart('messaging.transport.service', t.service);
+  check.object('transport.consumer', t.consumer);
+  validateConsumerSettings('transport.consumer', t.consumer ?? {});
+  const service = check.keyPart('transport.service', t.service);
   return {
     service,
-    sendTo: check.keyPart('messaging.transport.sendTo', t.sendTo) ?? service,
-    requestTimeoutMs: check.durationMs('messaging.transport.requestTimeoutMs', t.requestTimeoutMs, { min: 1 }) ?? 5_000,
+    sendTo: check.keyPart('transport.sendTo', t.sendTo) ?? service,
+    requestTimeoutMs: check.durationMs('transport.requestTimeoutMs', t.requestTimeoutMs, { min: 1 }) ?? 5_000,
     consumer: withOverrides({ ...consumerDefaults, concurrency: TRANSPORT_DEFAULT_CONCURRENCY }, t.consumer),
-    requestMaxLen: check.positiveInt('messaging.transport.requestMaxLen', t.requestMaxLen) ?? 10_000,
-    replyMaxLen: check.positiveInt('messaging.transport.replyMaxLen', t.replyMaxLen) ?? 10_000,
-    replyTtlMs: check.durationMs('messaging.transport.replyTtlMs', t.replyTtlMs, { min: 1_000 }) ?? 60_000,
+    requestMaxLen: check.positiveInt('transport.requestMaxLen', t.requestMaxLen) ?? 10_000,
+    replyMaxLen: check.positiveInt('transport.replyMaxLen', t.replyMaxLen) ?? 10_000,
+    replyTtlMs: check.durationMs('transport.replyTtlMs', t.replyTtlMs, { min: 1_000 }) ?? 60_000,
   };
 }
