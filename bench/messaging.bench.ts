@@ -48,8 +48,8 @@ import {
 } from '../src/messaging';
 import { startRedis, uniquePrefix, type RedisServer } from '../test/support/redis-harness';
 import { median, writeReport, type BenchRow } from './support/bench-runner';
+import { sleep } from '../src/core/deadline';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 2_000);

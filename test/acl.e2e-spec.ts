@@ -7,6 +7,7 @@ import request from 'supertest';
 import type { Redis } from 'ioredis';
 import { LIBRARY_ACL_COMMANDS, startRedis, type RedisServer } from './support/redis-harness';
 import { bootApp, type BootedApp } from './support/app-boot';
+import { sleep } from '../src/core/deadline';
 
 const PREFIX = 'kit:';
 const USER = 'kit';
@@ -30,8 +31,6 @@ type Http = Parameters<typeof request>[0];
 function missingRoute(res: request.Response): boolean {
   return res.status === 404 && /^Cannot (GET|POST|PUT|PATCH|DELETE)/.test(String(res.body?.message ?? ''));
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Opens GET /events, runs `trigger`, returns the first event text (or `missing` when the route does not exist). */
 async function liveOrderEvent(

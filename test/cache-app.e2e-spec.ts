@@ -17,8 +17,7 @@ import { DatabaseService } from '../src/app/database/database.service';
 import { UsersService } from '../src/app/users/users.service';
 import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../src/core/deadline';
 
 interface Instance {
   app: INestApplication;

@@ -18,8 +18,7 @@ import {
   type RedisCacheModuleOptions,
 } from '../src';
 import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../src/core/deadline';
 
 async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -20,8 +20,7 @@ import {
   RedisModule,
 } from '../src';
 import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../src/core/deadline';
 
 /** Waits until `check` holds (a TTL ran out in Redis); fails after `timeoutMs`. */
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {

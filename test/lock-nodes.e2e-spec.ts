@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LockModule, LockService, RedisModule, RedisUnavailableError } from '../src';
 import { startIndependent, startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
+import { sleep } from '../src/core/deadline';
 
 const execFileAsync = promisify(execFile);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface WorkerResult {
   done: number;

@@ -27,8 +27,7 @@ import {
   type RedisClusterHandle,
   type TestRedis,
 } from './support/redis-harness';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../src/core/deadline';
 
 @Injectable()
 class Counters {

@@ -20,8 +20,7 @@ import {
   type RateLimitPolicy,
 } from '../src';
 import { startTestRedis, uniquePrefix, type TestRedis } from './support/redis-harness';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../src/core/deadline';
 
 /** Window algorithms of the rate test: 10 per 500 ms (20/s). Bucket algorithms: 20/s, burst 5. */
 const LIMIT = 10;

@@ -13,8 +13,7 @@ import {
   type RedisModuleOptions,
 } from '../src';
 import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../src/core/deadline';
 
 async function build(redis: RedisModuleOptions): Promise<TestingModule> {
   const ref = await Test.createTestingModule({

@@ -44,6 +44,7 @@ import {
   type RedisClusterHandle,
   type RedisServer,
 } from './support/redis-harness';
+import { sleep } from '../src/core/deadline';
 
 interface DemoUser {
   id: string;
@@ -69,8 +70,6 @@ class MemoryUsers extends SessionUserLookup<DemoUser> {
     return user.id;
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 @Controller()
 class DemoController {

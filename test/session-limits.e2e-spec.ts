@@ -10,8 +10,7 @@ import { RedisSessionStore, SESSION_STORE, SessionAuthService } from '../src';
 import { bootApp, type BootedApp } from './support/app-boot';
 import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../src/core/deadline';
 
 /** `name=value` of the session cookie a response sets, or undefined. */
 function sessionCookie(res: request.Response): string | undefined {

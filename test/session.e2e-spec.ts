@@ -12,8 +12,7 @@ import { AppModule } from '../src/app/app.module';
 import { configureApp } from '../src/app/app.setup';
 import { startTestRedis, testTopology, uniquePrefix, type TestRedis } from './support/redis-harness';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../src/core/deadline';
 
 /** Test-only route (not in the app): reads the session, modifies it, and answers after `ms`. */
 @Controller('test')

@@ -23,9 +23,9 @@ import {
   type RedisServer,
   type RedisTopologyConnection,
 } from '../src/testing';
+import { sleep } from '../src/core/deadline';
 
 const ROOT = join(__dirname, '..');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it answers true, for up to `timeoutMs`. */
 async function eventually(probe: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {

@@ -15,9 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, reapWithThisProcess, startRedis, uniquePrefix, type RedisServer } from '../../src/testing';
 import { createTestDatabase, startEmbeddedPostgres, type EmbeddedPostgres } from '../../test/support/test-database';
+import { sleep } from '../../src/core/deadline';
 
 const ROOT = join(__dirname, '..', '..');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Options of {@link runSoak}. */
 export interface SoakOptions {

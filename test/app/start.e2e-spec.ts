@@ -10,12 +10,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../support/redis-harness';
 import { alive } from '../support/processes';
+import { sleep } from '../../src/core/deadline';
 
 const ROOT = resolve(__dirname, '../..');
 const OUT = join(ROOT, '.tmp', `start-e2e-${process.pid}`);
 const MAIN = join(OUT, 'app', 'main.js');
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;

@@ -22,8 +22,8 @@ import {
   waitReplicaSynced,
   type Fleet,
 } from './fault-load';
+import { sleep } from '../../src/core/deadline';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const COMMAND_TIMEOUT_MS = 2_000;
 
 /** A small seeded generator (mulberry32): the same CHAOS_SEED gives the same faults. */

@@ -25,8 +25,7 @@ import {
   type Fleet,
   type Sample,
 } from './fault-load';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../../src/core/deadline';
 
 /** One line of CLUSTER NODES: id, port, flags, master id (`-` for a master), slot ranges. */
 interface NodeLine {

@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { bootApp, type BootedApp } from '../support/app-boot';
 import { createTestDatabase } from '../support/test-database';
 import { uniquePrefix } from '../support/redis-harness';
+import { sleep } from '../../src/core/deadline';
 
 /** The features the load exercises (`search`: the rate limit of `GET /catalog/search`, then its cache). */
 export type Feature = 'cache' | 'session' | 'orders' | 'locks' | 'search';
@@ -45,7 +46,6 @@ export interface Fleet {
 }
 
 export const SESSION_SECRET = 'fault-suite-session-secret-0123456789';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Boots two instances with `redisEnv` (REDIS_URL or REDIS_SENTINELS...), seeds users and stock, logs users in. */
 export async function startFleet(redisEnv: Record<string, string>, virtualUsers = 3): Promise<Fleet> {

@@ -5,11 +5,11 @@
 import request from 'supertest';
 import { startRedis, type RedisServer } from '../support/redis-harness';
 import { Load, report, reservedUnits, startFleet, unconfirmedOrders, unavailability, type Fleet } from './fault-load';
+import { sleep } from '../../src/core/deadline';
 
 const COMMAND_TIMEOUT_MS = 2_000;
 /** Slack for the event loop, the database and the HTTP round trip on a busy 2-core machine. */
 const MARGIN_MS = 1_500;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('fault: Redis frozen for 2 s (SIGSTOP) under load', () => {
   let server: RedisServer;

@@ -6,8 +6,7 @@ import request from 'supertest';
 import type { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../support/redis-harness';
 import { Load, report, startFleet, unconfirmedOrders, unavailability, type Fleet, type Sample } from './fault-load';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../../src/core/deadline';
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

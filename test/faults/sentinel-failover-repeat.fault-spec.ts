@@ -24,8 +24,7 @@ import {
   waitReplicaSynced,
   type Fleet,
 } from './fault-load';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../../src/core/deadline';
 
 /** Failovers of this run (FAILOVER_REPEATS, else 10 with FAULTS_FULL=1, else 3). */
 function failoverRepeats(env: NodeJS.ProcessEnv = process.env): number {

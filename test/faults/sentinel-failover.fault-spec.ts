@@ -18,8 +18,7 @@ import {
   unconfirmedOrders,
   type Fleet,
 } from './fault-load';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../../src/core/deadline';
 
 async function masterPort(sentinel: Redis, name: string): Promise<number> {
   const [, port] = (await sentinel.call('SENTINEL', 'get-master-addr-by-name', name)) as [string, string];
