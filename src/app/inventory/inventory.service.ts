@@ -73,18 +73,11 @@ export class InventoryService {
       throw new BadRequestException(`qty must be an integer 1..${MAX_RESERVE_QTY}`);
     }
     const fence = this.fence();
-    const current = await db.query<{ stock: number }>('SELECT stock FROM inventory WHERE sku = $1', [sku]);
-    if (current.rows.length === 0) throw new InventoryNotFoundError(sku);
-    const stock = Number(current.rows[0].stock);
+    const stock = await this.stockOf(sku, db);
+    if (stock === undefined) throw new InventoryNotFoundError(sku);
     if (stock < qty) throw new InsufficientStockError(sku, stock, qty);
     // Deliberately not `stock = stock - $2`: the lock (and the fence) make this read-modify-write safe.
-    const r = await db.query<{ sku: string; stock: number }>(
-      `UPDATE inventory SET stock = $2, fence = $3, updated_at = now() WHERE sku = $1 AND fence < $3
-       RETURNING sku, stock`,
-      [sku, stock - qty, fence],
-    );
-    if (r.rows.length === 0) throw await this.stale(sku, db);
-    return { sku: r.rows[0].sku, stock: Number(r.rows[0].stock) };
+    return this.writeFenced(sku, stock - qty, fence, db);
   }
 
   /**
@@ -94,9 +87,19 @@ export class InventoryService {
    */
   async restockHeld(sku: string, qty: number, db: Queryable): Promise<InventoryItem | undefined> {
     const fence = this.fence();
-    const current = await db.query<{ stock: number }>('SELECT stock FROM inventory WHERE sku = $1', [sku]);
-    if (current.rows.length === 0) return undefined;
-    const stock = Math.min(Number(current.rows[0].stock) + qty, MAX_STOCK);
+    const stock = await this.stockOf(sku, db);
+    if (stock === undefined) return undefined;
+    return this.writeFenced(sku, Math.min(stock + qty, MAX_STOCK), fence, db);
+  }
+
+  /** The stock of `sku` as `db` sees it, or undefined when the SKU is not kept. */
+  private async stockOf(sku: string, db: Queryable): Promise<number | undefined> {
+    const r = await db.query<{ stock: number }>('SELECT stock FROM inventory WHERE sku = $1', [sku]);
+    return r.rows[0] ? Number(r.rows[0].stock) : undefined;
+  }
+
+  /** Writes `stock` with the held lock's fencing token; a newer token already stored → {@link StaleFenceError}. */
+  private async writeFenced(sku: string, stock: number, fence: number, db: Queryable): Promise<InventoryItem> {
     const r = await db.query<{ sku: string; stock: number }>(
       `UPDATE inventory SET stock = $2, fence = $3, updated_at = now() WHERE sku = $1 AND fence < $3
        RETURNING sku, stock`,
