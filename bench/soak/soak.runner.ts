@@ -2,8 +2,8 @@
  * The soak: two reference-service API processes (stream consumers off) and a separate worker process (the
  * consumers), each a child `node` process, on one redis-server and one PostgreSQL database, under a steady mixed
  * load for `durationMs`: cached reads, login → protected reads → logout, orders (→ stream → worker), stock
- * reservations, SSE clients connecting and leaving. Every `sampleEveryMs` it samples each process's heap, RSS and
- * event-loop delay p99 (from its `/metrics`), Redis `used_memory`, the key count per feature prefix and the open
+ * reservations, SSE clients connecting and leaving. Every `sampleEveryMs` it samples each process's heap and RSS
+ * right after a full garbage collection (heap-probe.cjs), its event-loop delay p99 (from its `/metrics`), Redis `used_memory`, the key count per feature prefix and the open
  * connections. After the warm-up, every series must grow by at most `maxGrowth` (median of the last quarter of
  * the samples against the first; key counts with a small allowance for keys in flight, see {@link SoakRow.ok}),
  * the event-loop delay p99 stay under `maxEventLoopDelayMs`, and no request get a 5xx.
@@ -49,9 +49,9 @@ export interface SoakSample {
 /** One line of the result table. */
 export interface SoakRow {
   series: string;
-  /** Median of the first quarter of the measured samples (the heap: its lowest sample, the floor after GC). */
+  /** Median of the first quarter of the measured samples (heap and RSS are sampled right after a full GC). */
   start: number;
-  /** Median of the last quarter (the heap: its lowest sample). */
+  /** Median of the last quarter. */
   end: number;
   max: number;
   /** (end - start) / max(start, 1). */
@@ -98,10 +98,12 @@ interface Service {
 }
 
 async function startService(name: string, entry: string, env: Record<string, string>, port: number): Promise<Service> {
-  const child = spawn(process.execPath, ['-r', join(ROOT, 'scripts', 'swc-register.cjs'), join(ROOT, entry)], {
+  const probe = join(__dirname, 'heap-probe.cjs');
+  const register = join(ROOT, 'scripts', 'swc-register.cjs');
+  const child = spawn(process.execPath, ['--expose-gc', '-r', probe, '-r', register, join(ROOT, entry)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   if (child.pid === undefined) throw new Error(`could not start ${name}`);
   reapWithThisProcess(child.pid);
@@ -124,6 +126,26 @@ async function stopService(s: Service): Promise<void> {
   const exited = new Promise<void>((r) => s.child.once('exit', () => r()));
   s.child.kill('SIGTERM');
   await Promise.race([exited, sleep(10_000).then(() => s.child.kill('SIGKILL'))]);
+}
+
+/** Heap used and RSS of a service right after a full garbage collection (see heap-probe.cjs); NaN if it does not answer. */
+function heapAfterGc(s: Service): Promise<{ heapUsedBytes: number; rssBytes: number }> {
+  const none = { heapUsedBytes: NaN, rssBytes: NaN };
+  if (!s.child.connected) return Promise.resolve(none);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(none), 5_000);
+    const onMessage = (m: unknown): void => {
+      const heap = (m as { soakHeap?: { heapUsedBytes: number; rssBytes: number } } | null)?.soakHeap;
+      if (heap) done(heap);
+    };
+    const done = (v: { heapUsedBytes: number; rssBytes: number }): void => {
+      clearTimeout(timer);
+      s.child.off('message', onMessage);
+      resolve(v);
+    };
+    s.child.on('message', onMessage);
+    s.child.send('soak:heap');
+  });
 }
 
 /** `nrk_<name>` gauges of a Prometheus text page. */
@@ -309,8 +331,9 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
         const text = await fetch(`http://127.0.0.1:${s.port}/metrics`, { signal: AbortSignal.timeout(5_000) })
           .then((r) => r.text())
           .catch(() => '');
-        values[`${s.name}.heapBytes`] = gauge(text, 'nodejs_heap_size_used_bytes');
-        values[`${s.name}.rssBytes`] = gauge(text, 'process_resident_memory_bytes');
+        const heap = await heapAfterGc(s);
+        values[`${s.name}.heapBytes`] = heap.heapUsedBytes;
+        values[`${s.name}.rssBytes`] = heap.rssBytes;
         values[`${s.name}.eldP99Ms`] = gauge(text, 'nodejs_eventloop_lag_p99_seconds') * 1000;
       }
       const memory = await admin.info('memory');
@@ -379,10 +402,8 @@ function evaluate(
       continue;
     }
     if (series === 'redis.usedMemoryBytes') continue; // reported through its stream-free variant
-    // The heap saws up and down with garbage collection: its floor (the quarter's lowest sample) is what a leak lifts.
-    const level = series.endsWith('.heapBytes') ? (v: number[]) => Math.min(...v) : median;
-    const start = level(values.slice(0, quarter));
-    const end = level(values.slice(-quarter));
+    const start = median(values.slice(0, quarter));
+    const end = median(values.slice(-quarter));
     const growth = (end - start) / Math.max(start, 1);
     const slack = series.startsWith('keys.') ? inFlightKeys : 0;
     const ok = end <= start * (1 + o.maxGrowth) + slack;
