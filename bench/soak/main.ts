@@ -16,6 +16,9 @@ async function main(): Promise<void> {
     warmupMs: num('SOAK_WARMUP_MS'),
     sampleEveryMs: num('SOAK_SAMPLE_MS'),
     log: (line) => process.stdout.write(`${line}\n`),
+    // Diagnosis: SOAK_SNAPSHOT_AT_MS=60000,240000 SOAK_SNAPSHOT_DIR=/tmp/x writes heap snapshots of the API processes.
+    snapshotAtMs: process.env.SOAK_SNAPSHOT_AT_MS?.split(',').map(Number),
+    snapshotDir: process.env.SOAK_SNAPSHOT_DIR,
   });
   process.stdout.write(`\n${soakTable(result)}\n`);
   const file = join(__dirname, '..', '..', 'soak-results.json');

@@ -37,6 +37,13 @@ export interface SoakOptions {
   maxEventLoopDelayMs?: number;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
+  /**
+   * Heap snapshots to take (diagnosis, see heap-diff.cjs): at each of these times (ms since the load started,
+   * at the first sample at or after it), every API process writes `<snapshotDir>/<name>-<s>s.heapsnapshot`.
+   */
+  snapshotAtMs?: number[];
+  /** Folder of the snapshots (required with `snapshotAtMs`). */
+  snapshotDir?: string;
 }
 
 /** One sample of every series, by name (`api0.heapBytes`, `redis.usedMemoryBytes`, `keys.session`...). */
@@ -145,6 +152,24 @@ function heapAfterGc(s: Service): Promise<{ heapUsedBytes: number; rssBytes: num
     };
     s.child.on('message', onMessage);
     s.child.send('soak:heap');
+  });
+}
+
+/** A full GC and a heap snapshot of a service written to `file` (see heap-probe.cjs); false if it does not answer. */
+function snapshotAfterGc(s: Service, file: string): Promise<boolean> {
+  if (!s.child.connected) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(false), 120_000);
+    const onMessage = (m: unknown): void => {
+      if ((m as { soakSnapshot?: string } | null)?.soakSnapshot === file) done(true);
+    };
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      s.child.off('message', onMessage);
+      resolve(ok);
+    };
+    s.child.on('message', onMessage);
+    s.child.send({ soakSnapshot: file });
   });
 }
 
@@ -362,6 +387,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
     const t0 = Date.now();
     load.start();
     const samples: SoakSample[] = [];
+    const snapshotsDue = [...(options.snapshotAtMs ?? [])].sort((a, b) => a - b);
     while (Date.now() - t0 < durationMs) {
       await sleep(Math.min(sampleEveryMs, Math.max(0, durationMs - (Date.now() - t0))));
       const sample = await sampleOnce(Date.now() - t0);
@@ -372,6 +398,13 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
           `redis ${Math.round(sample.values['redis.usedMemoryBytes'] / 1e3)} kB  ` +
           `conns ${sample.values['redis.connections']}`,
       );
+      while (snapshotsDue.length && sample.atMs >= snapshotsDue[0] && options.snapshotDir) {
+        snapshotsDue.shift();
+        for (const s of services.filter((x) => x.name.startsWith('api'))) {
+          const file = join(options.snapshotDir, `${s.name}-${Math.round(sample.atMs / 1000)}s.heapsnapshot`);
+          log(`snapshot ${file}: ${(await snapshotAfterGc(s, file)) ? 'written' : 'FAILED'}`);
+        }
+      }
     }
     await load.stop();
     return evaluate(samples, load, { durationMs, warmupMs, maxGrowth, maxEld, virtualUsers: users.length });

@@ -182,6 +182,7 @@ export class RedisSessionStore extends session.Store {
   /** Deletes a session. */
   override destroy(sid: string, callback?: Callback): void {
     const done = callback ?? (() => undefined);
+    this.indexRefresher?.forget(sid);
     this.options.client.del(this.key(sid)).then(
       () => done(),
       (err: unknown) => done(this.wrap('delete', err)),
