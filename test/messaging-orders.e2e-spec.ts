@@ -1,7 +1,9 @@
 /**
- * The shop's order flow end to end: POST /orders (logged in) stores a pending order and adds `order.created`
- * to the `orders` stream; the notifications consumer confirms it and broadcasts `order.confirmed`, which
- * GET /events relays as Server-Sent Events. Then the same with the consumer in a separate worker process.
+ * The shop's order flow end to end: POST /orders (logged in) stores the order, the inventory service reserves its
+ * stock (a `send()` through the transport), the order becomes pending and `order.created` goes to its stream; the
+ * notifications service (a durable `@EventPattern`) confirms it and broadcasts `order.confirmed`, which GET /events
+ * relays as Server-Sent Events. First in one process (`npm start`), then split: the API alone, the inventory
+ * service (`start:inventory`) and the notifications service (`start:worker`) as separate processes.
  * Topology-aware (test/support/redis-harness.ts): one redis-server, or a 3-master cluster with REDIS_TOPOLOGY=cluster.
  */
 import type { INestApplication } from '@nestjs/common';
@@ -163,54 +165,73 @@ describe(`Order flow (reference service, ${testTopology()})`, () => {
     }
   });
 
-  it('with MESSAGING_CONSUMERS=false the API only produces; a separate worker process (start:worker) confirms', async () => {
+  it('split shape: the API alone (MESSAGING_CONSUMERS=false, INVENTORY_SERVER=false), start:inventory reserves, start:worker confirms', async () => {
     const database = await createTestDatabase('orders');
     const keyPrefix = uniquePrefix('worker');
-    const env = { ...redis.env, REDIS_KEY_PREFIX: keyPrefix, DATABASE_URL: database.url }; // the worker's too
-    const booted = await bootApp({ ...env, MESSAGING_CONSUMERS: 'false' }, { listen: true });
-    let worker: ChildProcess | undefined;
-    let sse: Awaited<ReturnType<typeof followEvents>> | undefined;
-    try {
-      const { app } = booted;
-      const cookie = await signUpAndLogin(app, 'shopper3');
-      const created = await request(app.getHttpServer())
-        .post('/orders')
-        .set('Cookie', cookie)
-        .send({ sku: 'W-1', qty: 1 })
-        .expect(201);
-      await new Promise((r) => setTimeout(r, 500));
-      const pending = await request(app.getHttpServer())
-        .get(`/orders/${created.body.id}`)
-        .set('Cookie', cookie)
-        .expect(200);
-      expect(pending.body.status).toBe('pending'); // nobody consumes in the API
-      sse = await followEvents(app, cookie);
-
+    const env = { ...redis.env, REDIS_KEY_PREFIX: keyPrefix, DATABASE_URL: database.url }; // the workers' too
+    const booted = await bootApp({ ...env, MESSAGING_CONSUMERS: 'false', INVENTORY_SERVER: 'false' }, { listen: true });
+    const children: ChildProcess[] = [];
+    const spawnService = (entry: string, portVar: string): { child: ChildProcess; output: () => string } => {
       let output = '';
-      worker = spawn(
+      const child = spawn(
         process.execPath,
-        ['-r', join(__dirname, '../scripts/swc-register.cjs'), join(__dirname, '../src/app/worker.ts')],
+        ['-r', join(__dirname, '../scripts/swc-register.cjs'), join(__dirname, `../src/app/${entry}.ts`)],
         {
           cwd: join(__dirname, '..'),
-          env: { ...process.env, ...env, NODE_ENV: 'test', LOG_LEVEL: 'info', WORKER_PORT: '0' },
+          env: { ...process.env, ...env, NODE_ENV: 'test', LOG_LEVEL: 'info', [portVar]: '0' },
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
-      worker.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-      worker.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+      child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+      children.push(child);
+      return { child, output: () => output };
+    };
+    const stop = async (child: ChildProcess): Promise<string> => {
+      const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`${code}/${signal}`)));
+      child.kill('SIGTERM');
+      return exited;
+    };
+    let sse: Awaited<ReturnType<typeof followEvents>> | undefined;
+    try {
+      const { app } = booted;
+      const http = app.getHttpServer();
+      const cookie = await signUpAndLogin(app, 'shopper3');
+      await request(http).post('/inventory').send({ sku: 'W-1', stock: 5 }).expect(201);
+      // Nobody serves the inventory yet: the order fails cleanly (503, bounded) and takes nothing.
+      const refused = await request(http).post('/orders').set('Cookie', cookie).send({ sku: 'W-1', qty: 1 });
+      expect(refused.status).toBe(503);
+
+      const inventory = spawnService('inventory-worker', 'INVENTORY_PORT');
+      await eventually(() => /inventory: service "inventory" answering/.test(inventory.output()), 30_000, 'inventory up').catch(
+        (err: Error) => {
+          throw new Error(`${err.message}; inventory output:\n${inventory.output()}`);
+        },
+      );
+      const created = await request(http).post('/orders').set('Cookie', cookie).send({ sku: 'W-1', qty: 2 }).expect(201);
+      await request(http).get('/inventory/W-1').expect(200, { sku: 'W-1', stock: 3 });
+      await new Promise((r) => setTimeout(r, 500));
+      const pending = await request(http).get(`/orders/${created.body.id}`).set('Cookie', cookie).expect(200);
+      expect(pending.body.status).toBe('pending'); // nobody handles order.created in the API
+      sse = await followEvents(app, cookie);
+
+      const worker = spawnService('worker', 'WORKER_PORT');
       const order = await waitConfirmed(app, cookie, created.body.id as number).catch((err: Error) => {
-        throw new Error(`${err.message}; worker output:\n${output}`);
+        throw new Error(`${err.message}; worker output:\n${worker.output()}`);
       });
       expect(order.status).toBe('confirmed');
-      expect(output).toMatch(/worker consuming orders\/notifications/);
+      expect(worker.output()).toMatch(/worker: service "notifications" handling evt:order\.created/);
       // JSON log lines, and the probes on WORKER_PORT: health (Redis + database) and metrics (consumer lag)
-      const started = output.split('\n').find((l) => l.includes('worker consuming'));
+      const started = worker
+        .output()
+        .split('\n')
+        .find((l) => l.includes('worker: service'));
       expect(JSON.parse(started!)).toMatchObject({ level: 30, context: 'Worker' });
       const probes = `http://127.0.0.1:${/probes on http:\/\/localhost:(\d+)/.exec(started!)![1]}`;
       expect((await fetch(`${probes}/health/ready`)).status).toBe(200);
       const metrics = await (await fetch(`${probes}/metrics`)).text();
-      expect(metrics).toMatch(/^nrk_messaging_consumer_group_lag\{.*stream="[^"]*orders".*\} 0$/m);
-      expect(metrics).toMatch(/^nrk_messaging_handled_total \d+$/m);
+      expect(metrics).toMatch(/^nrk_messaging_transport_consumer_group_lag\{.*order\.created.*\} 0$/m);
+      expect(metrics).toMatch(/^nrk_messaging_transport_events_handled_total [1-9]\d*$/m);
       // The worker's order.confirmed reaches the API's SSE subscribers: both processes use the same pub/sub mode.
       const events = sse.events;
       await eventually(() => events.some((e) => e.type === 'order.confirmed'), 5_000, 'SSE order.confirmed');
@@ -218,19 +239,17 @@ describe(`Order flow (reference service, ${testTopology()})`, () => {
         payload: { orderId: created.body.id },
       });
 
-      // The worker stops on SIGTERM through Nest's shutdown hooks (which re-raise the signal once closed).
-      const exited = new Promise<string>((resolve) =>
-        worker!.once('exit', (code, signal) => resolve(`${code}/${signal}`)),
-      );
-      worker.kill('SIGTERM');
-      expect(['0/null', 'null/SIGTERM']).toContain(await exited);
+      // Both stop on SIGTERM through Nest's shutdown hooks (which re-raise the signal once closed).
+      expect(['0/null', 'null/SIGTERM']).toContain(await stop(worker.child));
+      expect(['0/null', 'null/SIGTERM']).toContain(await stop(inventory.child));
+      await request(http).get('/inventory/W-1').expect(200, { sku: 'W-1', stock: 3 });
     } finally {
       sse?.close();
-      if (worker && worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await booted.close();
       await database.drop();
     }
-  });
+  }, 120_000);
 
   it('GET /events answers 503 before any header when its subscription cannot be made; leaving the stream ends the subscription', async () => {
     const own = await startTestRedis();

@@ -1,6 +1,6 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { RedisModule } from '../index';
+import { LockModule, RedisModule } from '../index';
 import { validateConfig, type AppConfig } from './config/app.config';
 import { redisConnectionFromConfig } from './config/redis-connection';
 import { DatabaseModule } from './database/database.module';
@@ -22,4 +22,16 @@ export function coreModules(): Array<DynamicModule | Promise<DynamicModule> | Ty
     }),
     DatabaseModule,
   ];
+}
+
+/** LockModule as the reference service configures it (the API and the inventory service): LOCK_TTL_MS, LOCK_WAIT_MS, LOCK_NODES. */
+export function appLockModule(): DynamicModule {
+  return LockModule.forRootAsync({
+    inject: [ConfigService],
+    useFactory: (config: ConfigService<AppConfig, true>) => ({
+      defaultTtlMs: Number(config.get('LOCK_TTL_MS', { infer: true })),
+      defaultWaitMs: Number(config.get('LOCK_WAIT_MS', { infer: true })),
+      nodes: config.get('LOCK_NODES', { infer: true })?.split(','), // locks: quorum on independent nodes if set
+    }),
+  });
 }

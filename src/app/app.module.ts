@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { LockModule, MetricsModule, RedisCacheModule, RedisScheduleModule } from '../index';
-import { coreModules } from './app.core';
+import { MetricsModule, RedisCacheModule, RedisScheduleModule } from '../index';
+import { appLockModule, coreModules } from './app.core';
 import type { AppConfig } from './config/app.config';
 import { HealthModule } from './health/health.module';
-import { InventoryModule } from './inventory/inventory.module';
+import { InventoryApiModule } from './inventory/inventory-api.module';
 import { LoggingModule } from './logging/logging.module';
 import { SecurityModule } from './security/security.module';
 import { UsersModule } from './users/users.module';
@@ -24,17 +24,10 @@ import { operationsModules } from './operations/operations.module';
     UsersModule,
     CatalogModule, // cache: a faceted search over the seeded products, cached with tags, invalidated by writes
     AuthModule,
-    LockModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<AppConfig, true>) => ({
-        defaultTtlMs: Number(config.get('LOCK_TTL_MS', { infer: true })),
-        defaultWaitMs: Number(config.get('LOCK_WAIT_MS', { infer: true })),
-        nodes: config.get('LOCK_NODES', { infer: true })?.split(','), // locks: quorum on independent nodes if set
-      }),
-    }),
+    appLockModule(), // locks: LOCK_TTL_MS, LOCK_WAIT_MS, LOCK_NODES
     RedisScheduleModule.forRoot({}), // @Scheduled jobs, each tick on one instance: the orders' clean-up
-    InventoryModule, // locks: stock per SKU, reserved under `inventory:<sku>` with fencing tokens
-    ...shopMessagingModules(), // messaging: MessagingModule, orders API, notifications consumer
+    InventoryApiModule, // locks: stock per SKU, reserved under `inventory:<sku>` with fencing tokens
+    ...shopMessagingModules(), // messaging + transport: orders API, inventory and notifications services
     RedisCacheModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<AppConfig, true>) => {

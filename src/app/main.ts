@@ -5,11 +5,13 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigService } from '@nestjs/config';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
+import { startServices } from './orders/orders.setup';
 import type { AppConfig } from './config/app.config';
 import { RedisServerNotFoundError, redactUrl, startEmbeddedRedis } from './embedded-redis';
 
 /**
- * Starts the reference service on PORT (default 3000). Without REDIS_URL it first starts a private
+ * Starts the reference service on PORT (default 3000): the API, and in the same process the inventory and
+ * notifications services (see startServices). Without REDIS_URL it first starts a private
  * redis-server (free port, temp dir, no persistence) that lives and dies with this process (REDIS_SENTINELS
  * and REDIS_CLUSTER_NODES also count as "Redis given").
  */
@@ -37,9 +39,16 @@ async function bootstrap(): Promise<void> {
     forceCloseConnections: true, // then sockets still open (SSE, busy keep-alive) are destroyed: no hanging shutdown
   });
   configureApp(app);
+  // Hybrid app: the inventory and notifications services run here too unless INVENTORY_SERVER=false /
+  // MESSAGING_CONSUMERS=false (then `npm run start:inventory` / `npm run start:worker` run them).
+  const services = await startServices(app);
   const port = app.get(ConfigService<AppConfig, true>).get('PORT', { infer: true });
   await app.listen(port);
-  Logger.log(`nest-redis-kit reference service listening on http://localhost:${port}`, 'Bootstrap');
+  Logger.log(
+    `nest-redis-kit reference service listening on http://localhost:${port}` +
+      (services.length > 0 ? `; services here: ${services.join(', ')}` : ''),
+    'Bootstrap',
+  );
 }
 
 bootstrap().catch((err: unknown) => {

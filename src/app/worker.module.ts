@@ -7,16 +7,17 @@ import { NotificationsModule } from './notifications/notifications.module';
 import { APP_CLUSTER_PUBSUB } from './orders/order.events';
 
 /**
- * The notifications worker on its own: Redis, the database and the `orders` stream consumer; its only HTTP routes
- * are the probes (/health, /health/ready, /metrics on WORKER_PORT) and it logs JSON lines like the API.
- * Competes with the API's consumers in the same group (or does all the work with MESSAGING_CONSUMERS=false on the API).
+ * The notifications service on its own: Redis, the database, its transport server (`order.created` handler) and the
+ * reminders' stream consumers; its only HTTP routes are the probes (/health, /health/ready, /metrics on WORKER_PORT)
+ * and it logs JSON lines like the API. Its instances and the API's (unless MESSAGING_CONSUMERS=false there) share
+ * the consumer groups: each event is handled once by one of them.
  */
 @Module({
   imports: [
     ...coreModules(), // configuration, RedisModule, the database: the same as the API's
     LoggingModule, // JSON logs (nestjs-pino), LOG_LEVEL
-    HealthModule, // GET /health (every Redis connection, the consumer's blocking one included), /health/ready (+ database)
-    MetricsModule.forRoot(), // GET /metrics: connections, command latency, messaging counters and consumer lag
+    HealthModule, // GET /health (every Redis connection, the consumers' blocking ones included), /health/ready (+ database)
+    MetricsModule.forRoot(), // GET /metrics: connections, command latency, messaging and transport counters, lag
     MessagingModule.forRoot({ clusterPubSub: APP_CLUSTER_PUBSUB }), // the API's pub/sub mode: it relays our events
     NotificationsModule,
   ],

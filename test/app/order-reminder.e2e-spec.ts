@@ -1,6 +1,7 @@
 /**
  * The reference service's order reminder: `order.created` schedules a delayed `order.reminder` (REMINDER_DELAY_MS
- * later), and once due the notifications service records an `order.reminder` notification for the order, once.
+ * later), and once due the notifications service records an `order.reminder` notification for the order, once,
+ * and sets the order's `remindedAt` (GET /orders/:id).
  * Topology-aware (test/support/redis-harness.ts).
  */
 import { sleep, StreamProducer } from '../../src';
@@ -26,6 +27,7 @@ describe(`reference service: order reminders (${testTopology()})`, () => {
     const cookie = (login.headers['set-cookie'] as unknown as string[])[0].split(';')[0];
     const created = await t.http.post('/orders').set('Cookie', cookie).send({ sku: 'REM-1', qty: 1 }).expect(201);
     const createdAt = Date.now();
+    expect(created.body.remindedAt).toBeNull();
     const orderId = created.body.id as number;
     const db = t.app.get(DatabaseService);
     const reminders = async () =>
@@ -48,6 +50,12 @@ describe(`reference service: order reminders (${testTopology()})`, () => {
     expect(rows).toHaveLength(1);
     expect(rows[0].user_id).toBe(created.body.userId);
     expect(rows[0].message).toMatch(/order/i);
+    // The order's status shows it: `remindedAt` in GET /orders/:id, set once, not before it was due.
+    const shown = await t.http.get(`/orders/${orderId}`).set('Cookie', cookie).expect(200);
+    expect(['pending', 'confirmed']).toContain(shown.body.status);
+    expect(typeof shown.body.remindedAt).toBe('string');
+    const remindedAfterMs = Date.parse(shown.body.remindedAt as string) - Date.parse(shown.body.createdAt as string);
+    expect(remindedAfterMs).toBeGreaterThanOrEqual(1_400);
     expect(await t.app.get(StreamProducer).delayedCount(ORDER_REMINDERS_STREAM)).toBe(0);
   }, 60_000);
 });

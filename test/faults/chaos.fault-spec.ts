@@ -13,6 +13,7 @@ import request from 'supertest';
 import { Client } from 'pg';
 import { startSentinelGroup, type SentinelGroupHandle } from '../support/redis-harness';
 import {
+  expectOrderStockExact,
   Load,
   lostOrders,
   report,
@@ -125,6 +126,8 @@ describe('fault: chaos on a Sentinel group under load', () => {
 
     const stock = await request(fleet.urls[0]).get(`/inventory/${fleet.sku}`);
     expect(stock.body.stock).toBe(fleet.initialStock - reservedUnits(load.samples));
+    // The orders' stock too: reserved through the inventory service by order id, released for failed orders.
+    await expectOrderStockExact(fleet, load.samples);
 
     for (const cookie of fleet.cookies) {
       expect([200, 401]).toContain((await request(fleet.urls[1]).get('/auth/me').set('Cookie', cookie)).status);

@@ -15,6 +15,7 @@ import request from 'supertest';
 import type { Redis } from 'ioredis';
 import { startCluster, type RedisClusterHandle, type RedisServer } from '../support/redis-harness';
 import {
+  expectOrderStockExact,
   expectRecovered,
   Load,
   report,
@@ -68,10 +69,10 @@ async function onNode<T>(node: RedisServer, fn: (c: Redis) => Promise<T>): Promi
   }
 }
 
-/** The key of the orders stream (whatever the fleet's prefix), found by scanning the masters. */
+/** The key of the orders stream (`evt:order.created`, whatever the fleet's prefix), found by scanning the masters. */
 async function ordersStreamKey(cluster: RedisClusterHandle): Promise<string> {
   for (let i = 0; i < 50; i++) {
-    const keys = await cluster.keys('*orders*');
+    const keys = await cluster.keys('*stream:{evt:order.created}');
     for (const key of keys) {
       const master = await cluster.masterOf(key);
       if ((await onNode(master, (c) => c.type(key))) === 'stream') return key;
@@ -110,6 +111,8 @@ describe('fault: Redis Cluster failover (3 masters + 3 replicas) under load', ()
     // The stock counter is exact after each event: it went down by exactly the successful reservations.
     const stock = await request(fleet.urls[0]).get(`/inventory/${fleet.sku}`);
     expect(stock.body.stock).toBe(fleet.initialStock - reservedUnits(allSamples));
+    // So is the orders' stock, reserved through the inventory service by order id.
+    await expectOrderStockExact(fleet, allSamples);
   });
 
   it('kills the master of the orders stream: its replica is promoted, every feature recovers', async () => {

@@ -5,6 +5,7 @@
  * test can compute how long each feature was unavailable while the harness broke Redis.
  */
 import request from 'supertest';
+import { Client } from 'pg';
 import type { Redis } from 'ioredis';
 import { bootApp, type BootedApp } from '../support/app-boot';
 import { createTestDatabase } from '../support/test-database';
@@ -40,6 +41,8 @@ export interface Fleet {
   /** SKU reserved by the load, with its initial stock. */
   sku: string;
   initialStock: number;
+  /** SKU the load's orders are for (kept in the inventory: each order reserves one unit through the inventory service). */
+  orderSku: string;
   /** DATABASE_URL of both instances (for checks in the database). */
   databaseUrl: string;
   close(): Promise<void>;
@@ -91,8 +94,11 @@ export async function startFleet(redisEnv: Record<string, string>, virtualUsers 
   }
   const sku = 'fault-sku';
   const initialStock = 1_000_000;
-  const stock = await request(urls[0]).post('/inventory').send({ sku, stock: initialStock });
-  if (stock.status !== 201) throw new Error(`seeding stock failed: ${stock.status} ${stock.text}`);
+  const orderSku = 'fault-order';
+  for (const kept of [sku, orderSku]) {
+    const stock = await request(urls[0]).post('/inventory').send({ sku: kept, stock: initialStock });
+    if (stock.status !== 201) throw new Error(`seeding stock failed: ${stock.status} ${stock.text}`);
+  }
   return {
     apps,
     urls,
@@ -100,6 +106,7 @@ export async function startFleet(redisEnv: Record<string, string>, virtualUsers 
     userIds,
     sku,
     initialStock,
+    orderSku,
     databaseUrl: db.url,
     close: async () => {
       for (const a of [...apps].reverse()) await a.close().catch(() => undefined);
@@ -137,7 +144,7 @@ export class Load {
   }
 
   private async loop(user: number): Promise<void> {
-    const { urls, cookies, userIds, sku } = this.fleet;
+    const { urls, cookies, userIds, sku, orderSku } = this.fleet;
     let n = 0;
     while (this.running) {
       const instance = n++ % urls.length;
@@ -145,7 +152,7 @@ export class Load {
       const cookie = cookies[user];
       await this.hit('cache', user, instance, `${base}/users/${userIds[n % userIds.length]}`, 'GET');
       await this.hit('session', user, instance, `${base}/auth/me`, 'GET', cookie);
-      await this.hit('orders', user, instance, `${base}/orders`, 'POST', cookie, { sku: 'fault-order', qty: 1 });
+      await this.hit('orders', user, instance, `${base}/orders`, 'POST', cookie, { sku: orderSku, qty: 1 });
       await this.hit('locks', user, instance, `${base}/inventory/${sku}/reserve`, 'POST', cookie, { qty: 1 });
       await this.hit('search', user, instance, `${base}/catalog/search?category=toys&limit=3`, 'GET');
       await sleep(this.pauseMs);
@@ -316,5 +323,59 @@ export async function waitReplicaSynced(node: { client(): Redis }): Promise<void
     probe.disconnect();
     if (/role:slave/.test(info) && /master_link_status:up/.test(info)) return;
     await sleep(100);
+  }
+}
+
+/**
+ * The orders' stock is exact (checked in the database, waiting up to `timeoutMs` for the clean-up job to release
+ * what failed orders may hold): no order is left `reserving`, every failed order's reservation is released, every
+ * accepted order (201) is live (`pending` or `confirmed`), and the order SKU's stock went down by exactly the
+ * quantity of the live orders — whatever reserve requests were retried, timed out or lost on the way.
+ */
+export async function expectOrderStockExact(fleet: Fleet, samples: Sample[], timeoutMs = 40_000): Promise<void> {
+  const db = new Client({ connectionString: fleet.databaseUrl });
+  await db.connect();
+  try {
+    const state = async () => {
+      const orders = await db.query<{ status: string; released: boolean; n: string; units: string }>(
+        `SELECT status, released_at IS NOT NULL AS released, count(*) AS n, coalesce(sum(qty), 0) AS units
+         FROM orders WHERE sku = $1 GROUP BY 1, 2 ORDER BY 1, 2`,
+        [fleet.orderSku],
+      );
+      const stock = await db.query<{ stock: number }>('SELECT stock FROM inventory WHERE sku = $1', [fleet.orderSku]);
+      const held = await db.query<{ units: string }>(
+        `SELECT coalesce(sum(qty), 0) AS units FROM reservations WHERE sku = $1 AND status = 'held'`,
+        [fleet.orderSku],
+      );
+      const count = (f: (r: { status: string; released: boolean }) => boolean, field: 'n' | 'units') =>
+        orders.rows.filter(f).reduce((sum, r) => sum + Number(r[field]), 0);
+      return {
+        reserving: count((r) => r.status === 'reserving', 'n'),
+        failedNotReleased: count((r) => r.status === 'failed' && !r.released, 'n'),
+        liveUnits: count((r) => r.status === 'pending' || r.status === 'confirmed', 'units'),
+        heldUnits: Number(held.rows[0].units),
+        taken: fleet.initialStock - Number(stock.rows[0].stock),
+        byStatus: orders.rows.map((r) => `${r.status}${r.released ? '+released' : ''}: ${r.n}`).join(', '),
+      };
+    };
+    const deadline = Date.now() + timeoutMs;
+    let now = await state();
+    while (
+      (now.reserving > 0 || now.failedNotReleased > 0 || now.taken !== now.liveUnits || now.heldUnits !== now.liveUnits) &&
+      Date.now() < deadline
+    ) {
+      await sleep(500);
+      now = await state();
+    }
+    process.stdout.write(`  order stock: ${now.taken} taken, ${now.liveUnits} live units (${now.byStatus})\n`);
+    expect(now).toMatchObject({ reserving: 0, failedNotReleased: 0, taken: now.liveUnits, heldUnits: now.liveUnits });
+    const accepted = samples.flatMap((s) => (s.orderId ? [s.orderId] : []));
+    const notLive = await db.query<{ id: number; status: string }>(
+      `SELECT id, status FROM orders WHERE id = ANY($1) AND status NOT IN ('pending', 'confirmed')`,
+      [accepted],
+    );
+    expect(notLive.rows).toEqual([]);
+  } finally {
+    await db.end();
   }
 }

@@ -5,7 +5,16 @@
 import request from 'supertest';
 import type { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../support/redis-harness';
-import { Load, report, startFleet, unconfirmedOrders, unavailability, type Fleet, type Sample } from './fault-load';
+import {
+  expectOrderStockExact,
+  Load,
+  report,
+  startFleet,
+  unconfirmedOrders,
+  unavailability,
+  type Fleet,
+  type Sample,
+} from './fault-load';
 import { sleep } from '../../src/core/deadline';
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
@@ -105,6 +114,8 @@ describe('fault: Redis restarted empty under load', () => {
       .send({ username: 'load0', password: 'load-password-0' });
     expect(login.status).toBe(200);
     fleet.cookies[0] = (login.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]).join('; ');
+    // The orders' stock is exact across the restart (the fencing counter restarted below the stored fence).
+    await expectOrderStockExact(fleet, load.samples);
     const order = await request(fleet.urls[0])
       .post('/orders')
       .set('Cookie', fleet.cookies[0])

@@ -8,6 +8,7 @@ import request from 'supertest';
 import type { Redis } from 'ioredis';
 import { startSentinelGroup, type SentinelGroupHandle } from '../support/redis-harness';
 import {
+  expectOrderStockExact,
   expectRecovered,
   Load,
   sentinelEnv,
@@ -73,6 +74,8 @@ describe('fault: Sentinel failover (master killed) under load', () => {
     // The lock-protected counter is exact: stock went down by exactly the reservations that succeeded.
     const stock = await request(fleet.urls[0]).get(`/inventory/${fleet.sku}`);
     expect(stock.body.stock).toBe(fleet.initialStock - reservedUnits(load.samples));
+    // The orders' stock too: reserved through the inventory service by order id, released for failed orders.
+    await expectOrderStockExact(fleet, load.samples);
     // No stream message lost: every order answered 201 is consumed and confirmed.
     expect(await unconfirmedOrders(fleet, load.samples, 30_000)).toEqual([]);
   });

@@ -1,5 +1,5 @@
 /**
- * Boots the reference service (AppModule + configureApp, exactly as main.ts) in the test process,
+ * Boots the reference service (AppModule + configureApp + startServices, exactly as main.ts) in the test process,
  * with the environment given. Unless DATABASE_URL is given, each app gets a fresh database (test-database.ts:
  * on the embedded PostgreSQL server, or on PG_ADMIN_URL's), dropped on close. The app reaches it through `pg`:
  * PGlite's WASM loader needs ESM dynamic import, which Jest's CommonJS runtime does not offer, so the embedded
@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppModule } from '../../src/app/app.module';
 import { configureApp } from '../../src/app/app.setup';
+import { startServices } from '../../src/app/orders/orders.setup';
 import { createTestDatabase } from './test-database';
 
 /** A running reference service and how to stop it. */
@@ -60,6 +61,7 @@ async function bootOne(env: Record<string, string | undefined>, options: { liste
     const ref = await Test.createTestingModule({ imports: [AppModule] }).compile();
     app = ref.createNestApplication({ logger: ['error'] });
     configureApp(app);
+    await startServices(app); // the inventory and notifications services, as main.ts starts them
     if (options.listen) await app.listen(0, '127.0.0.1');
     else await app.init();
   } catch (err) {

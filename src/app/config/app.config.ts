@@ -37,6 +37,13 @@ export class AppConfig {
   @Max(65535)
   WORKER_PORT = 3001;
 
+  /** HTTP port of the inventory service's (`npm run start:inventory`) probes: /health, /health/ready, /metrics (default 3002; 0 = any free port). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  INVENTORY_PORT = 3002;
+
   /** Log level of the JSON logs: fatal, error, warn, info, debug, trace or silent (default `info`; `silent` when NODE_ENV=test). */
   @IsOptional()
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -171,6 +178,17 @@ export class AppConfig {
   @IsInt()
   @Min(1_000)
   ORDER_PENDING_TTL_MS = 900_000;
+
+  /**
+   * How long `POST /orders` waits for the inventory service's answer to its reserve request, in milliseconds
+   * (default 1000); a request that times out is sent once more, with the same order id, waiting half as long, then
+   * the order fails with 503.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  ORDER_RESERVE_TIMEOUT_MS = 1_000;
 
   /**
    * A new order gets an `order.reminder` notification this many milliseconds after it was created, through a delayed

@@ -49,11 +49,36 @@ export const MIGRATIONS: Migration[] = [
     sql: `ALTER TABLE orders ADD COLUMN IF NOT EXISTS reserved BOOLEAN NOT NULL DEFAULT false`,
   },
   {
+    id: '013_orders_released',
+    // When the inventory confirmed that a failed or expired order holds no stock any more (the clean-up job asks
+    // it by order id until it does).
+    sql: `ALTER TABLE orders ADD COLUMN IF NOT EXISTS released_at TIMESTAMPTZ NULL`,
+  },
+  {
+    id: '014_orders_reminded',
+    // When the order's reminder was recorded (shown as `remindedAt` by GET /orders/:id).
+    sql: `ALTER TABLE orders ADD COLUMN IF NOT EXISTS reminded_at TIMESTAMPTZ NULL`,
+  },
+  {
     id: '020_inventory',
     sql: `CREATE TABLE IF NOT EXISTS inventory (
       sku TEXT PRIMARY KEY,
       stock INTEGER NOT NULL CHECK (stock >= 0),
       fence BIGINT NOT NULL DEFAULT 0,
+      updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )`,
+  },
+  {
+    id: '021_inventory_reservations',
+    // The inventory service's record of each order's reservation, keyed by the order id: a retried or duplicated
+    // reserve request finds the outcome here instead of taking stock twice, and a release with no reservation
+    // leaves a `released` row, so that a late reserve request for that order takes nothing.
+    sql: `CREATE TABLE IF NOT EXISTS reservations (
+      order_id INTEGER PRIMARY KEY,
+      sku TEXT NOT NULL,
+      qty INTEGER NOT NULL CHECK (qty >= 0),
+      status TEXT NOT NULL CHECK (status IN ('held', 'untracked', 'refused', 'released')),
+      created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
       updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
     )`,
   },

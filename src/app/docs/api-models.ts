@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ORDER_STATUSES, type OrderStatus } from '../orders/order.entity';
 
 /** A user as the API shows it (never the password hash). */
 export class UserDto {
@@ -91,4 +92,44 @@ export class ProductSearchResultDto {
 
   @ApiProperty({ type: [ProductDto], description: 'The first `limit` matches in the requested order' })
   items!: ProductDto[];
+}
+
+/** An order as `POST /orders` and `GET /orders/:id` answer it. */
+export class OrderDto {
+  @ApiProperty({ example: 7 })
+  id!: number;
+
+  @ApiProperty({ example: 1, nullable: true, type: Number })
+  userId!: number | null;
+
+  @ApiProperty({ example: 'ABC-1' })
+  sku!: string;
+
+  @ApiProperty({ example: 2, minimum: 1, maximum: 1000 })
+  qty!: number;
+
+  @ApiProperty({
+    enum: ORDER_STATUSES,
+    example: 'pending',
+    description:
+      '`reserving` while the inventory service reserves its stock; `pending` once reserved and announced; ' +
+      '`confirmed` by the notifications service; `expired` by the clean-up job after ORDER_PENDING_TTL_MS; ' +
+      '`failed` when the reservation did not complete (its stock, if any was held, is given back)',
+  })
+  status!: OrderStatus;
+
+  @ApiProperty({
+    example: '2026-11-25T16:30:00.000Z',
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    description: 'When the order reminder (REMINDER_DELAY_MS after the order) was sent; null before',
+  })
+  remindedAt!: string | null;
+
+  @ApiProperty({ example: '2026-11-25T16:00:00.000Z', format: 'date-time' })
+  createdAt!: string;
+
+  @ApiProperty({ example: '2026-11-25T16:00:01.000Z', format: 'date-time' })
+  updatedAt!: string;
 }

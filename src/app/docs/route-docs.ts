@@ -1,4 +1,4 @@
-import { LoginDto, ProductDto, ProductSearchResultDto, UserDto } from './api-models';
+import { LoginDto, OrderDto, ProductDto, ProductSearchResultDto, UserDto } from './api-models';
 
 /** What the OpenAPI document says about one operation beyond what its decorators give. */
 export interface RouteDoc {
@@ -15,7 +15,7 @@ export interface RouteDoc {
 }
 
 /** Models used by {@link ROUTE_DOCS}, registered in the document. */
-export const DOC_MODELS = [UserDto, LoginDto, ProductDto, ProductSearchResultDto];
+export const DOC_MODELS = [UserDto, LoginDto, ProductDto, ProductSearchResultDto, OrderDto];
 
 /**
  * Operation-specific documentation of the reference service, keyed `METHOD /path` (OpenAPI path syntax).
@@ -94,12 +94,18 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     },
   },
   'POST /orders': {
-    summary: 'Place an order (appended to the orders stream)',
+    summary: 'Place an order: the inventory service reserves its stock, then `order.created` goes to its stream',
+    response: { status: '201', model: OrderDto },
     session: true,
-    errors: { '401': 'Not logged in' },
+    errors: {
+      '401': 'Not logged in',
+      '409': 'Not enough stock',
+      '423': "The SKU's lock stayed busy (`Retry-After`)",
+    },
   },
   'GET /orders/{id}': {
-    summary: 'One of my orders',
+    summary: 'One of my orders: its status (`pending`, `confirmed`, `expired`...) and `remindedAt`',
+    response: { status: '200', model: OrderDto },
     session: true,
     errors: { '401': 'Not logged in', '404': 'No such order of mine' },
   },

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { IsIn, IsInt, IsOptional, IsString, Min } from 'class-validator';
-import { EventBus, StreamConsumer, type StreamMessage } from '../../index';
+import { EventBus } from '../../index';
 import { DatabaseService } from '../database/database.service';
-import { NOTIFICATIONS_GROUP, ORDER_CHANNELS, ORDERS_STREAM, type OrderConfirmedEvent } from '../orders/order.events';
+import { ORDER_CHANNELS, type OrderConfirmedEvent } from '../orders/order.events';
 
 /** Validated shape of `order.created` as the notifications service reads it. */
 export class OrderCreatedMessage {
@@ -31,10 +31,11 @@ export class OrderCreatedMessage {
 }
 
 /**
- * The notifications service: consumes `order.created` from the `orders` stream (group `notifications`),
- * records a notification, confirms the order and broadcasts `order.confirmed` (an order the clean-up job expired
- * meanwhile stays `expired`). Idempotent: a redelivered message (after a crash) confirms nothing twice and records
- * one notification (UNIQUE (order_id, kind)).
+ * The notifications service's work on a new order (its `@EventPattern('order.created')` handler is
+ * NotificationsController): records a notification, confirms the order and broadcasts `order.confirmed`. Only a
+ * `pending` order is confirmed: one the clean-up job expired meanwhile stays `expired`, a `failed` one stays failed.
+ * Idempotent: a redelivered event (after a crash) confirms nothing twice and records one notification
+ * (UNIQUE (order_id, kind)).
  */
 @Injectable()
 export class NotificationsConsumer {
@@ -45,17 +46,24 @@ export class NotificationsConsumer {
     private readonly bus: EventBus,
   ) {}
 
-  /** Handles one `order.created`; throws (→ retry, then DLQ) when the order does not exist (yet). */
-  @StreamConsumer({ stream: ORDERS_STREAM, group: NOTIFICATIONS_GROUP, concurrency: 4, dto: OrderCreatedMessage })
-  async onOrderCreated(event: OrderCreatedMessage, message: StreamMessage<OrderCreatedMessage>): Promise<void> {
+  /**
+   * Handles one `order.created`; throws (→ retry, then dead letter) when the order does not exist or is still
+   * `reserving` (its transaction has not committed yet).
+   */
+  async onOrderCreated(event: OrderCreatedMessage, traceId: string | undefined): Promise<void> {
     const confirmed = await this.db.transaction(async (tx) => {
       const r = await tx.query<{ id: number; user_id: number | null; status: string }>(
-        `UPDATE orders SET status = CASE WHEN status = 'expired' THEN status ELSE 'confirmed' END, updated_at = now()
-         WHERE id = $1 RETURNING id, user_id, status`,
+        `UPDATE orders SET status = 'confirmed', updated_at = now()
+         WHERE id = $1 AND status IN ('pending', 'confirmed') RETURNING id, user_id, status`,
         [event.orderId],
       );
-      if (r.rows.length === 0) throw new Error(`order ${event.orderId} not found`);
-      if (r.rows[0].status === 'expired') return undefined; // the clean-up job expired it first: it stays so
+      if (r.rows.length === 0) {
+        const now = await tx.query<{ status: string }>('SELECT status FROM orders WHERE id = $1', [event.orderId]);
+        const status = now.rows[0]?.status;
+        if (status === undefined) throw new Error(`order ${event.orderId} not found`);
+        if (status === 'reserving') throw new Error(`order ${event.orderId} not stored yet`);
+        return status; // expired (the clean-up job came first) or failed: it stays so
+      }
       await tx.query(
         `INSERT INTO notifications (order_id, user_id, kind, message) VALUES ($1, $2, 'order.confirmed', $3)
          ON CONFLICT (order_id, kind) DO NOTHING`,
@@ -63,13 +71,13 @@ export class NotificationsConsumer {
       );
       return r.rows[0];
     });
-    if (!confirmed) {
-      this.logger.log(`order ${event.orderId} expired before it was confirmed: left expired`);
+    if (typeof confirmed === 'string') {
+      this.logger.log(`order ${event.orderId} is ${confirmed}: not confirmed`);
       return;
     }
     const payload: OrderConfirmedEvent = { type: 'order.confirmed', orderId: confirmed.id, userId: confirmed.user_id };
     await this.bus
-      .publish(ORDER_CHANNELS.confirmed, payload, { headers: { traceId: message.envelope.headers.traceId } })
+      .publish(ORDER_CHANNELS.confirmed, payload, { headers: traceId ? { traceId } : undefined })
       .catch((err: unknown) => this.logger.warn(`order.confirmed not broadcast: ${(err as Error).message}`));
   }
 }

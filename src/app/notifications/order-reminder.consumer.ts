@@ -5,8 +5,9 @@ import { IsIn } from 'class-validator';
 import { StreamConsumer, StreamProducer, type StreamMessage } from '../../index';
 import type { AppConfig } from '../config/app.config';
 import { DatabaseService } from '../database/database.service';
-import { NOTIFICATIONS_GROUP, ORDERS_STREAM } from '../orders/order.events';
+import { ORDERS_STREAM } from '../orders/order.events';
 import { OrderCreatedMessage } from './notifications.consumer';
+import { NOTIFICATIONS_SERVICE } from './notifications.transport';
 
 /** Stream of the delayed `order.reminder` messages. */
 export const ORDER_REMINDERS_STREAM = 'order-reminders';
@@ -25,15 +26,18 @@ export class OrderReminderMessage extends PickType(OrderCreatedMessage, ['orderI
 function reminderText(status: string): string {
   if (status === 'pending') return 'Your order is still waiting to be confirmed';
   if (status === 'expired') return 'Your order expired before it was confirmed; you can order again';
+  if (status === 'failed') return 'Your order could not be placed; you can order again';
   return 'Your order is confirmed and on its way';
 }
 
 /**
- * Order reminders through delayed messages: each `order.created` of the `orders` stream (group `reminders`)
- * schedules an `order.reminder` on the `order-reminders` stream, due REMINDER_DELAY_MS later (it waits in Redis,
- * whatever instance runs or restarts meanwhile); once due, one instance records a notification of kind
- * `order.reminder` for the order, worded after its status then. Idempotent: a redelivered `order.created` may
- * schedule a second reminder, but the order gets one notification of the kind (UNIQUE (order_id, kind)).
+ * Order reminders through delayed messages: each `order.created` of its stream (`evt:order.created`, group
+ * `reminders`) schedules an `order.reminder` on the `order-reminders` stream, due REMINDER_DELAY_MS later (it waits
+ * in Redis, whatever instance runs or restarts meanwhile); once due, one instance records a notification of kind
+ * `order.reminder` for the order, worded after its status then, and sets the order's `reminded_at` (`remindedAt`
+ * in GET /orders/:id) in the same transaction. Idempotent: a redelivered `order.created` may schedule a second
+ * reminder, but the order gets one notification of the kind (UNIQUE (order_id, kind)) and keeps its first
+ * `reminded_at`.
  */
 @Injectable()
 export class OrderReminderConsumer {
@@ -58,8 +62,8 @@ export class OrderReminderConsumer {
     });
   }
 
-  /** Records the reminder notification of a due `order.reminder`; an order deleted meanwhile gets none. */
-  @StreamConsumer({ stream: ORDER_REMINDERS_STREAM, group: NOTIFICATIONS_GROUP, dto: OrderReminderMessage })
+  /** Records the reminder of a due `order.reminder` (notification + `reminded_at`); an order deleted meanwhile gets none. */
+  @StreamConsumer({ stream: ORDER_REMINDERS_STREAM, group: NOTIFICATIONS_SERVICE, dto: OrderReminderMessage })
   async onReminder(event: OrderReminderMessage): Promise<void> {
     const r = await this.db.query<{ status: string; user_id: number | null }>(
       'SELECT status, user_id FROM orders WHERE id = $1',
@@ -69,10 +73,16 @@ export class OrderReminderConsumer {
       this.logger.log(`order ${event.orderId} is gone: no reminder`);
       return;
     }
-    await this.db.query(
-      `INSERT INTO notifications (order_id, user_id, kind, message) VALUES ($1, $2, 'order.reminder', $3)
-       ON CONFLICT (order_id, kind) DO NOTHING`,
-      [event.orderId, r.rows[0].user_id, reminderText(r.rows[0].status)],
-    );
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO notifications (order_id, user_id, kind, message) VALUES ($1, $2, 'order.reminder', $3)
+         ON CONFLICT (order_id, kind) DO NOTHING`,
+        [event.orderId, r.rows[0].user_id, reminderText(r.rows[0].status)],
+      );
+      await tx.query(
+        `UPDATE orders SET reminded_at = now(), updated_at = now() WHERE id = $1 AND reminded_at IS NULL`,
+        [event.orderId],
+      );
+    });
   }
 }

@@ -1,8 +1,16 @@
 /**
- * Order lifecycle: `pending` when stored, `confirmed` once the notifications service processed it, `expired` when it
- * stayed pending longer than ORDER_PENDING_TTL_MS (the scheduled clean-up job, `OrderExpiryJob`).
+ * Order lifecycle:
+ * - `reserving`: stored, its stock being reserved by the inventory service (the order's id travels with the request);
+ * - `pending`: the inventory answered (stock held, or the SKU is not kept) and `order.created` is in its stream;
+ * - `confirmed` once the notifications service processed it;
+ * - `expired` when it stayed pending longer than ORDER_PENDING_TTL_MS (the scheduled clean-up job, `OrderExpiryJob`);
+ * - `failed` when the reservation did not complete (short of stock, inventory unreachable or too slow, the order's
+ *   message not stored): whatever the inventory may hold for it is released by order id.
  */
-export type OrderStatus = 'pending' | 'confirmed' | 'expired';
+export type OrderStatus = 'reserving' | 'pending' | 'confirmed' | 'expired' | 'failed';
+
+/** Every {@link OrderStatus}, for validation and the OpenAPI document. */
+export const ORDER_STATUSES: readonly OrderStatus[] = ['reserving', 'pending', 'confirmed', 'expired', 'failed'];
 
 /** An order as the API shows it. */
 export interface Order {
@@ -14,8 +22,10 @@ export interface Order {
   sku: string;
   /** Quantity ordered (>= 1). */
   qty: number;
-  /** `pending` → `confirmed`, or `pending` → `expired`. */
+  /** `reserving` → `pending` → `confirmed`, or `pending` → `expired`, or `reserving` → `failed`. */
   status: OrderStatus;
+  /** When the order's reminder (REMINDER_DELAY_MS after it was placed) was sent, ISO 8601; null before. */
+  remindedAt: string | null;
   /** Creation time, ISO 8601. */
   createdAt: string;
   /** Last change, ISO 8601. */
@@ -29,6 +39,9 @@ export interface OrderRow {
   sku: string;
   qty: number;
   status: OrderStatus;
+  reserved: boolean;
+  released_at: Date | string | null;
+  reminded_at: Date | string | null;
   created_at: Date | string;
   updated_at: Date | string;
 }
@@ -41,7 +54,12 @@ export function toOrder(row: OrderRow): Order {
     sku: row.sku,
     qty: row.qty,
     status: row.status,
-    createdAt: new Date(row.created_at).toISOString(),
-    updatedAt: new Date(row.updated_at).toISOString(),
+    remindedAt: row.reminded_at === null || row.reminded_at === undefined ? null : iso(row.reminded_at),
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
   };
+}
+
+function iso(value: Date | string): string {
+  return new Date(value).toISOString();
 }

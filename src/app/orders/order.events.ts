@@ -1,8 +1,13 @@
-/** Durable stream the API adds new orders to; the notifications group consumes it. */
-export const ORDERS_STREAM = 'orders';
+import { eventStreamName } from '../../index';
 
-/** Consumer group of the notifications service on {@link ORDERS_STREAM}. */
-export const NOTIFICATIONS_GROUP = 'notifications';
+/** Transport pattern of a new order: the notifications service handles it as a durable `@EventPattern`. */
+export const ORDER_CREATED_PATTERN = 'order.created';
+
+/**
+ * Durable stream of {@link ORDER_CREATED_PATTERN} (the transport's `evt:order.created`): the API adds each new order
+ * to it in the order's transaction; the `notifications` service reads it in its consumer group, the reminders in theirs.
+ */
+export const ORDERS_STREAM = eventStreamName(ORDER_CREATED_PATTERN);
 
 /** Pub/sub channels relayed to browsers by `GET /events` (pattern `order.*`). */
 export const ORDER_CHANNELS = {

@@ -30,7 +30,11 @@ export class OrdersController {
     private readonly bus: EventBus,
   ) {}
 
-  /** Places an order: 201 with the `pending` order; 400 on a bad body; 401 when not logged in; 503 when Redis is down. */
+  /**
+   * Places an order: 201 with the `pending` order (its stock reserved by the inventory service); 400 on a bad body;
+   * 401 when not logged in; 409 short of stock; 423 when the SKU's lock stays busy; 503 when Redis is down or the
+   * inventory service does not answer in time (the order is then `failed`, its stock given back).
+   */
   @Post('orders')
   @HttpCode(201)
   create(@Body() dto: CreateOrderDto, @CurrentUser() user: PublicUser, @Req() req: { id?: unknown }): Promise<Order> {
@@ -38,7 +42,10 @@ export class OrdersController {
     return this.orders.create(dto, user.id, typeof req.id === 'string' ? req.id : undefined);
   }
 
-  /** One of my orders (`status` goes `pending` → `confirmed`): 200, 404, 400 on a bad id. */
+  /**
+   * One of my orders: `status` (`pending` → `confirmed`, or `expired` by the clean-up job) and `remindedAt` (set
+   * when its reminder was sent): 200, 404, 400 on a bad id.
+   */
   @Get('orders/:id')
   async get(
     @Param('id', new ParseIntPipe({ errorHttpStatusCode: 400 })) id: number,
