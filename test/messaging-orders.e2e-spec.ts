@@ -188,7 +188,9 @@ describe(`Order flow (reference service, ${testTopology()})`, () => {
       return { child, output: () => output };
     };
     const stop = async (child: ChildProcess): Promise<string> => {
-      const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`${code}/${signal}`)));
+      const exited = new Promise<string>((resolve) =>
+        child.once('exit', (code, signal) => resolve(`${code}/${signal}`)),
+      );
       child.kill('SIGTERM');
       return exited;
     };
@@ -203,12 +205,18 @@ describe(`Order flow (reference service, ${testTopology()})`, () => {
       expect(refused.status).toBe(503);
 
       const inventory = spawnService('inventory-worker', 'INVENTORY_PORT');
-      await eventually(() => /inventory: service "inventory" answering/.test(inventory.output()), 30_000, 'inventory up').catch(
-        (err: Error) => {
-          throw new Error(`${err.message}; inventory output:\n${inventory.output()}`);
-        },
-      );
-      const created = await request(http).post('/orders').set('Cookie', cookie).send({ sku: 'W-1', qty: 2 }).expect(201);
+      await eventually(
+        () => /inventory: service \\"inventory\\" answering rpc:inventory/.test(inventory.output()),
+        30_000,
+        'inventory up',
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; inventory output:\n${inventory.output()}`);
+      });
+      const created = await request(http)
+        .post('/orders')
+        .set('Cookie', cookie)
+        .send({ sku: 'W-1', qty: 2 })
+        .expect(201);
       await request(http).get('/inventory/W-1').expect(200, { sku: 'W-1', stock: 3 });
       await new Promise((r) => setTimeout(r, 500));
       const pending = await request(http).get(`/orders/${created.body.id}`).set('Cookie', cookie).expect(200);
@@ -220,7 +228,7 @@ describe(`Order flow (reference service, ${testTopology()})`, () => {
         throw new Error(`${err.message}; worker output:\n${worker.output()}`);
       });
       expect(order.status).toBe('confirmed');
-      expect(worker.output()).toMatch(/worker: service "notifications" handling evt:order\.created/);
+      expect(worker.output()).toMatch(/worker: service \\"notifications\\" handling evt:order\.created/);
       // JSON log lines, and the probes on WORKER_PORT: health (Redis + database) and metrics (consumer lag)
       const started = worker
         .output()

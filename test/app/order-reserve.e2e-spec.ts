@@ -82,7 +82,11 @@ describe(`reference service: reserving an order's stock through the inventory se
     const http = app.app.getHttpServer();
     const cookie = await login(app);
     await request(http).post('/inventory').send({ sku: 'ORD-1', stock: 5 }).expect(201);
-    const created = await request(http).post('/orders').set('Cookie', cookie).send({ sku: 'ORD-1', qty: 2 }).expect(201);
+    const created = await request(http)
+      .post('/orders')
+      .set('Cookie', cookie)
+      .send({ sku: 'ORD-1', qty: 2 })
+      .expect(201);
     expect(created.body).toMatchObject({ status: 'pending', sku: 'ORD-1', qty: 2, remindedAt: null });
     expect(await stockOf(app, 'ORD-1')).toBe(3);
     const short = await request(http).post('/orders').set('Cookie', cookie).send({ sku: 'ORD-1', qty: 4 }).expect(409);
@@ -141,9 +145,7 @@ describe(`reference service: reserving an order's stock through the inventory se
       expect(res.body.message).toMatch(/inventory service did not answer/);
       expect(Date.now() - started).toBeLessThan(5_000); // ORDER_RESERVE_TIMEOUT_MS 1 s + one retry of 0.5 s
       const db = apiOnly.app.get(DatabaseService);
-      const r = await db.query<{ id: number; status: string }>(
-        `SELECT id, status FROM orders WHERE sku = 'NOBODY-1'`,
-      );
+      const r = await db.query<{ id: number; status: string }>(`SELECT id, status FROM orders WHERE sku = 'NOBODY-1'`);
       expect(r.rows.map((o) => o.status)).toEqual(['failed']);
       id = r.rows[0].id;
     } finally {

@@ -16,7 +16,7 @@ export class NotificationsController {
   constructor(private readonly notifications: NotificationsConsumer) {}
 
   /** Confirms a new order (see NotificationsConsumer.onOrderCreated). */
-  @EventPattern(ORDER_CREATED_PATTERN, NOTIFICATIONS_TRANSPORT)
+  @EventPattern<string>(ORDER_CREATED_PATTERN, NOTIFICATIONS_TRANSPORT)
   @UsePipes(rpcValidationPipe())
   onOrderCreated(@Payload() event: OrderCreatedMessage, @Ctx() ctx: RedisStreamsContext): Promise<void> {
     return this.notifications.onOrderCreated(event, ctx.getTraceId());
