@@ -361,7 +361,10 @@ export async function expectOrderStockExact(fleet: Fleet, samples: Sample[], tim
     const deadline = Date.now() + timeoutMs;
     let now = await state();
     while (
-      (now.reserving > 0 || now.failedNotReleased > 0 || now.taken !== now.liveUnits || now.heldUnits !== now.liveUnits) &&
+      (now.reserving > 0 ||
+        now.failedNotReleased > 0 ||
+        now.taken !== now.liveUnits ||
+        now.heldUnits !== now.liveUnits) &&
       Date.now() < deadline
     ) {
       await sleep(500);

@@ -122,7 +122,9 @@ export class InventoryService {
       if (stock === undefined) return { orderId, status: (await this.record(orderId, sku, 0, 'untracked', tx)).status };
       if (stock < qty) {
         const refused = await this.record(orderId, sku, 0, 'refused', tx);
-        return refused.inserted ? { orderId, status: refused.status, available: stock } : { orderId, status: refused.status };
+        return refused.inserted
+          ? { orderId, status: refused.status, available: stock }
+          : { orderId, status: refused.status };
       }
       const fence = this.fence();
       const recorded = await this.record(orderId, sku, qty, 'held', tx);

@@ -14,7 +14,11 @@ import { OrderReminderConsumer } from './order-reminder.consumer';
 @Module({
   imports: [RedisStreamsTransportModule.forRoot({ service: NOTIFICATIONS_SERVICE, isGlobal: false })],
   controllers: [NotificationsController],
-  providers: [NotificationsConsumer, OrderReminderConsumer, serviceServerProvider(NOTIFICATIONS_SERVER, NOTIFICATIONS_TRANSPORT)],
+  providers: [
+    NotificationsConsumer,
+    OrderReminderConsumer,
+    serviceServerProvider(NOTIFICATIONS_SERVER, NOTIFICATIONS_TRANSPORT),
+  ],
   exports: [NOTIFICATIONS_SERVER],
 })
 export class NotificationsModule {}

@@ -57,7 +57,9 @@ export class OrderExpiryJob {
       [new Date(at - ORDER_RESERVING_TTL_MS).toISOString()],
     );
     if (abandoned.rows.length > 0) {
-      this.logger.warn(`${abandoned.rows.length} abandoned order(s) failed: ${abandoned.rows.map((r) => r.id).join(', ')}`);
+      this.logger.warn(
+        `${abandoned.rows.length} abandoned order(s) failed: ${abandoned.rows.map((r) => r.id).join(', ')}`,
+      );
     }
     const expired = await this.db.query<{ id: number }>(
       `UPDATE orders SET status = 'expired', updated_at = now()
