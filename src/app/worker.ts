@@ -1,13 +1,7 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { StreamConsumerRegistry, type RedisStreamsServer } from '../index';
-import type { AppConfig } from './config/app.config';
-import { useStructuredLogs } from './logging/logging.module';
+import { StreamConsumerRegistry } from '../index';
 import { NOTIFICATIONS_SERVER, NOTIFICATIONS_SERVICE } from './notifications/notifications.transport';
-import { startServers } from './orders/orders.setup';
+import { runServiceProcess } from './service-process';
 import { WorkerModule } from './worker.module';
 
 /**
@@ -18,30 +12,15 @@ import { WorkerModule } from './worker.module';
  * REDIS_SENTINELS / REDIS_CLUSTER_NODES: the same coreModules() read them) and a shared database (DATABASE_URL:
  * PGlite data dirs cannot be shared).
  */
-async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestExpressApplication>(WorkerModule, {
-    abortOnError: false,
-    bufferLogs: true, // startup lines wait for the JSON logger
-    forceCloseConnections: true, // a scrape in progress does not hold up shutdown
-  });
-  useStructuredLogs(app);
-  // useProcessExit: after a signal's graceful shutdown (handlers drained) the process ends with exit(0)
-  app.enableShutdownHooks([], { useProcessExit: true });
-  await startServers(app, [[NOTIFICATIONS_SERVICE, NOTIFICATIONS_SERVER]]);
-  const port = app.get(ConfigService<AppConfig, true>).get('WORKER_PORT', { infer: true });
-  await app.listen(port);
-  const address = app.getHttpServer().address();
-  const server = app.get<RedisStreamsServer>(NOTIFICATIONS_SERVER);
-  const consumers = app.get(StreamConsumerRegistry).consumers;
-  Logger.log(
+runServiceProcess({
+  module: WorkerModule,
+  context: 'Worker',
+  service: [NOTIFICATIONS_SERVICE, NOTIFICATIONS_SERVER],
+  portKey: 'WORKER_PORT',
+  describe: (server, app, probes) =>
     `worker: service "${NOTIFICATIONS_SERVICE}" handling ${server.streams.join(', ')}; consuming ` +
-      `${consumers.map((c) => `${c.stream}/${c.group} as ${c.consumer}`).join(', ')}; ` +
-      `probes on http://localhost:${typeof address === 'object' && address ? address.port : port} (/health, /metrics)`,
-    'Worker',
-  );
-}
-
-bootstrap().catch((err: unknown) => {
-  Logger.error(`Startup failed: ${err instanceof Error ? err.message : String(err)}`, 'Worker');
-  process.exit(1);
+    `${app
+      .get(StreamConsumerRegistry)
+      .consumers.map((c) => `${c.stream}/${c.group} as ${c.consumer}`)
+      .join(', ')}; probes on ${probes} (/health, /metrics)`,
 });

@@ -1,3 +1,4 @@
+import { PickType } from '@nestjs/swagger';
 import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
 import { MAX_RESERVE_QTY } from './dto/inventory.dto';
 
@@ -41,17 +42,7 @@ export class ReserveStockRequest {
 }
 
 /** Body of `inventory.release`: the order whose reservation ends, and its SKU (whose lock the release takes). */
-export class ReleaseStockRequest {
-  /** Order id. */
-  @IsInt()
-  @Min(1)
-  orderId!: number;
-
-  /** Stock keeping unit of the order. */
-  @IsString()
-  @Matches(ORDER_SKU_PATTERN)
-  sku!: string;
-}
+export class ReleaseStockRequest extends PickType(ReserveStockRequest, ['orderId', 'sku'] as const) {}
 
 /**
  * What the inventory decided for an order, recorded once per order id (later requests get the same answer):
