@@ -42,6 +42,7 @@ const TOPOLOGY_SUITES = [
   'test/schedule.e2e-spec.ts',
   'test/app/order-expiry.e2e-spec.ts',
   'test/app/order-reminder.e2e-spec.ts',
+  'test/app/order-reserve.e2e-spec.ts',
   'test/transport.e2e-spec.ts',
   'test/ratelimit.e2e-spec.ts',
   'test/admin.e2e-spec.ts',
