@@ -27,6 +27,7 @@ import {
   RedisStreamsClientsModule,
   RedisStreamsContext,
   RedisStreamsRecord,
+  RedisStreamsRecordBuilder,
   RedisStreamsTransportModule,
   RequestTimeoutError,
   TransportStats,
@@ -59,6 +60,20 @@ class EventHandlers {
   @EventPattern('order.checked')
   checked(@Payload() payload: OrderDto): void {
     this.rec.push({ by: this.label, checked: payload.sku });
+  }
+}
+
+/** Records every reminder with the time it was handled and when it was due. */
+@Controller()
+class ReminderHandlers {
+  constructor(
+    @Inject(Recorder) private readonly rec: Recorder,
+    @Inject(SERVICE_LABEL) private readonly label: string,
+  ) {}
+
+  @EventPattern('order.reminder')
+  reminder(@Payload() payload: { n: number }, @Ctx() ctx: RedisStreamsContext): void {
+    this.rec.push({ by: this.label, n: payload.n, at: Date.now(), dueAt: ctx.getDueAt()?.getTime() });
   }
 }
 
@@ -232,6 +247,47 @@ describe(`Messaging transport: RedisStreamsServer / RedisStreamsClient (${testTo
           .map((i) => i.n)
           .sort((a, b) => a - b),
       ).toEqual(Array.from({ length: total }, (_, i) => i));
+    });
+
+    it('a delayed emit (a record with delayMs or at) is handled once, not before due, after its emitter left; cancel removes one', async () => {
+      const keyPrefix = uniquePrefix('tr-delayed');
+      const billing = await service(keyPrefix, 'billing', 'billing-1', [ReminderHandlers]);
+      const audit = await service(keyPrefix, 'audit', 'audit-1', [ReminderHandlers]);
+      const { app: emitter, client: c, stats } = await client(keyPrefix, 'billing');
+      const sentAt = Date.now();
+      const [first, second, cancelled] = await Promise.all([
+        lastValueFrom(c.emit<string>('order.reminder', new RedisStreamsRecord({ n: 1 }, { delayMs: 600 }))),
+        lastValueFrom(
+          c.emit<string>(
+            'order.reminder',
+            new RedisStreamsRecordBuilder({ n: 2 }).setOptions({ at: new Date(sentAt + 900) }).build(),
+          ),
+        ),
+        lastValueFrom(c.emit<string>('order.reminder', new RedisStreamsRecord({ n: 3 }, { delayMs: 700 }))),
+      ]);
+      expect(new Set([first, second, cancelled]).size).toBe(3);
+      expect(await c.cancel('order.reminder', cancelled)).toBe(true);
+      expect(await c.cancel('order.reminder', cancelled)).toBe(false);
+      expect(stats.stats).toMatchObject({ emitted: 3, emittedDelayed: 3 });
+      // Delayed is not the same as "send()": a request refuses a delay.
+      await expect(firstValueFrom(c.send('echo', new RedisStreamsRecord({}, { delayMs: 10 })))).rejects.toMatchObject({
+        option: 'RedisStreamsRecord.delayMs',
+      });
+      expect(() => new RedisStreamsRecord({}, { delayMs: 1, at: new Date() })).toThrow('cannot be combined with at');
+      // The emitter goes away before they are due: the services' own loops move them.
+      await emitter.close();
+      const recs = [billing, audit].map((a) => a.get(Recorder));
+      type Reminder = { by: string; n: number; at: number; dueAt?: number };
+      const items = () => recs.flatMap((r) => r.items as Reminder[]);
+      await eventually(() => items().length >= 4, 10_000, 'two reminders for each service');
+      await new Promise((r) => setTimeout(r, 1_000)); // a duplicate or the cancelled one would show up by now
+      const all = items();
+      expect(all.map((i) => `${i.by}:${i.n}`).sort()).toEqual(['audit-1:1', 'audit-1:2', 'billing-1:1', 'billing-1:2']);
+      for (const i of all) {
+        expect(i.dueAt).toBeDefined();
+        expect(i.at).toBeGreaterThanOrEqual(i.dueAt ?? Infinity); // never before it is due
+        expect(i.dueAt).toBeGreaterThanOrEqual(sentAt + (i.n === 1 ? 600 : 900));
+      }
     });
 
     it('an event failing validation (global ValidationPipe) is dead-lettered with the reason', async () => {

@@ -39,6 +39,7 @@ import { StreamProducer } from './stream-producer.service';
   exports: [
     EventBus,
     StreamProducer,
+    StreamDelayMover,
     IdempotencyGuard,
     MessagingStats,
     StreamConsumerRegistry,

@@ -3,7 +3,7 @@ export type { TransportModuleExtras } from './transport.module-definition';
 export { RedisStreamsServer } from './redis-streams.server';
 export { RedisStreamsClient, type RedisStreamsClientSettings } from './redis-streams.client';
 export { RedisStreamsClientsModule, type RedisStreamsClientRegistration } from './redis-streams.clients';
-export { RedisStreamsRecord, type RedisStreamsRecordOptions } from './redis-streams.record';
+export { RedisStreamsRecord, RedisStreamsRecordBuilder, type RedisStreamsRecordOptions } from './redis-streams.record';
 export { RedisStreamsContext, type RedisStreamsContextArgs } from './redis-streams.context';
 export { RequestTimeoutError, TransportClosedError } from './transport.errors';
 export { REDIS_STREAMS_TRANSPORT, TRANSPORT_HEADERS, TRANSPORT_MODULE_OPTIONS } from './transport.constants';

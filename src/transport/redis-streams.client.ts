@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
+import { Observable } from 'rxjs';
 import { deadlines, type DeadlineTicket } from '../core/deadline-sweeper';
 import { check } from '../core/option-checker';
 import { RedisConfigError } from '../redis/redis.errors';
@@ -37,6 +38,9 @@ interface PendingRequest {
   ticket: DeadlineTicket;
 }
 
+/** Event patterns whose stream name is remembered (callers choose patterns: the map must stay bounded). */
+const MAX_CACHED_PATTERNS = 1_000;
+
 /** How long one XREAD of the reply stream blocks, ms. */
 const REPLY_BLOCK_MS = 5_000;
 
@@ -45,7 +49,9 @@ const REPLY_BLOCK_MS = 5_000;
  *
  * - `emit(pattern, data)` adds the event to the pattern's stream (`evt:<pattern>`) and completes once it is stored
  *   (durable: every service with a handler for it gets it, even one that starts later); rejects with
- *   `RedisUnavailableError` when Redis cannot be reached within the command timeout.
+ *   `RedisUnavailableError` when Redis cannot be reached within the command timeout. With a
+ *   {@link RedisStreamsRecord} carrying `delayMs` or `at`, the event waits in the stream's delayed set until due
+ *   (as `StreamProducer.add(..., { delayMs })`); {@link cancel} removes it before then.
  * - `send(pattern, data)` adds a request to the target service's stream with a correlation id, this client's
  *   reply stream and a deadline; emits every reply, then completes. Fails with {@link RequestTimeoutError} when the
  *   last reply has not come within `requestTimeoutMs`, with the handler's error (Nest's RPC error shape) when it
@@ -58,6 +64,8 @@ const REPLY_BLOCK_MS = 5_000;
 export class RedisStreamsClient extends ClientProxy implements BeforeApplicationShutdown {
   private readonly log = new Logger('RedisStreamsClient');
   private readonly pending = new Map<string, PendingRequest>();
+  /** Event pattern → its stream name, for the patterns already checked. */
+  private readonly eventStreams = new Map<string, string>();
   private readonly replyTo: string;
   private reader: ReplyStreamReader | undefined;
   private sequence = 0;
@@ -126,6 +134,50 @@ export class RedisStreamsClient extends ClientProxy implements BeforeApplication
     return this.redis.getClient(this.settings.clientName) as T;
   }
 
+  /**
+   * Emits an event: adds it at once (no subscription needed, like Nest's `emit`) and returns an Observable of its
+   * stream id (or, for a delayed event, of the id {@link cancel} takes) that completes once it is stored. Nest's own
+   * `emit` wraps the same call in `defer` + `mergeMap` + `connectable`; this skips that per-event cost.
+   */
+  override emit<TResult = string, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
+    if (pattern === null || pattern === undefined || data === null || data === undefined) {
+      return super.emit(pattern, data); // Nest's InvalidMessageException
+    }
+    const stored = this.dispatchEvent<TResult>(this.createPacket(pattern, data));
+    stored.catch(() => undefined); // the caller may never subscribe
+    return new Observable<TResult>((subscriber) => {
+      stored.then(
+        (id) => {
+          subscriber.next(id);
+          subscriber.complete();
+        },
+        (err: unknown) => subscriber.error(err),
+      );
+    });
+  }
+
+  /**
+   * Sends a request at subscription (like Nest's `send`); the Observable emits each reply, then completes. Skips
+   * Nest's `defer` + `mergeMap` around it (nothing to connect first).
+   */
+  override send<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
+    if (pattern === null || pattern === undefined || data === null || data === undefined) {
+      return super.send(pattern, data); // Nest's InvalidMessageException
+    }
+    return new Observable<TResult>((observer) =>
+      this.publish(this.createPacket(pattern, data), this.createObserver(observer)),
+    );
+  }
+
+  /**
+   * Cancels a delayed event of `pattern` that is not due yet. Resolves true when cancelled, false when it was moved
+   * into the stream already (it will be handled), cancelled already, or unknown; rejects with `RedisUnavailableError`.
+   * @param id what `emit` of the delayed record emitted
+   */
+  cancel(pattern: string, id: string): Promise<boolean> {
+    return this.producer.cancel(eventStreamName(this.normalizePattern(pattern)), id);
+  }
+
   /** Adds the request, waits for its replies on this instance's reply stream; returns the cancel function. */
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
     const pattern = this.normalizePattern(packet.pattern);
@@ -139,8 +191,12 @@ export class RedisStreamsClient extends ClientProxy implements BeforeApplication
       });
       return () => undefined;
     }
+    const { data, headers: recordHeaders, timeoutMs: recordTimeoutMs, delay } = unwrapRecord(packet.data);
+    if (delay) {
+      callback({ err: new RedisConfigError('RedisStreamsRecord.delayMs', 'applies to emit() only, not to send()') });
+      return () => undefined;
+    }
     this.ensureReader();
-    const { data, headers: recordHeaders, timeoutMs: recordTimeoutMs } = unwrapRecord(packet.data);
     const id = (++this.sequence).toString(36);
     const timeoutMs = recordTimeoutMs ?? this.settings.requestTimeoutMs;
     const ticket = deadlines.ticket(timeoutMs, () => {
@@ -172,21 +228,35 @@ export class RedisStreamsClient extends ClientProxy implements BeforeApplication
     };
   }
 
-  /** Adds the event to its pattern's stream; resolves with its stream id once stored. */
+  /**
+   * Adds the event to its pattern's stream, or schedules it (a record with a delay); resolves once stored with its
+   * stream id, or for a delayed event with its envelope id (what {@link cancel} takes).
+   */
   protected dispatchEvent<T = string>(packet: ReadPacket): Promise<T> {
     const pattern = this.normalizePattern(packet.pattern);
-    try {
-      check.keyPart('emit(pattern)', pattern);
-    } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    let stream = this.eventStreams.get(pattern);
+    if (stream === undefined) {
+      try {
+        check.keyPart('emit(pattern)', pattern);
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      stream = eventStreamName(pattern);
+      if (this.eventStreams.size < MAX_CACHED_PATTERNS) this.eventStreams.set(pattern, stream);
     }
-    const { data, headers } = unwrapRecord(packet.data);
-    return this.producer
-      .add(eventStreamName(pattern), data, { headers: headers ? { ...packet.metadata, ...headers } : packet.metadata })
-      .then(({ streamId }) => {
+    const { data, headers, delay } = unwrapRecord(packet.data);
+    const merged = headers ? { ...packet.metadata, ...headers } : packet.metadata;
+    if (delay) {
+      return this.producer.add(stream, data, { headers: merged, ...delay }).then(({ envelope }) => {
         this.counters.inc('emitted');
-        return streamId as T;
+        this.counters.inc('emittedDelayed');
+        return envelope.id as T;
       });
+    }
+    return this.producer.add(stream, data, { headers: merged }).then(({ streamId }) => {
+      this.counters.inc('emitted');
+      return streamId as T;
+    });
   }
 
   private ensureReader(): void {
@@ -220,8 +290,21 @@ export class RedisStreamsClient extends ClientProxy implements BeforeApplication
   }
 }
 
-/** The payload, headers and timeout of a packet's data (a {@link RedisStreamsRecord} or plain data). */
-function unwrapRecord(data: unknown): { data: unknown; headers?: Record<string, string>; timeoutMs?: number } {
+/** What a packet's data holds: a {@link RedisStreamsRecord}'s payload and options, or plain data. */
+interface Unwrapped {
+  data: unknown;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  delay?: { delayMs?: number; at?: Date };
+}
+
+/** The payload, headers, timeout and delay of a packet's data (a {@link RedisStreamsRecord} or plain data). */
+function unwrapRecord(data: unknown): Unwrapped {
   if (!(data instanceof RedisStreamsRecord)) return { data };
-  return { data: data.data as unknown, headers: data.headers, timeoutMs: data.timeoutMs };
+  return {
+    data: data.data as unknown,
+    headers: data.headers,
+    timeoutMs: data.timeoutMs,
+    delay: data.delayed ? { delayMs: data.delayMs, at: data.at } : undefined,
+  };
 }

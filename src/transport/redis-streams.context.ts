@@ -17,6 +17,8 @@ export interface RedisStreamsContextArgs {
   pattern: string;
   /** Id of the envelope (unique per message, kept across retries). */
   envelopeId: string;
+  /** When a delayed event (or a retry) was due; absent for an event emitted at once and for requests. */
+  dueAt?: Date;
 }
 
 /** The `@Ctx()` of `@EventPattern` / `@MessagePattern` handlers served by {@link RedisStreamsServer}. */
@@ -68,5 +70,10 @@ export class RedisStreamsContext extends BaseRpcContext<[RedisStreamsContextArgs
   /** The pattern. */
   getPattern(): string {
     return this.a.pattern;
+  }
+
+  /** When a delayed event (a record with `delayMs` / `at`) or a retry was due; `undefined` otherwise. */
+  getDueAt(): Date | undefined {
+    return this.a.dueAt;
   }
 }

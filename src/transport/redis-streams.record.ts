@@ -6,22 +6,34 @@ export interface RedisStreamsRecordOptions {
   headers?: Record<string, string>;
   /** `send()` only: this request's timeout, ms (default: the client's `requestTimeoutMs`). */
   timeoutMs?: number;
+  /**
+   * `emit()` only: deliver the event no earlier than this many ms from now (Redis clock), like
+   * `StreamProducer.add(stream, payload, { delayMs })`. 0 or absent = at once. Not with `at`.
+   */
+  delayMs?: number;
+  /** `emit()` only: deliver the event no earlier than this time (a time past = at once). Not with `delayMs`. */
+  at?: Date;
 }
 
 /**
  * Data with per-message options, the way Nest's transports take records (`RmqRecord`, `MqttRecord`...):
- * `client.send('stock.reserve', new RedisStreamsRecord(body, { headers: { traceId }, timeoutMs: 1_000 }))`.
- * The handler gets `data` as its payload and the headers in its `RedisStreamsContext`.
+ * `client.send('stock.reserve', new RedisStreamsRecord(body, { headers: { traceId }, timeoutMs: 1_000 }))`,
+ * `client.emit('order.reminder', new RedisStreamsRecord(body, { delayMs: 30 * 60_000 }))`. The handler gets `data` as
+ * its payload and the headers in its `RedisStreamsContext`.
  */
 export class RedisStreamsRecord<T = unknown> {
   /** The headers, checked (string values only). */
   readonly headers: Record<string, string> | undefined;
   /** The request timeout, ms, when set. */
   readonly timeoutMs: number | undefined;
+  /** The event's delay, ms, when set (> 0). */
+  readonly delayMs: number | undefined;
+  /** When the event is due, when set. */
+  readonly at: Date | undefined;
 
   /**
    * @param data the payload
-   * @param options headers and timeout; bad values throw a `RedisConfigError` naming them
+   * @param options headers, timeout, delay; bad values throw a `RedisConfigError` naming them
    */
   constructor(
     readonly data: T,
@@ -33,5 +45,49 @@ export class RedisStreamsRecord<T = unknown> {
     }
     this.headers = options.headers;
     this.timeoutMs = check.durationMs('RedisStreamsRecord.timeoutMs', options.timeoutMs, { min: 1 });
+    const delayMs = check.durationMs('RedisStreamsRecord.delayMs', options.delayMs);
+    this.delayMs = delayMs === 0 ? undefined : delayMs;
+    const { at } = options;
+    if (at !== undefined && (!(at instanceof Date) || Number.isNaN(at.getTime()))) {
+      check.fail('RedisStreamsRecord.at', 'must be a valid Date');
+    }
+    if (at !== undefined && options.delayMs !== undefined) {
+      check.fail('RedisStreamsRecord.delayMs', 'cannot be combined with at');
+    }
+    this.at = at;
+  }
+
+  /** True when the record delays its event (`delayMs` > 0 or `at`). */
+  get delayed(): boolean {
+    return this.delayMs !== undefined || this.at !== undefined;
+  }
+}
+
+/**
+ * Builds a {@link RedisStreamsRecord} the way Nest's `RmqRecordBuilder` builds an `RmqRecord`:
+ * `client.emit('order.reminder', new RedisStreamsRecordBuilder(body).setOptions({ delayMs: 60_000 }).build())`.
+ * Options set twice are merged (the later call wins per option).
+ */
+export class RedisStreamsRecordBuilder<T = unknown> {
+  private options: RedisStreamsRecordOptions = {};
+
+  /** @param data the payload (or set it with {@link setData}) */
+  constructor(private data?: T) {}
+
+  /** Adds options (headers, timeoutMs, delayMs, at); returns the builder. */
+  setOptions(options: RedisStreamsRecordOptions): this {
+    this.options = { ...this.options, ...options };
+    return this;
+  }
+
+  /** Sets the payload; returns the builder. */
+  setData(data: T): this {
+    this.data = data;
+    return this;
+  }
+
+  /** The record; bad options throw a `RedisConfigError` naming them. */
+  build(): RedisStreamsRecord<T> {
+    return new RedisStreamsRecord(this.data as T, this.options);
   }
 }

@@ -12,6 +12,7 @@ import type { ResolvedMessagingOptions } from '../messaging/messaging.options';
 import { MESSAGING_RESOLVED_OPTIONS } from '../messaging/messaging.providers';
 import { MessagingStats } from '../messaging/messaging.stats';
 import { StreamConsumerRunner } from '../messaging/stream-consumer.runner';
+import { StreamDelayMover } from '../messaging/stream-delay.mover';
 import type { StreamMessage } from '../messaging/stream-delivery';
 import { RedisStreamsContext } from './redis-streams.context';
 import { NO_MESSAGE_HANDLER, REDIS_STREAMS_TRANSPORT, TRANSPORT_HEADERS } from './transport.constants';
@@ -35,8 +36,10 @@ const MAX_TRACKED_REPLY_STREAMS = 10_000;
  *
  * - **events**: one stream per pattern (`evt:<pattern>`), read in the consumer group named after the service, so
  *   each service gets each event once, spread over its instances; at-least-once; an event emitted while no
- *   instance runs waits in the stream. A handler that fails (an exception, an errored Observable) is retried,
- *   then dead-lettered with the reason.
+ *   instance runs waits in the stream. A handler that fails (an exception, an errored Observable) is retried
+ *   through the stream's delayed set (the loop is free while the retry waits), then dead-lettered with the reason.
+ *   While a loop runs, the delayed events of its stream (`emit` of a record with `delayMs` / `at`) are moved into
+ *   it when due, whoever emitted them.
  * - **requests**: one stream per service (`rpc:<service>`); one instance answers on the caller's reply stream,
  *   every value of an Observable then the completion. At-most-once: requests are read with `XREADGROUP ... NOACK`
  *   (never pending, never reclaimed), so a responder that dies loses those it had read and their callers get
@@ -56,8 +59,12 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   private readonly runners: StreamConsumerRunner[] = [];
   private readonly replies = new CommandBatcher(() => this.redis.getClient(this.options.clientName));
   private listening = false;
-  /** Requests read (NOACK) and still running: their last reply is not written yet. */
+  /** Requests read (NOACK) and still running: their last reply is not handed to the writer yet. */
   private readonly running = new Set<Promise<void>>();
+  /** Reply writes not answered by Redis yet (a shutdown waits for them). */
+  private readonly writes = new Set<Promise<void>>();
+  /** Read-loop workers waiting for a free request slot (back-pressure), each woken by one request finishing. */
+  private slotWaiters: Array<() => void> = [];
   /** Request pattern → its handler (null: none), filled as requests come. */
   private readonly routes = new Map<string, MessageHandler | null>();
   /** Reply stream → when its life was last extended (epoch ms). */
@@ -67,6 +74,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     private readonly redis: RedisService,
     private readonly messagingStats: MessagingStats,
     private readonly counters: TransportStats,
+    private readonly mover: StreamDelayMover,
     @Inject(MESSAGING_RESOLVED_OPTIONS) private readonly options: ResolvedMessagingOptions,
     @Inject(TRANSPORT_RESOLVED_OPTIONS) private readonly transport: ResolvedTransportOptions,
   ) {
@@ -106,7 +114,9 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     await Promise.all(runners.map((r) => r.stop()));
     // The requests already read finish and reply (RedisModule closes the connections after this).
     const finished = await settleWithin(
-      Promise.all(this.running).then(() => true),
+      Promise.all(this.running)
+        .then(() => Promise.all(this.writes))
+        .then(() => true),
       this.options.shutdownTimeoutMs,
       false,
     );
@@ -189,6 +199,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       handler,
       label: `${service} <- ${stream}`,
       noAck,
+      // Events: the delayed ones (and retries, through the delay) of this stream are moved while this loop runs.
+      mover: noAck ? undefined : this.mover,
     });
   }
 
@@ -201,6 +213,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       deadline,
       pattern,
       envelopeId: message.envelope.id,
+      dueAt: message.dueAt,
     });
   }
 
@@ -262,15 +275,21 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       this.handleRequest(context, produce, (packet) => {
         if (packet.err !== undefined) this.counters.inc('requestErrors');
         const written = this.reply(replyTo, correlationId, packet);
-        return packet.isDisposed ? written.then(resolve) : written;
+        if (packet.isDisposed) resolve();
+        return written;
       });
     });
     // At-most-once: the request was read with NOACK, it is never pending (a responder that dies loses it; the
-    // caller times out). The read loop only waits (back-pressure) while `concurrency` requests are running.
+    // caller times out). The read loop only waits (back-pressure) while `concurrency` handlers are running: a
+    // request counts until its last reply is handed to the writer (not until Redis answers the write).
     this.running.add(work);
-    void work.then(() => this.running.delete(work));
-    // Over the limit, the loop waits until any running request finishes.
-    return this.running.size > this.transport.consumer.concurrency ? Promise.race(this.running) : undefined;
+    void work.then(() => {
+      this.running.delete(work);
+      this.slotWaiters.shift()?.();
+    });
+    // Over the limit, the loop waits until a running request finishes.
+    if (this.running.size <= this.transport.consumer.concurrency) return undefined;
+    return new Promise<void>((resolve) => this.slotWaiters.push(resolve));
   }
 
   /** The handler of a request pattern, looked up once per pattern (Nest's lookup tries JSON.parse first). */
@@ -308,12 +327,18 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       this.expiredAt.set(replyTo, now);
       expire = this.replies.send(replyTo, ['PEXPIRE', key, String(t.replyTtlMs)]);
     }
-    return Promise.all([add, expire]).then(
-      () => this.counters.inc('replies'),
+    const written = (expire ? Promise.all([add, expire]) : add).then(
+      () => {
+        this.counters.inc('replies');
+        this.writes.delete(written);
+      },
       (err: unknown) => {
         this.counters.inc('replyFailures');
+        this.writes.delete(written);
         this.log.warn(`could not write a reply to ${replyTo}: ${toError(err).message}`);
       },
     );
+    this.writes.add(written);
+    return written;
   }
 }

@@ -29,6 +29,7 @@ export class TransportMetrics implements FeatureMetricsSource {
   metrics(): FeatureMetric[] {
     const counters = statsCounters('messaging_transport', () => this.stats.stats, {
       emitted: { help: 'Events added by emit()' },
+      emittedDelayed: { help: 'Events emit() scheduled with a delay' },
       requested: { help: 'Requests added by send()' },
       eventsHandled: { help: 'Event handler runs that completed' },
       eventsFailed: { help: 'Event handler runs that failed (retried, then dead-lettered)' },

@@ -2,6 +2,7 @@ import { DEFAULT_CONSUMER_SETTINGS } from '../messaging/messaging.options';
 import { eventStreamName, isReplyStreamName, replyStreamName, requestStreamName } from './transport.keys';
 import { resolveTransportOptions } from './transport.options';
 import { decodeReply, encodeReply, errorReply, toError } from './transport.replies';
+import { RedisStreamsRecord, RedisStreamsRecordBuilder } from './redis-streams.record';
 
 describe('transport replies', () => {
   it('round-trips values, errors and completion', () => {
@@ -75,5 +76,33 @@ describe('resolveTransportOptions', () => {
     expect(() => resolveTransportOptions({ consumer: { maxAttempts: 0 } }, DEFAULT_CONSUMER_SETTINGS)).toThrow(
       expect.objectContaining({ option: 'transport.consumer.maxAttempts' }) as unknown as Error,
     );
+  });
+});
+
+describe('RedisStreamsRecord', () => {
+  it('carries a delay for emit(): delayMs (0 = at once) or at, built directly or with the builder', () => {
+    expect(new RedisStreamsRecord({ a: 1 }, { delayMs: 250 })).toMatchObject({
+      data: { a: 1 },
+      delayMs: 250,
+      delayed: true,
+    });
+    expect(new RedisStreamsRecord({}, { delayMs: 0 }).delayed).toBe(false);
+    const at = new Date(Date.now() + 1_000);
+    const built = new RedisStreamsRecordBuilder<{ a: number }>()
+      .setData({ a: 2 })
+      .setOptions({ headers: { tenant: 't' } })
+      .setOptions({ at })
+      .build();
+    expect(built).toMatchObject({ data: { a: 2 }, headers: { tenant: 't' }, at, delayed: true });
+  });
+
+  it('refuses an unusable delay, naming the option', () => {
+    expect(() => new RedisStreamsRecord({}, { delayMs: -1 })).toThrow(
+      expect.objectContaining({ option: 'RedisStreamsRecord.delayMs' }) as unknown as Error,
+    );
+    expect(() => new RedisStreamsRecord({}, { at: new Date(Number.NaN) })).toThrow(
+      expect.objectContaining({ option: 'RedisStreamsRecord.at' }) as unknown as Error,
+    );
+    expect(() => new RedisStreamsRecord({}, { delayMs: 5, at: new Date() })).toThrow('cannot be combined with at');
   });
 });

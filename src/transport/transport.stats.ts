@@ -2,8 +2,10 @@ import { Injectable } from '@nestjs/common';
 
 /** Counters of the transport in this process since start (clients and server together); every field only grows. */
 export interface TransportCounters {
-  /** Events added by `emit()`. */
+  /** Events added by `emit()` (delayed ones included). */
   emitted: number;
+  /** Events `emit()` scheduled with a delay (a record with `delayMs` or `at`). */
+  emittedDelayed: number;
   /** Requests added by `send()`. */
   requested: number;
   /** Event handler runs that completed (the event is acked). */
@@ -33,6 +35,7 @@ export interface TransportCounters {
 export class TransportStats {
   private readonly counters: TransportCounters = {
     emitted: 0,
+    emittedDelayed: 0,
     requested: 0,
     eventsHandled: 0,
     eventsFailed: 0,
