@@ -1,7 +1,7 @@
 import { defineScript } from '../core/lua-script';
 
 /**
- * The Lua scripts of messaging: delayed stream messages. The keys of one call are one stream's (its delayed sorted
+ * The Lua scripts of messaging: appending a tick's entries to a stream, delayed stream messages. The keys of one call are one stream's (its delayed sorted
  * set, the delayed entries' hash, the stream itself: `delayedKeys()` in `messaging.keys.ts`) and share its hash tag,
  * so every call runs on the stream's node, Cluster included. Every script reads the clock with Redis TIME: due times
  * are the Redis server's, whatever the clocks of the instances say.
@@ -80,4 +80,30 @@ if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
   return 1
 end
 return 0`,
+});
+
+/**
+ * Appends several entries to one stream in one call (what one tick added to it), then trims it once and extends its
+ * life: one command instead of one XADD each, which is most of a producer's client CPU per message.
+ */
+export const APPEND_MANY = defineScript({
+  name: 'messaging.appendMany',
+  keys: 1,
+  lua: `-- KEYS[1]: the stream
+-- ARGV[1]: approximate MAXLEN after the appends (0 = no trimming), ARGV[2]: PEXPIRE of the stream in ms ('' = none),
+-- ARGV[3]: fields per entry (k), ARGV[4 .. 3 + k]: their names, then k values per entry, entry after entry
+-- Returns: the ids of the added entries, in order
+local k = tonumber(ARGV[3])
+local entry, ids = {}, {}
+for i = 4 + k, #ARGV, k do
+  for j = 1, k do
+    entry[2 * j - 1] = ARGV[3 + j]
+    entry[2 * j] = ARGV[i + j - 1]
+  end
+  ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', unpack(entry))
+end
+local maxLen = tonumber(ARGV[1])
+if maxLen > 0 then redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', maxLen) end
+if ARGV[2] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return ids`,
 });

@@ -6,10 +6,10 @@ import type { ResolvedMessagingOptions } from './messaging.options';
 import { MESSAGING_RESOLVED_OPTIONS } from './messaging.providers';
 import { MessagingStats, type MessagingCounters } from './messaging.stats';
 import { createEnvelope, encodeEnvelope, type MessageEnvelope, type MessageHeaders } from './message-envelope';
-import { CommandBatcher } from '../core/command-batcher';
 import { deadLetterKey, delayedKeys, streamKey } from './messaging.keys';
 import { StreamDelayMover } from './stream-delay.mover';
 import { delayOf, StreamDelaySchedule } from './stream-delay.schedule';
+import { StreamAppendBatcher } from './stream-append.batcher';
 import { parseEntries, parseFlatObject } from './stream-replies';
 import {
   addReplicated,
@@ -100,7 +100,7 @@ export interface DeadLetter {
  */
 @Injectable()
 export class StreamProducer {
-  private readonly batcher = new CommandBatcher(() => this.redis.getClient(this.options.clientName));
+  private readonly appender = new StreamAppendBatcher(() => this.redis.getClient(this.options.clientName), ['data']);
   private readonly delayed: StreamDelaySchedule;
 
   constructor(
@@ -209,12 +209,11 @@ export class StreamProducer {
 
   /** Appends an already encoded message text (advanced: replaying a dead letter, tests). */
   addRaw(name: string, data: string, maxLen = this.options.streamMaxLen): Promise<string> {
-    const args = this.xaddArgs(name, data, maxLen);
-    // Adds issued in the same tick go out as one pipeline per stream (one slot on Cluster).
-    return this.batcher.send(name, args).then(
+    // Adds issued in the same tick go out as one command per stream (one slot on Cluster).
+    return this.appender.append(this.key(name), [data], maxLen).then(
       (id) => {
         this.counters.inc('added');
-        return id as string;
+        return id;
       },
       (err: unknown) => {
         throw toRedisUnavailable(err, `Could not add to stream "${name}"`);

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler, type WritePacket } from '@nestjs/microservices';
 import { isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
-import { CommandBatcher } from '../core/command-batcher';
 import { settleWithin } from '../core/deadline';
 import { check } from '../core/option-checker';
 import { RedisConfigError } from '../redis/redis.errors';
@@ -12,6 +11,7 @@ import type { ResolvedMessagingOptions } from '../messaging/messaging.options';
 import { MESSAGING_RESOLVED_OPTIONS } from '../messaging/messaging.providers';
 import { MessagingStats } from '../messaging/messaging.stats';
 import { StreamConsumerRunner } from '../messaging/stream-consumer.runner';
+import { StreamAppendBatcher } from '../messaging/stream-append.batcher';
 import { StreamDelayMover } from '../messaging/stream-delay.mover';
 import type { StreamMessage } from '../messaging/stream-delivery';
 import { RedisStreamsContext } from './redis-streams.context';
@@ -57,7 +57,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   override readonly propagatesEventHandlerErrors = true;
   private readonly log = new Logger('RedisStreamsServer');
   private readonly runners: StreamConsumerRunner[] = [];
-  private readonly replies = new CommandBatcher(() => this.redis.getClient(this.options.clientName));
+  /** Writes the replies of one tick with one command per reply stream. */
+  private readonly replies = new StreamAppendBatcher(() => this.redis.getClient(this.options.clientName), ['c', 'p']);
   private listening = false;
   /** Requests read (NOACK) and still running: their last reply is not handed to the writer yet. */
   private readonly running = new Set<Promise<void>>();
@@ -302,32 +303,21 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     return handler;
   }
 
-  /** Writes one reply entry (and extends the reply stream's life) in the tick's pipeline; never rejects. */
+  /** Writes one reply entry (and extends the reply stream's life) with the tick's other replies; never rejects. */
   private reply(replyTo: string, correlationId: string, packet: WritePacket): Promise<void> {
     const t = this.transport;
     const key = streamKey(this.redis.prefixFor(MESSAGING_FEATURE), replyTo);
-    const add = this.replies.send(replyTo, [
-      'XADD',
-      key,
-      'MAXLEN',
-      '~',
-      String(t.replyMaxLen),
-      '*',
-      'c',
-      correlationId,
-      'p',
-      encodeReply(packet),
-    ]);
-    // The reply stream's life is extended at most every quarter TTL, in the same pipeline as a reply to it: it
-    // expires `replyTtlMs` after the last replies to a client that is gone.
-    let expire: Promise<unknown> | undefined;
+    // The reply stream's life is extended at most every quarter TTL, in the same call as a reply to it: it expires
+    // `replyTtlMs` after the last replies to a client that is gone.
+    let ttlMs = 0;
     const now = Date.now();
     if ((this.expiredAt.get(replyTo) ?? 0) < now - t.replyTtlMs / 4) {
       if (this.expiredAt.size >= MAX_TRACKED_REPLY_STREAMS) this.expiredAt.clear();
       this.expiredAt.set(replyTo, now);
-      expire = this.replies.send(replyTo, ['PEXPIRE', key, String(t.replyTtlMs)]);
+      ttlMs = t.replyTtlMs;
     }
-    const written = (expire ? Promise.all([add, expire]) : add).then(
+    const add = this.replies.append(key, [correlationId, encodeReply(packet)], t.replyMaxLen, ttlMs);
+    const written = add.then(
       () => {
         this.counters.inc('replies');
         this.writes.delete(written);
