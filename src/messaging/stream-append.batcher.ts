@@ -1,3 +1,4 @@
+import { batchWritesThisTick } from '../core/tick-writes';
 import type { RedisClient } from '../redis/redis.options';
 import { APPEND_MANY } from './messaging.scripts';
 
@@ -61,6 +62,8 @@ export class StreamAppendBatcher {
 
   private flush(): void {
     this.scheduled = false;
+    // These calls and the other commands of this tick (other batchers', acks, reads) leave in one socket write.
+    batchWritesThisTick(this.client());
     for (const batch of this.batches.values()) this.send(batch);
     this.batches.clear();
   }
