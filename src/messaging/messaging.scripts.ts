@@ -94,13 +94,22 @@ export const APPEND_MANY = defineScript({
 -- ARGV[3]: fields per entry (k), ARGV[4 .. 3 + k]: their names, then k values per entry, entry after entry
 -- Returns: the ids of the added entries, in order
 local k = tonumber(ARGV[3])
-local entry, ids = {}, {}
-for i = 4 + k, #ARGV, k do
-  for j = 1, k do
-    entry[2 * j - 1] = ARGV[3 + j]
-    entry[2 * j] = ARGV[i + j - 1]
+local ids = {}
+if k == 1 then
+  local f = ARGV[4]
+  for i = 5, #ARGV do ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', f, ARGV[i]) end
+elseif k == 2 then
+  local f1, f2 = ARGV[4], ARGV[5]
+  for i = 6, #ARGV, 2 do ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', f1, ARGV[i], f2, ARGV[i + 1]) end
+else
+  local entry = {}
+  for i = 4 + k, #ARGV, k do
+    for j = 1, k do
+      entry[2 * j - 1] = ARGV[3 + j]
+      entry[2 * j] = ARGV[i + j - 1]
+    end
+    ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', unpack(entry))
   end
-  ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', unpack(entry))
 end
 local maxLen = tonumber(ARGV[1])
 if maxLen > 0 then redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', maxLen) end
