@@ -400,6 +400,37 @@ describe(`Messaging: durable streams (${testTopology()})`, () => {
     }
   });
 
+  it('adds issued in one tick: one call per stream (200 entries at most), every id in call order, trimmed once', async () => {
+    const keyPrefix = uniquePrefix('tick-adds');
+    const app = await createMessagingApp({ ...redis.connection, keyPrefix }, { streamMaxLen: 100 });
+    try {
+      const producer = app.get(StreamProducer);
+      // 450 to one stream (three calls), 3 to another, 1 alone: all in the same tick.
+      const many = Array.from({ length: 450 }, (_, i) => producer.add('tick-many', { i }, { maxLen: 0 }));
+      const few = Array.from({ length: 3 }, (_, i) => producer.add('tick-few', { i }));
+      const lone = producer.add('tick-lone', { i: 0 });
+      const ids = (await Promise.all(many)).map((r) => r.streamId);
+      expect(new Set(ids).size).toBe(450);
+      const order = (id: string) => id.split('-').map(Number);
+      for (let i = 1; i < ids.length; i++) {
+        const [ms, seq] = order(ids[i]);
+        const [prevMs, prevSeq] = order(ids[i - 1]);
+        expect(ms > prevMs || (ms === prevMs && seq > prevSeq)).toBe(true);
+      }
+      expect((await producer.info('tick-many')).length).toBe(450);
+      expect((await Promise.all(few)).every((r) => r.streamId !== '')).toBe(true);
+      expect((await lone).streamId).toMatch(/^\d+-\d+$/);
+      expect((await producer.info('tick-few')).length).toBe(3);
+      // Trimmed (approximately) by the one XTRIM of each call.
+      await Promise.all(Array.from({ length: 1_000 }, (_, i) => producer.add('tick-trim', { i })));
+      const len = (await producer.info('tick-trim')).length;
+      expect(len).toBeGreaterThanOrEqual(100);
+      expect(len).toBeLessThan(400);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('graceful shutdown finishes and acks the messages in flight', async () => {
     const keyPrefix = uniquePrefix('shutdown');
     const app = await createMessagingApp({ ...redis.connection, keyPrefix }, options, [JobConsumer]);
