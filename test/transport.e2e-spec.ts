@@ -71,7 +71,7 @@ class ReminderHandlers {
     @Inject(SERVICE_LABEL) private readonly label: string,
   ) {}
 
-  @EventPattern('order.reminder')
+  @EventPattern<string>('order.reminder')
   reminder(@Payload() payload: { n: number }, @Ctx() ctx: RedisStreamsContext): void {
     this.rec.push({ by: this.label, n: payload.n, at: Date.now(), dueAt: ctx.getDueAt()?.getTime() });
   }
