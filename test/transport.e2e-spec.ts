@@ -61,16 +61,8 @@ class EventHandlers {
   checked(@Payload() payload: OrderDto): void {
     this.rec.push({ by: this.label, checked: payload.sku });
   }
-}
 
-/** Records every reminder with the time it was handled and when it was due. */
-@Controller()
-class ReminderHandlers {
-  constructor(
-    @Inject(Recorder) private readonly rec: Recorder,
-    @Inject(SERVICE_LABEL) private readonly label: string,
-  ) {}
-
+  /** Records a (delayed) reminder with the time it was handled and when it was due. */
   @EventPattern<string>('order.reminder')
   reminder(@Payload() payload: { n: number }, @Ctx() ctx: RedisStreamsContext): void {
     this.rec.push({ by: this.label, n: payload.n, at: Date.now(), dueAt: ctx.getDueAt()?.getTime() });
@@ -251,8 +243,8 @@ describe(`Messaging transport: RedisStreamsServer / RedisStreamsClient (${testTo
 
     it('a delayed emit (a record with delayMs or at) is handled once, not before due, after its emitter left; cancel removes one', async () => {
       const keyPrefix = uniquePrefix('tr-delayed');
-      const billing = await service(keyPrefix, 'billing', 'billing-1', [ReminderHandlers]);
-      const audit = await service(keyPrefix, 'audit', 'audit-1', [ReminderHandlers]);
+      const billing = await service(keyPrefix, 'billing', 'billing-1');
+      const audit = await service(keyPrefix, 'audit', 'audit-1');
       const { app: emitter, client: c, stats } = await client(keyPrefix, 'billing');
       const sentAt = Date.now();
       const [first, second, cancelled] = await Promise.all([
