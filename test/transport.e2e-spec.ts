@@ -20,8 +20,8 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { firstValueFrom, interval, lastValueFrom, map, take, throwError, toArray, type Observable } from 'rxjs';
-import { RedisModule, RedisUnavailableError } from '../src/redis';
-import { MessagingModule, MessagingStats, StreamProducer } from '../src/messaging';
+import { RedisConfigError, RedisModule, RedisUnavailableError } from '../src/redis';
+import { MessagingModule, MessagingStats, ReplicationTimeoutError, StreamProducer } from '../src/messaging';
 import {
   RedisStreamsClient,
   RedisStreamsClientsModule,
@@ -280,6 +280,29 @@ describe(`Messaging transport: RedisStreamsServer / RedisStreamsClient (${testTo
         expect(i.at).toBeGreaterThanOrEqual(i.dueAt ?? Infinity); // never before it is due
         expect(i.dueAt).toBeGreaterThanOrEqual(sentAt + (i.n === 1 ? 600 : 900));
       }
+    });
+
+    it("a record's replicated durability waits for replicas (WAIT): no replica → ReplicationTimeoutError or a report", async () => {
+      // The test servers have no replicas: the WAIT times out, the event stays stored (and is handled).
+      const keyPrefix = uniquePrefix('tr-durable');
+      const billing = await service(keyPrefix, 'billing', 'billing-1');
+      const { client: c } = await client(keyPrefix, 'billing');
+      const durability = { durability: 'replicated' as const, replicas: 1, timeoutMs: 100 };
+      await expect(
+        lastValueFrom(c.emit('order.created', new RedisStreamsRecord({ n: 1 }, { durability }))),
+      ).rejects.toBeInstanceOf(ReplicationTimeoutError);
+      const reported = new RedisStreamsRecord({ n: 2 }, { durability: { ...durability, onShortfall: 'report' } });
+      expect(await lastValueFrom(c.emit<string>('order.created', reported))).toMatch(/^\d+-\d+$/);
+      // A request to a service with no instance: nothing can answer before the WAIT gives up.
+      const { client: toNobody } = await client(keyPrefix, 'nobody');
+      const request = new RedisStreamsRecord({}, { durability });
+      await expect(firstValueFrom(toNobody.send('echo', request))).rejects.toBeInstanceOf(ReplicationTimeoutError);
+      expect(() => new RedisStreamsRecord({}, { durability, delayMs: 10 })).toThrow('cannot be combined');
+      expect(() => new RedisStreamsRecord({}, { durability: { ...durability, replicas: 0 } })).toThrow(
+        RedisConfigError,
+      );
+      const rec = billing.get(Recorder);
+      await eventually(() => rec.items.length >= 2, 10_000, 'both stored events handled');
     });
 
     it('an event failing validation (global ValidationPipe) is dead-lettered with the reason', async () => {

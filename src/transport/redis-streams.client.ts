@@ -8,6 +8,7 @@ import { RedisConfigError } from '../redis/redis.errors';
 import type { RedisService } from '../redis/redis.service';
 import { MESSAGING_FEATURE } from '../messaging/messaging.constants';
 import { streamKey } from '../messaging/messaging.keys';
+import type { ReplicatedDurability } from '../messaging/stream-durability';
 import type { StreamProducer } from '../messaging/stream-producer.service';
 import { ReplyStreamReader } from './reply-stream.reader';
 import { RedisStreamsRecord } from './redis-streams.record';
@@ -191,7 +192,7 @@ export class RedisStreamsClient extends ClientProxy implements BeforeApplication
       });
       return () => undefined;
     }
-    const { data, headers: recordHeaders, timeoutMs: recordTimeoutMs, delay } = unwrapRecord(packet.data);
+    const { data, headers: recordHeaders, timeoutMs: recordTimeoutMs, delay, durability } = unwrapRecord(packet.data);
     if (delay) {
       callback({ err: new RedisConfigError('RedisStreamsRecord.delayMs', 'applies to emit() only, not to send()') });
       return () => undefined;
@@ -213,7 +214,8 @@ export class RedisStreamsClient extends ClientProxy implements BeforeApplication
       [TRANSPORT_HEADERS.correlationId]: id,
       [TRANSPORT_HEADERS.deadline]: String(Date.now() + timeoutMs),
     };
-    this.producer.add(requestStreamName(service), data, { headers, maxLen: this.settings.requestMaxLen }).then(
+    const addOptions = { headers, maxLen: this.settings.requestMaxLen, durability };
+    this.producer.add(requestStreamName(service), data, addOptions).then(
       () => this.counters.inc('requested'),
       (err: unknown) => {
         if (!this.pending.delete(id)) return;
@@ -244,7 +246,7 @@ export class RedisStreamsClient extends ClientProxy implements BeforeApplication
       stream = eventStreamName(pattern);
       if (this.eventStreams.size < MAX_CACHED_PATTERNS) this.eventStreams.set(pattern, stream);
     }
-    const { data, headers, delay } = unwrapRecord(packet.data);
+    const { data, headers, delay, durability } = unwrapRecord(packet.data);
     const merged = headers ? { ...packet.metadata, ...headers } : packet.metadata;
     if (delay) {
       return this.producer.add(stream, data, { headers: merged, ...delay }).then(({ envelope }) => {
@@ -253,7 +255,7 @@ export class RedisStreamsClient extends ClientProxy implements BeforeApplication
         return envelope.id as T;
       });
     }
-    return this.producer.add(stream, data, { headers: merged }).then(({ streamId }) => {
+    return this.producer.add(stream, data, { headers: merged, durability }).then(({ streamId }) => {
       this.counters.inc('emitted');
       return streamId as T;
     });
@@ -296,9 +298,10 @@ interface Unwrapped {
   headers?: Record<string, string>;
   timeoutMs?: number;
   delay?: { delayMs?: number; at?: Date };
+  durability?: ReplicatedDurability;
 }
 
-/** The payload, headers, timeout and delay of a packet's data (a {@link RedisStreamsRecord} or plain data). */
+/** The payload, headers, timeout, delay and durability of a packet's data (a {@link RedisStreamsRecord} or plain data). */
 function unwrapRecord(data: unknown): Unwrapped {
   if (!(data instanceof RedisStreamsRecord)) return { data };
   return {
@@ -306,5 +309,6 @@ function unwrapRecord(data: unknown): Unwrapped {
     headers: data.headers,
     timeoutMs: data.timeoutMs,
     delay: data.delayed ? { delayMs: data.delayMs, at: data.at } : undefined,
+    durability: data.durability,
   };
 }

@@ -1,4 +1,5 @@
 import { check } from '../core/option-checker';
+import { resolveDurability, type ReplicatedDurability } from '../messaging/stream-durability';
 
 /** Options of one {@link RedisStreamsRecord}. */
 export interface RedisStreamsRecordOptions {
@@ -13,6 +14,12 @@ export interface RedisStreamsRecordOptions {
   delayMs?: number;
   /** `emit()` only: deliver the event no earlier than this time (a time past = at once). Not with `delayMs`. */
   at?: Date;
+  /**
+   * `{ durability: 'replicated', replicas, timeoutMs }`: `emit()` resolves (and `send()`'s request counts as sent) only
+   * once `replicas` replicas have the message (`WAIT`), else fails with `ReplicationTimeoutError`, as
+   * `StreamProducer.add(..., { durability })`. Not with a delay.
+   */
+  durability?: ReplicatedDurability;
 }
 
 /**
@@ -30,10 +37,12 @@ export class RedisStreamsRecord<T = unknown> {
   readonly delayMs: number | undefined;
   /** When the event is due, when set. */
   readonly at: Date | undefined;
+  /** The replicated-write option, when set (checked). */
+  readonly durability: ReplicatedDurability | undefined;
 
   /**
    * @param data the payload
-   * @param options headers, timeout, delay; bad values throw a `RedisConfigError` naming them
+   * @param options headers, timeout, delay, durability; bad values throw a `RedisConfigError` naming them
    */
   constructor(
     readonly data: T,
@@ -55,6 +64,11 @@ export class RedisStreamsRecord<T = unknown> {
       check.fail('RedisStreamsRecord.delayMs', 'cannot be combined with at');
     }
     this.at = at;
+    if (options.durability !== undefined) {
+      resolveDurability(options.durability);
+      if (this.delayed) check.fail('RedisStreamsRecord.durability', 'cannot be combined with delayMs / at');
+    }
+    this.durability = options.durability;
   }
 
   /** True when the record delays its event (`delayMs` > 0 or `at`). */
@@ -74,7 +88,7 @@ export class RedisStreamsRecordBuilder<T = unknown> {
   /** @param data the payload (or set it with {@link setData}) */
   constructor(private data?: T) {}
 
-  /** Adds options (headers, timeoutMs, delayMs, at); returns the builder. */
+  /** Adds options (headers, timeoutMs, delayMs, at, durability); returns the builder. */
   setOptions(options: RedisStreamsRecordOptions): this {
     this.options = { ...this.options, ...options };
     return this;
