@@ -61,9 +61,25 @@ const lasting = (ms: number) => async (run: Run) => {
   run.endedAt = Date.now();
 };
 
+/**
+ * Waits `beforeMs`, then blocks this whole process (every in-process instance: no timer fires, no reply is read) for
+ * `stallMs`, as a long GC pause or a CPU-bound step would, then waits `afterMs` and notes the end of the run.
+ */
+const stalling = (beforeMs: number, stallMs: number, afterMs: number) => async (run: Run) => {
+  await sleep(beforeMs);
+  const until = Date.now() + stallMs;
+  while (Date.now() < until) {
+    // the event loop is stalled
+  }
+  await sleep(afterMs);
+  run.endedAt = Date.now();
+};
+
 const EverySecond = jobClass({ name: 'every-second', everyMs: 1_000 });
 const SlowSkip = jobClass({ name: 'slow-skip', everyMs: 1_000, overlap: 'skip' }, lasting(2_500));
 const SlowWait = jobClass({ name: 'slow-wait', everyMs: 1_000, overlap: 'wait' }, lasting(1_500));
+// 2.3 s runs with a 900 ms stall, under a 600 ms run lease: the lease lapses in every run while a tick waits.
+const StalledWait = jobClass({ name: 'stalled-wait', everyMs: 1_000, overlap: 'wait' }, stalling(1_200, 900, 200));
 const Failing = jobClass({ name: 'failing', everyMs: 1_000 }, () => Promise.reject(new Error('the job failed')));
 
 @Injectable()
@@ -249,6 +265,25 @@ describe('RedisScheduleModule', () => {
     for (let i = 1; i < list.length; i++) expect(list[i].startedAt).toBeGreaterThanOrEqual(list[i - 1].endedAt ?? 0);
     // Waited: a tick that came during a run started when that run ended, well after its own time.
     expect(list.some((r) => r.startedAt - r.tick >= 300)).toBe(true);
+  }, 30_000);
+
+  it('overlap wait: a run outliving its lease through a stall longer than the lease is never joined by the next', async () => {
+    const keyPrefix = uniquePrefix('sched');
+    const { lines, logger } = linesLogger();
+    const schedule = { runLeaseMs: 600 };
+    await instance('a', keyPrefix, [StalledWait], { logger, schedule });
+    await instance('b', keyPrefix, [StalledWait], { logger, schedule });
+    await sleep(6_500);
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+    await waitFor('the runs in progress to end', () => ofJob('stalled-wait').every((r) => r.endedAt), 5_000);
+    const list = ofJob('stalled-wait').sort((x, y) => x.startedAt - y.startedAt);
+
+    expect(list.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(list.map((r) => r.tick)).size).toBe(list.length);
+    for (let i = 1; i < list.length; i++) expect(list[i].startedAt).toBeGreaterThanOrEqual(list[i - 1].endedAt ?? 0);
+    // The queued tick found the lease lapsed after the stall, and the running instance took it back.
+    expect(lines.some((l) => l.includes('run lease had lapsed') && l.includes('taken back'))).toBe(true);
+    expect(lines.filter((l) => l.includes('run lease lost'))).toEqual([]);
   }, 30_000);
 
   it('a failing job is logged and counted, and keeps its schedule', async () => {

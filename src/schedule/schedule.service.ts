@@ -70,6 +70,15 @@ export interface ScheduledJobState {
   running: boolean;
 }
 
+/**
+ * How long a queued tick that finds the run lease lapsed leaves it to its holder before taking it, in milliseconds:
+ * half a lease, more than the holder's renewal period (a third of a lease), so a holder that is still running (its
+ * process or Redis stalled longer than the lease) takes it back first.
+ */
+function lapseGraceMs(runLeaseMs: number): number {
+  return Math.floor(runLeaseMs / 2);
+}
+
 /** Waits longer than this are cut and re-armed (setTimeout's limit, and clock changes), in milliseconds. */
 const MAX_TIMER_MS = 60_000;
 
@@ -270,7 +279,7 @@ export class ScheduleService implements OnApplicationBootstrap, BeforeApplicatio
         TAKE_TURN.run<number>(
           this.requireClient(),
           [this.keys.run(name), this.keys.queued(name)],
-          [token, this.options.runLeaseMs],
+          [token, this.options.runLeaseMs, lapseGraceMs(this.options.runLeaseMs)],
           this.options.commandTimeoutMs,
         ),
       );
@@ -281,6 +290,8 @@ export class ScheduleService implements OnApplicationBootstrap, BeforeApplicatio
       if (taken === 1) return true;
       await sleep(this.options.waitPollMs, { signal: this.stopping.signal });
     }
+    // Shutting down: give the queued place back, so that the run in progress does not hand its lease to no one.
+    await this.release(job, token).catch(() => undefined);
     return false;
   }
 
@@ -294,7 +305,12 @@ export class ScheduleService implements OnApplicationBootstrap, BeforeApplicatio
       () => {
         RENEW_RUN.run<number>(this.requireClient(), [runKey], [token, leaseMs], this.options.commandTimeoutMs).then(
           (renewed) => {
-            if (renewed === 0 && !lostLease) {
+            if (renewed === 2) {
+              this.logger.warn(
+                `Job "${name}": run lease had lapsed (the process or Redis stalled longer than ${leaseMs} ms?); ` +
+                  'taken back, as no other run had taken it',
+              );
+            } else if (renewed === 0 && !lostLease) {
               lostLease = true;
               this.logger.warn(`Job "${name}": run lease lost (Redis lost it?): another tick may start meanwhile`);
             }
@@ -343,7 +359,7 @@ export class ScheduleService implements OnApplicationBootstrap, BeforeApplicatio
     return RELEASE_RUN.run<number>(
       this.requireClient(),
       [this.keys.run(name), this.keys.queued(name)],
-      [token],
+      [token, this.options.runLeaseMs],
       this.options.commandTimeoutMs,
     );
   }
