@@ -73,11 +73,16 @@ export class LuaScript {
     if (expected !== 'variadic' && keys.length !== expected) {
       return Promise.reject(new Error(`Lua script ${this.name} takes ${expected} key(s), got ${keys.length}`));
     }
-    const tail = [keys.length, ...keys, ...args];
-    const first = this.send<T>(client, 'evalsha', [this.sha1, ...tail], timeoutMs);
+    // [sha1, numkeys, ...keys, ...args] in one pass (a hot path: every lock and rate decision).
+    const line: LuaArg[] = new Array<LuaArg>(2 + keys.length + args.length);
+    line[0] = this.sha1;
+    line[1] = keys.length;
+    for (let i = 0; i < keys.length; i++) line[2 + i] = keys[i];
+    for (let i = 0; i < args.length; i++) line[2 + keys.length + i] = args[i];
+    const first = this.send<T>(client, 'evalsha', line, timeoutMs);
     return first.catch((err: unknown) => {
       if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
-      return this.send<T>(client, 'eval', [this.definition.lua, ...tail], timeoutMs);
+      return this.send<T>(client, 'eval', [this.definition.lua, ...line.slice(1)], timeoutMs);
     });
   }
 

@@ -31,19 +31,16 @@ if throttler then
     return {0, tonumber(redis.call('GET', KEYS[2]) or limit), math.max(redis.call('PTTL', KEYS[1]), 0), blockTtl}
   end
 end
-local hits
-if throttler then
-  hits = redis.call('INCRBY', KEYS[1], cost)
-else
-  hits = tonumber(redis.call('GET', KEYS[1]) or '0') + cost
-  if hits > limit then
-    local ttl = redis.call('PTTL', KEYS[1])
-    if ttl < 0 then ttl = windowMs end
-    return {0, hits - cost, ttl, ttl}
-  end
-  redis.call('INCRBY', KEYS[1], cost)
+-- Count first (one call fewer on the common path); a refused hit in limiter mode is taken back.
+local hits = redis.call('INCRBY', KEYS[1], cost)
+if hits > limit and not throttler then
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl < 0 then ttl = windowMs end
+  return {0, redis.call('DECRBY', KEYS[1], cost), ttl, ttl}
 end
-local ttl = redis.call('PTTL', KEYS[1])
+-- hits == cost: the counter was just created (cost <= limit, so a refused hit never leaves a counter at 0)
+local ttl = -1
+if hits ~= cost then ttl = redis.call('PTTL', KEYS[1]) end
 if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], windowMs)
   ttl = windowMs
