@@ -1,6 +1,7 @@
 /**
  * The shared mechanisms every feature uses instead of its own copy: deadlines, the fail-open breaker, option
- * checks, Lua scripts, method-decorator discovery, metrics registration, per-tick command batching and rate decisions.
+ * checks, Lua scripts, method-decorator discovery, metrics registration, per-tick command batching, rate decisions
+ * and tracing.
  * See docs/architecture.md for the shape of a feature and a short example of each.
  */
 export { sleep, withTimeout, settleWithin, type SleepOptions } from './deadline';
@@ -37,3 +38,24 @@ export {
 } from './rate-decision';
 export { DecisionRunner, type DecisionRunnerOptions } from './rate-decision.runner';
 export { FIXED_WINDOW, GCRA, SLIDING_WINDOW, TOKEN_BUCKET } from './rate-decision.scripts';
+export {
+  MESSAGING_SYSTEM,
+  TRACER_NAME,
+  endingCallback,
+  injectTraceContext,
+  messagingAttributes,
+  openSpan,
+  recordSpan,
+  traceContextOf,
+  traced,
+  tracePublish,
+  traceProcess,
+  tracingEnabled,
+  type MessageTraceContext,
+  type OpenSpan,
+  type SpanStart,
+  type TraceAttributes,
+  type TraceAttributeValue,
+  type TraceSpan,
+  type TraceSpanKind,
+} from './tracing';
