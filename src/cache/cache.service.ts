@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { sleep } from '../core/deadline';
+import { traced, tracingEnabled } from '../core/tracing';
 import { RedisService } from '../redis/redis.service';
 import { checkCacheKey, checkCacheKeys, checkCacheTags } from './cache-key.validation';
 import { CACHE_MODULE_OPTIONS } from './cache.constants';
@@ -47,6 +48,8 @@ export interface CacheResult<T> {
   value: T;
   /** `hit` (fresh from near cache or Redis), `stale` (served while refreshing), `miss` (the loader ran or was joined). */
   status: CacheStatus;
+  /** On a miss: true when another caller's loader (in this process or another one) gave the value. */
+  waited?: boolean;
 }
 
 const NO_OPTIONS: GetOrSetOptions = Object.freeze({});
@@ -123,6 +126,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
    *         whatever the loader throws
    */
   getOrSet<T>(key: string, loader: () => Promise<T> | T, options: GetOrSetOptions = NO_OPTIONS): Promise<T> {
+    if (tracingEnabled()) return this.tracedLookup(key, loader, options).then((r) => r.value);
     return this.lookup(key, loader, options, false) as Promise<T>;
   }
 
@@ -132,7 +136,18 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     loader: () => Promise<T> | T,
     options: GetOrSetOptions = NO_OPTIONS,
   ): Promise<CacheResult<T>> {
+    if (tracingEnabled()) return this.tracedLookup(key, loader, options);
     return this.lookup(key, loader, options, true) as Promise<CacheResult<T>>;
+  }
+
+  /** The lookup in a span `cache getOrSet` whose `nrk.cache.outcome` is hit, stale, miss or waited (tracing on). */
+  private tracedLookup<T>(key: string, loader: () => Promise<T> | T, options: GetOrSetOptions) {
+    return traced('cache getOrSet', { attributes: { 'nrk.cache.key': key } }, (span) =>
+      (this.lookup(key, loader, options, true) as Promise<CacheResult<T>>).then((r) => {
+        span?.setAttribute('nrk.cache.outcome', r.waited ? 'waited' : r.status);
+        return r;
+      }),
+    );
   }
 
   /**
@@ -290,7 +305,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     const running = this.inFlight.get(key) as Promise<CacheResult<T>> | undefined;
     if (running) {
       this.counters.coalesced++;
-      return running.then((r) => ({ value: r.value, status: 'miss' as const }));
+      return running.then((r) => ({ value: r.value, status: 'miss' as const, waited: true }));
     }
     const p = fn().finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, p as Promise<CacheResult<unknown>>);
@@ -323,7 +338,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
           if (e === UNAVAILABLE) break;
           if (e && e.f > Date.now()) {
             this.keepNear(key, e);
-            return { value: e.v as T, status: 'miss' };
+            return { value: e.v as T, status: 'miss', waited: true };
           }
         }
       }

@@ -11,6 +11,7 @@ import {
   type LuaArg,
   type LuaScript,
 } from '../core';
+import { traced, type TraceSpan } from '../core/tracing';
 import {
   RedisService,
   RedisUnavailableError,
@@ -87,6 +88,13 @@ function isThenable<T>(value: Promise<T> | T): value is Promise<T> {
  */
 function othersInFlight(client: RedisClient): boolean {
   return client.isCluster || (client as Redis).commandQueue.length > 0;
+}
+
+/** Notes the wait (ms) and the fencing token of an acquired lock on its span. */
+function lockAcquired(span: TraceSpan, handle: LockHandle, startedMs: number): LockHandle {
+  span.setAttribute('nrk.lock.wait_ms', Date.now() - startedMs);
+  span.setAttribute('nrk.lock.fence', handle.fence);
+  return handle;
 }
 
 /** What `using()` work that declares no parameters is called with: it cannot see a signal, so none is made. */
@@ -390,6 +398,19 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
     work: (handle: LockHandle) => Promise<T> | T,
     controller?: AbortController,
   ): Promise<T> {
+    // Tracing on: the held section is a span `lock held`, parent of the spans of the work.
+    const attributes = { 'nrk.lock.resources': handle.resources as string[], 'nrk.lock.fence': handle.fence };
+    return traced('lock held', { attributes }, () => this.holdUntraced(handle, call, context, work, controller));
+  }
+
+  /** {@link holdWhile} without its span. */
+  private holdUntraced<T>(
+    handle: LockHandle,
+    call: ResolvedLockCall,
+    context: boolean,
+    work: (handle: LockHandle) => Promise<T> | T,
+    controller?: AbortController,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       // Work that ends synchronously needs no watch (nor promises of its own): it is watched only once it awaits.
       let watch: LockWatch | undefined;
@@ -429,8 +450,18 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
     });
   }
 
+  /** {@link acquireUntraced} in a span `lock acquire` (tracing on) telling the wait and the fencing token. */
+  private acquireChecked(list: string[], call: ResolvedLockCall): Promise<LockHandle> {
+    return traced('lock acquire', { attributes: { 'nrk.lock.resources': list } }, (span) => {
+      const startedMs = Date.now();
+      return span
+        ? this.acquireUntraced(list, call).then((h) => lockAcquired(span, h, startedMs))
+        : this.acquireUntraced(list, call);
+    });
+  }
+
   /** {@link acquire} with checked resources and resolved options. */
-  private async acquireChecked(list: string[], call: ResolvedLockCall): Promise<LockHandle> {
+  private async acquireUntraced(list: string[], call: ResolvedLockCall): Promise<LockHandle> {
     if (this.cluster) checkSameSlot(list);
     const keys = list.map((r) => this.keys.lock(r));
     const fenceKeys = this.options.fencing ? list.map((r) => this.keys.fence(r)) : [];

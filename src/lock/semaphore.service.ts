@@ -1,6 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { sleep } from '../core';
+import { traced } from '../core/tracing';
 import { RedisService, RedisUnavailableError, toRedisUnavailable, type RedisClient } from '../redis';
 import { LOCK_MODULE_OPTIONS } from './lock.constants';
 import { LockNotAcquiredError } from './lock.errors';
@@ -116,7 +117,22 @@ export class SemaphoreService implements OnModuleInit, BeforeApplicationShutdown
    * @throws RedisUnavailableError Redis could not be reached
    * @throws LockOptionsError bad name, limit or duration
    */
-  async acquire(name: string, options: SemaphoreOptions): Promise<SemaphorePermit> {
+  acquire(name: string, options: SemaphoreOptions): Promise<SemaphorePermit> {
+    // Tracing on: a span `semaphore acquire` with the wait.
+    const attributes = { 'nrk.semaphore.name': name, 'nrk.semaphore.limit': options?.limit };
+    return traced('semaphore acquire', { attributes }, (span) => {
+      const startedMs = Date.now();
+      const acquired = this.acquireUntraced(name, options);
+      if (!span) return acquired;
+      return acquired.then((permit) => {
+        span.setAttribute('nrk.semaphore.wait_ms', Date.now() - startedMs);
+        return permit;
+      });
+    });
+  }
+
+  /** {@link acquire} without its span. */
+  private async acquireUntraced(name: string, options: SemaphoreOptions): Promise<SemaphorePermit> {
     const { key, limit, ttlMs, waitMs } = this.check(name, options);
     const deadline = Date.now() + waitMs;
     const id = `${this.idPrefix}:${++this.seq}`;

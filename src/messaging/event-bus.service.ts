@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Observable } from 'rxjs';
+import { tracePublish } from '../core/tracing';
 import { RedisService } from '../redis/redis.service';
 import { toRedisUnavailable } from '../redis/redis.errors';
 import { createEnvelope, encodeEnvelope, type MessageEnvelope, type MessageHeaders } from './message-envelope';
@@ -90,7 +91,16 @@ export class EventBus implements OnModuleDestroy {
    * unreachable (within the client's command timeout) — a message is never dropped silently.
    */
   publish<T>(channel: string, payload: T, options: PublishOptions = {}): Promise<MessageEnvelope<T>> {
-    const envelope = createEnvelope(channel, payload, options.headers);
+    // Tracing on: a producer span, whose context the message carries (traceparent / tracestate headers).
+    return tracePublish(channel, 'pubsub', options.headers, (headers, span) => {
+      const envelope = createEnvelope(channel, payload, headers);
+      span?.setAttribute('messaging.message.id', envelope.id);
+      return this.publishEnvelope(channel, envelope);
+    });
+  }
+
+  /** {@link publish} of a built envelope. */
+  private publishEnvelope<T>(channel: string, envelope: MessageEnvelope<T>): Promise<MessageEnvelope<T>> {
     let sent: Promise<unknown>;
     try {
       sent = this.mode.publish(channel, this.channelKey(channel), encodeEnvelope(envelope));

@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { traceIdOfTraceparent } from '../core/tracing';
 
-/** Headers carried by every message; `traceId` is always present. */
+/**
+ * Headers carried by every message; `traceId` is always present. With tracing on, `traceparent` / `tracestate`
+ * (W3C trace context) are there too.
+ */
 export interface MessageHeaders {
-  /** Correlates the message with the request or message that caused it (generated when missing). */
+  /**
+   * Correlates the message with the request or message that caused it; when missing: the W3C trace id of
+   * `traceparent`, else the message's own id.
+   */
   traceId: string;
   /** Any other string header. */
   [name: string]: string;
@@ -36,8 +43,8 @@ function nowIso(): string {
 }
 
 /**
- * Builds an envelope, generating the id and timestamp. Without a `traceId` header the message starts a
- * new trace and its own id is the trace id.
+ * Builds an envelope, generating the id and timestamp. Without a `traceId` header, the trace id of a `traceparent`
+ * header is the trace id, else the message starts a new trace and its own id is the trace id.
  */
 export function createEnvelope<T>(type: string, payload: T, headers?: Partial<MessageHeaders>): MessageEnvelope<T> {
   const id = randomUUID();
@@ -45,7 +52,7 @@ export function createEnvelope<T>(type: string, payload: T, headers?: Partial<Me
   if (headers) {
     const h: Record<string, string> = {};
     for (const k of Object.keys(headers)) if (typeof headers[k] === 'string') h[k] = headers[k];
-    clean = (h.traceId ? h : { ...h, traceId: id }) as MessageHeaders;
+    clean = (h.traceId ? h : { ...h, traceId: traceIdOfTraceparent(h.traceparent) ?? id }) as MessageHeaders;
   }
   return { id, type, occurredAt: nowIso(), payload, headers: clean ?? { traceId: id } };
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { traceProcess } from '../core/tracing';
 import { parseEnvelope, type MessageEnvelope } from './message-envelope';
 import { isMessageRejection, rejectionReason } from './message-rejection';
 import { MessageValidationError } from './messaging.errors';
@@ -7,6 +8,12 @@ import { validatePayload, type PayloadDto } from './payload-validation';
 import type { Registration } from './subscription.registry';
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Span attributes of one handler call (tracing on). */
+const pubSubAttributes = (envelope: MessageEnvelope) => ({
+  'messaging.message.id': envelope.id,
+  'nrk.messaging.kind': 'pubsub',
+});
 
 /**
  * Runs the handlers of one received pub/sub message: parses the envelope (an invalid one is counted and
@@ -41,7 +48,12 @@ export class PubSubDispatcher {
         continue;
       }
       try {
-        const result = registration.handler(envelope.payload, envelope);
+        const result = traceProcess(
+          envelope.type,
+          envelope.headers,
+          () => pubSubAttributes(envelope),
+          () => registration.handler(envelope.payload, envelope),
+        );
         if (result instanceof Promise) {
           result.then(
             () => this.stats.inc('handled'),
@@ -70,7 +82,12 @@ export class PubSubDispatcher {
       return;
     }
     try {
-      await registration.handler(payload, envelope);
+      await traceProcess(
+        envelope.type,
+        envelope.headers,
+        () => pubSubAttributes(envelope),
+        () => registration.handler(payload, envelope),
+      );
       this.stats.inc('handled');
     } catch (err) {
       this.failed(registration, envelope, err);

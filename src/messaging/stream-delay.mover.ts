@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { OutageBreaker } from '../core/outage-breaker';
+import { MESSAGING_SYSTEM, recordSpan } from '../core/tracing';
 import { isRedisConnectionError } from '../redis/redis.errors';
 import { RedisService } from '../redis/redis.service';
 import { delayedKeys } from './messaging.keys';
@@ -10,6 +11,16 @@ import { MOVE_DUE } from './messaging.scripts';
 
 /** Most due entries one Lua call moves (a larger backlog takes several calls in a row). */
 export const MOVE_BATCH = 500;
+
+/** Span attributes of a move that moved something (tracing on). */
+function moveAttributes(key: string, moved: number, latenessMaxMs: number): Record<string, string | number> {
+  return {
+    'messaging.system': MESSAGING_SYSTEM,
+    'messaging.destination.name': /\{(.*)\}/.exec(key)?.[1] ?? key,
+    'messaging.batch.message_count': moved,
+    'nrk.messaging.lateness_max_ms': latenessMaxMs,
+  };
+}
 
 /** A stream whose delayed entries this process moves. */
 interface WatchedStream {
@@ -138,6 +149,7 @@ export class StreamDelayMover implements OnModuleDestroy {
     try {
       for (;;) {
         stream.notedAtMs = Infinity;
+        const startedMs = Date.now();
         const reply = await MOVE_DUE.run<MoveReply>(
           client,
           [keys.schedule, keys.entries, keys.stream],
@@ -146,7 +158,10 @@ export class StreamDelayMover implements OnModuleDestroy {
         const [moved, nowMs, nextDueMs, latenessSumMs, latenessMaxMs] = reply.map(Number) as MoveReply;
         this.breaker.success();
         this.lastError = undefined;
-        if (moved > 0) this.stats.moved(moved, latenessSumMs, latenessMaxMs);
+        if (moved > 0) {
+          this.stats.moved(moved, latenessSumMs, latenessMaxMs);
+          recordSpan('delayed move', startedMs, { attributes: moveAttributes(key, moved, latenessMaxMs) });
+        }
         if (moved >= MOVE_BATCH) continue;
         const knownAtMs = nextDueMs < 0 ? Infinity : Date.now() + Math.max(nextDueMs - nowMs, 0);
         stream.nextAtMs = Math.min(knownAtMs, stream.notedAtMs);

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { sleep } from '../core/deadline';
+import { traceProcess } from '../core/tracing';
 import type { RedisClient } from '../redis/redis.options';
 import { parseEnvelope, type MessageEnvelope } from './message-envelope';
 import { isMessageRejection, rejectionReason } from './message-rejection';
@@ -64,6 +65,17 @@ export interface StreamDeliveryConfig {
    * waits out the backoff itself.
    */
   delayed?: Pick<StreamDelaySchedule, 'schedule'>;
+}
+
+/** Span attributes of one attempt (OpenTelemetry messaging conventions; `nrk.*` are the library's). */
+function processAttributes(message: StreamMessage): Record<string, string | number> {
+  return {
+    'messaging.consumer.group.name': message.group,
+    'messaging.message.id': message.envelope.id,
+    'nrk.messaging.kind': 'stream',
+    'nrk.messaging.stream_id': message.streamId,
+    'nrk.messaging.attempt': message.attempt,
+  };
 }
 
 /** Longest pause between two attempts of one message, ms. */
@@ -156,14 +168,21 @@ export class StreamDelivery {
     }
     const attempt = before + 1;
     try {
-      const result = this.c.handler(payload, {
+      const message: StreamMessage = {
         stream: this.c.stream,
         group: this.c.group,
         streamId: delivery.id,
         envelope,
         attempt,
         ...(delivery.fields?.dueAt ? { dueAt: new Date(Number(delivery.fields.dueAt)) } : {}),
-      });
+      };
+      // Tracing on: a consumer span, child of the producer's span carried in the headers.
+      const result = traceProcess(
+        this.c.stream,
+        envelope.headers,
+        () => processAttributes(message),
+        () => this.c.handler(payload, message),
+      );
       if (!(result instanceof Promise)) {
         this.c.stats.inc('handled');
         return true;

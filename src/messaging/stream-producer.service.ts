@@ -6,6 +6,7 @@ import type { ResolvedMessagingOptions } from './messaging.options';
 import { MESSAGING_RESOLVED_OPTIONS } from './messaging.providers';
 import { MessagingStats, type MessagingCounters } from './messaging.stats';
 import { createEnvelope, encodeEnvelope, type MessageEnvelope, type MessageHeaders } from './message-envelope';
+import { tracePublish } from '../core/tracing';
 import { deadLetterKey, delayedKeys, streamKey } from './messaging.keys';
 import { StreamDelayMover } from './stream-delay.mover';
 import { delayOf, StreamDelaySchedule } from './stream-delay.schedule';
@@ -138,7 +139,20 @@ export class StreamProducer {
    * when Redis is unreachable (never drops silently), with a `RangeError` for an unusable `delayMs` / `at`.
    */
   add<T>(name: string, payload: T, options: StreamAddOptions = {}): Promise<StreamAddResult<T>> {
-    const envelope = createEnvelope(name, payload, options.headers);
+    // Tracing on: a producer span, whose context the message carries (traceparent / tracestate headers).
+    return tracePublish(name, 'stream', options.headers, (headers, span) => {
+      const envelope = createEnvelope(name, payload, headers);
+      span?.setAttribute('messaging.message.id', envelope.id);
+      return this.addEnvelope(name, envelope, options);
+    });
+  }
+
+  /** {@link add} of a built envelope. */
+  private addEnvelope<T>(
+    name: string,
+    envelope: MessageEnvelope<T>,
+    options: StreamAddOptions,
+  ): Promise<StreamAddResult<T>> {
     let text: string;
     let delay: { delayMs?: number; atMs?: number } | undefined;
     try {

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import session, { type SessionData } from 'express-session';
 import type { Request } from 'express';
+import { endingCallback, openSpan, type TraceSpan } from '../core/tracing';
 import { toRedisUnavailable } from '../redis/redis.errors';
 import type { RedisClient } from '../redis/redis.options';
 import type { SessionIndex } from './session.index';
@@ -56,6 +57,11 @@ type SessionRecord = SessionData & {
   [LOADED_FROM_STORE]?: true;
 };
 
+/** Notes on a `session load` span whether a session was found. */
+function found(span: TraceSpan, _err: unknown, session?: SessionData | null): void {
+  span.setAttribute('nrk.session.found', Boolean(session));
+}
+
 /**
  * express-session store on the shared ioredis client. Keys `<prefix><id>`, JSON values, TTL in ms (PX) from
  * `cookie.maxAge`. Reads Redis on every request (no in-process cache), so a revocation is seen at once by every
@@ -102,6 +108,7 @@ export class RedisSessionStore extends session.Store {
 
   /** Reads a session; a value that is not session JSON is logged and treated as no session. */
   override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
+    callback = endingCallback(openSpan('session load', {}), callback, found); // a span with tracing on
     this.options.client.get(this.key(sid)).then(
       (raw) => {
         if (raw === null) return callback(null, null);
@@ -132,7 +139,7 @@ export class RedisSessionStore extends session.Store {
    * creation time is stamped now.
    */
   override set(sid: string, sess: SessionData, callback?: Callback): void {
-    const done = callback ?? (() => undefined);
+    const done = endingCallback(openSpan('session save', {}), callback ?? (() => undefined)); // a span with tracing on
     (sess as SessionRecord).createdAtMs ??= Date.now();
     const ttlMs = this.ttlOf(sess);
     if (ttlMs <= 0) return this.destroy(sid, done);

@@ -4,6 +4,7 @@ import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microser
 import { Observable } from 'rxjs';
 import { deadlines, type DeadlineTicket } from '../core/deadline-sweeper';
 import { check } from '../core/option-checker';
+import { openSpan } from '../core/tracing';
 import { RedisConfigError } from '../redis/redis.errors';
 import type { RedisService } from '../redis/redis.service';
 import { MESSAGING_FEATURE } from '../messaging/messaging.constants';
@@ -17,6 +18,7 @@ import { RequestTimeoutError, TransportClosedError } from './transport.errors';
 import { eventStreamName, replyStreamName, requestStreamName } from './transport.keys';
 import { decodeReply } from './transport.replies';
 import type { TransportStats } from './transport.stats';
+import { endWithReplies, rpcSpanStart } from './transport.tracing';
 
 /** Settings of one {@link RedisStreamsClient}. */
 export interface RedisStreamsClientSettings {
@@ -198,6 +200,8 @@ export class RedisStreamsClient extends ClientProxy implements BeforeApplication
       return () => undefined;
     }
     this.ensureReader();
+    const span = openSpan(`send ${pattern}`, rpcSpanStart('client', service, pattern)); // tracing on: until replied
+    callback = endWithReplies(span, callback);
     const id = (++this.sequence).toString(36);
     const timeoutMs = recordTimeoutMs ?? this.settings.requestTimeoutMs;
     const ticket = deadlines.ticket(timeoutMs, () => {
@@ -215,7 +219,8 @@ export class RedisStreamsClient extends ClientProxy implements BeforeApplication
       [TRANSPORT_HEADERS.deadline]: String(Date.now() + timeoutMs),
     };
     const addOptions = { headers, maxLen: this.settings.requestMaxLen, durability };
-    this.producer.add(requestStreamName(service), data, addOptions).then(
+    const add = () => this.producer.add(requestStreamName(service), data, addOptions);
+    (span ? span.run(add) : add()).then(
       () => this.counters.inc('requested'),
       (err: unknown) => {
         if (!this.pending.delete(id)) return;

@@ -3,6 +3,7 @@ import { Server, type CustomTransportStrategy, type MessageHandler, type WritePa
 import { isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
 import { settleWithin } from '../core/deadline';
 import { check } from '../core/option-checker';
+import { openSpan } from '../core/tracing';
 import { RedisConfigError } from '../redis/redis.errors';
 import { RedisService } from '../redis/redis.service';
 import { MESSAGING_FEATURE } from '../messaging/messaging.constants';
@@ -21,6 +22,7 @@ import { encodeReply, errorReply, toError } from './transport.replies';
 import type { ResolvedTransportOptions } from './transport.options';
 import { TRANSPORT_RESOLVED_OPTIONS } from './transport.providers';
 import { TransportStats, type TransportCounters } from './transport.stats';
+import { rpcSpanStart } from './transport.tracing';
 
 /** Request patterns whose handler lookup is remembered (callers choose patterns: the map must stay bounded). */
 const MAX_CACHED_ROUTES = 1_000;
@@ -265,10 +267,13 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       return this.reply(replyTo, correlationId, errorReply(NO_MESSAGE_HANDLER));
     }
     const context = this.context(message, pattern, Number.isFinite(deadline) ? deadline : undefined);
+    const span = openSpan(`handle ${pattern}`, rpcSpanStart('server', message.group, pattern)); // tracing on
     const work = new Promise<void>((resolve) => {
       const produce = async (): Promise<Observable<unknown>> => {
         try {
-          return this.transformToObservable(await handler(payload, context));
+          return this.transformToObservable(
+            await (span ? span.run(() => handler(payload, context)) : handler(payload, context)),
+          );
         } catch (err) {
           return throwError(() => err);
         }
@@ -288,6 +293,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       this.running.delete(work);
       this.slotWaiters.shift()?.();
     });
+    if (span) void work.then(() => span.end()); // the span lasts until the last reply is written
     // Over the limit, the loop waits until a running request finishes.
     if (this.running.size <= this.transport.consumer.concurrency) return undefined;
     return new Promise<void>((resolve) => this.slotWaiters.push(resolve));
