@@ -46,6 +46,7 @@ const TOPOLOGY_SUITES = [
   'test/transport.e2e-spec.ts',
   'test/ratelimit.e2e-spec.ts',
   'test/admin.e2e-spec.ts',
+  'test/tracing.e2e-spec.ts',
 ];
 
 /**

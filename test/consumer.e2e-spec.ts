@@ -29,6 +29,9 @@ const PEERS = ['@nestjs/common', '@nestjs/core', 'ioredis', 'reflect-metadata', 
 /** What a Nest HTTP application has anyway (sessions need an HTTP server). */
 const APP_DEPS = ['@nestjs/platform-express'];
 
+/** The optional peer of tracing: looked up on first use, so no entry loads it when loaded alone. */
+const OTEL = '@opentelemetry/api';
+
 /**
  * Each subpath entry, the module it must export, the optional peers it may use (`uses`) and those it must load
  * (`loads`); loaded alone, it must not load any other optional peer. The root re-exports each one but `testing`
@@ -39,29 +42,30 @@ const ENTRIES: Array<{ entry: string; exports: string; uses: string[]; loads: st
   {
     entry: 'cache',
     exports: 'RedisCacheModule',
-    uses: ['@nestjs/cache-manager', 'cache-manager', 'keyv'],
+    uses: ['@nestjs/cache-manager', 'cache-manager', 'keyv', OTEL],
     loads: ['keyv', '@nestjs/cache-manager'],
   },
   {
     entry: 'session',
     exports: 'SessionModule',
-    uses: ['passport', 'passport-local', 'express-session', 'class-validator', 'class-transformer'],
+    uses: ['passport', 'passport-local', 'express-session', 'class-validator', 'class-transformer', OTEL],
     loads: ['express-session', 'passport'],
   },
   {
     entry: 'messaging',
     exports: 'MessagingModule',
-    uses: ['class-validator', 'class-transformer'],
+    uses: ['class-validator', 'class-transformer', OTEL],
     loads: ['class-validator'],
   },
   {
     entry: 'transport',
     exports: 'RedisStreamsTransportModule',
-    uses: ['@nestjs/microservices', 'class-validator', 'class-transformer'],
+    uses: ['@nestjs/microservices', 'class-validator', 'class-transformer', OTEL],
     loads: ['@nestjs/microservices'],
   },
-  { entry: 'lock', exports: 'LockModule', uses: ['@sesamecare-oss/redlock'], loads: ['@sesamecare-oss/redlock'] },
-  { entry: 'metrics', exports: 'MetricsModule', uses: ['prom-client'], loads: ['prom-client'] },
+  { entry: 'lock', exports: 'LockModule', uses: ['@sesamecare-oss/redlock', OTEL], loads: ['@sesamecare-oss/redlock'] },
+  // prom-client itself loads @opentelemetry/api (exemplars)
+  { entry: 'metrics', exports: 'MetricsModule', uses: ['prom-client', OTEL], loads: ['prom-client'] },
   { entry: 'ratelimit', exports: 'RateLimitModule', uses: [], loads: ['ioredis'] },
   { entry: 'throttler', exports: 'RedisThrottlerStorage', uses: ['@nestjs/throttler'], loads: ['ioredis'] },
   { entry: 'testing', exports: 'startRedis', uses: [], loads: ['ioredis'], inRoot: false },

@@ -4,10 +4,12 @@ import { LockModule, RedisModule } from '../index';
 import { validateConfig, type AppConfig } from './config/app.config';
 import { redisConnectionFromConfig } from './config/redis-connection';
 import { DatabaseModule } from './database/database.module';
+import { TelemetryModule } from './telemetry/telemetry.module';
 
 /**
  * What every process of the reference service stands on, the API (AppModule) and the notifications worker
- * (WorkerModule) alike: the validated configuration, the shared Redis provider and the database.
+ * (WorkerModule) alike: the validated configuration, the shared Redis provider, the database and the flush of
+ * OpenTelemetry's spans.
  */
 export function coreModules(): Array<DynamicModule | Promise<DynamicModule> | Type> {
   return [
@@ -21,6 +23,7 @@ export function coreModules(): Array<DynamicModule | Promise<DynamicModule> | Ty
       }),
     }),
     DatabaseModule,
+    TelemetryModule, // flushes OpenTelemetry's spans on shutdown (when OTEL_EXPORTER_OTLP_ENDPOINT started it)
   ];
 }
 

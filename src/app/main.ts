@@ -1,3 +1,4 @@
+import './telemetry/telemetry.start'; // first: OpenTelemetry (when configured) before Nest, express, ioredis
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';

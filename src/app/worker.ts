@@ -1,3 +1,4 @@
+import './telemetry/telemetry.start'; // first: OpenTelemetry (when configured) before Nest, express, ioredis
 import 'reflect-metadata';
 import { StreamConsumerRegistry } from '../index';
 import { NOTIFICATIONS_SERVER, NOTIFICATIONS_SERVICE } from './notifications/notifications.transport';
