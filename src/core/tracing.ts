@@ -182,7 +182,7 @@ function runIn<T>(a: Api, span: otel.Span, ctx: otel.Context, fn: (span: TraceSp
     span.end();
     return result;
   }
-  return Promise.resolve(result).then(
+  return (result instanceof Promise ? result : Promise.resolve(result)).then(
     (value) => {
       span.end();
       return value;
