@@ -1,3 +1,4 @@
+import './telemetry/telemetry.start'; // first: OpenTelemetry (when configured) before Nest, express, ioredis
 import 'reflect-metadata';
 import { InventoryWorkerModule } from './inventory-worker.module';
 import { INVENTORY_SERVER, INVENTORY_SERVICE } from './inventory/inventory.transport';
