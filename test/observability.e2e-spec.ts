@@ -17,6 +17,7 @@ import { AppModule } from '../src/app/app.module';
 import { configureApp } from '../src/app/app.setup';
 import type { AppConfig } from '../src/app/config/app.config';
 import { loggingParams } from '../src/app/logging/logging.module';
+import { ORDERS_STREAM } from '../src/app/orders/order.events';
 import { createTestDatabase } from './support/test-database';
 import { startRedis, uniquePrefix, type RedisServer } from './support/redis-harness';
 
@@ -171,11 +172,13 @@ describe('reference service operations: logs, metrics, readiness', () => {
       expect(grew('nrk_session_logins_total')).toBe(1);
       expect(grew('nrk_session_login_failures_total')).toBe(1);
       expect(sample(after, 'nrk_session_active')).toBeGreaterThanOrEqual(1);
-      // the stream gauges read the consumers of this process (the notifications group on `orders`)
-      expect(
-        sample(after, 'nrk_messaging_consumer_group_lag', { stream: 'orders', group: 'notifications' }),
-      ).toBeGreaterThanOrEqual(0);
-      expect(sample(after, 'nrk_messaging_dead_letter_queue_length', { stream: 'orders' })).toBeGreaterThanOrEqual(0);
+      // the stream gauges read the consumers of this process (the reminders' group on the order.created event stream;
+      // the notifications service's transport group is in the transport's gauges)
+      const stream = ORDERS_STREAM;
+      expect(sample(after, 'nrk_messaging_consumer_group_lag', { stream, group: 'reminders' })).toBeGreaterThanOrEqual(
+        0,
+      );
+      expect(sample(after, 'nrk_messaging_dead_letter_queue_length', { stream })).toBeGreaterThanOrEqual(0);
       for (const name of [
         'nrk_cache_misses_total',
         'nrk_cache_errors_total',
