@@ -100,6 +100,9 @@ module.exports = {
           e2e,
         ],
   testTimeout: 60000,
+  // `npm test`: two suites at a time (each waits on its own redis-servers and timers far more than it computes);
+  // the cluster run, whose suites start a 3-master cluster each, stays one at a time.
+  maxWorkers: topology === 'cluster' ? 1 : 2,
   // A suite that leaves a socket half-closed must not keep CI waiting: servers are reaped by the harness anyway.
   forceExit: true,
 };
