@@ -388,8 +388,10 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
     load.start();
     const samples: SoakSample[] = [];
     const snapshotsDue = [...(options.snapshotAtMs ?? [])].sort((a, b) => a - b);
-    while (Date.now() - t0 < durationMs) {
-      await sleep(Math.min(sampleEveryMs, Math.max(0, durationMs - (Date.now() - t0))));
+    // Samples at whole periods only: a sample taken right after another would read an event-loop delay
+    // histogram of a few milliseconds, dominated by the full GC the previous sample forced.
+    for (let dueMs = sampleEveryMs; dueMs <= durationMs; dueMs += sampleEveryMs) {
+      await sleep(Math.max(0, dueMs - (Date.now() - t0)));
       const sample = await sampleOnce(Date.now() - t0);
       samples.push(sample);
       log(
