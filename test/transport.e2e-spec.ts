@@ -315,7 +315,7 @@ describe(`Messaging transport: RedisStreamsServer / RedisStreamsClient (${testTo
       await eventually(async () => (await producer.deadLetters('evt:order.checked')).length === 1, 10_000, 'DLQ');
       const [dead] = await producer.deadLetters('evt:order.checked');
       expect(dead.group).toBe('billing');
-      expect(dead.error).toContain('Validation failed');
+      expect(dead.error).toContain('"code":"INVALID"');
       expect(dead.error).toContain('qty must not be less than 1');
       const rec = billing.get(Recorder);
       await rec.until(() => rec.items.length >= 1, 5_000, 'valid event');
@@ -399,7 +399,8 @@ describe(`Messaging transport: RedisStreamsServer / RedisStreamsClient (${testTo
       await expect(call('order.validate', { sku: 'A', qty: 2 })).resolves.toEqual({ isDto: true, qty: 2 });
       await expect(call('order.validate', { sku: 'A', qty: 0 })).rejects.toEqual({
         status: 'error',
-        message: 'Validation failed',
+        code: 'INVALID',
+        message: 'qty must not be less than 1',
         errors: ['qty must not be less than 1'],
       });
       await expect(call('guarded', { allow: true })).resolves.toBe('inside');

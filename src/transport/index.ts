@@ -10,4 +10,5 @@ export { REDIS_STREAMS_TRANSPORT, TRANSPORT_HEADERS, TRANSPORT_MODULE_OPTIONS } 
 export { TransportStats, type TransportCounters } from './transport.stats';
 export type { RedisStreamsTransportOptions } from './transport.options';
 export type { RpcErrorShape } from './transport.replies';
+export { rpcValidationPipe, type RpcValidationErrorShape } from './rpc-validation.pipe';
 export { eventStreamName, requestStreamName, replyStreamName } from './transport.keys';

@@ -1,11 +1,11 @@
 import type { INestApplication, INestMicroservice, Type } from '@nestjs/common';
-import { ValidationPipe } from '@nestjs/common';
-import { RpcException, type AsyncMicroserviceOptions } from '@nestjs/microservices';
+import type { AsyncMicroserviceOptions } from '@nestjs/microservices';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { RedisModule, type RedisModuleOptions } from '../../src/redis';
 import { MessagingModule } from '../../src/messaging';
 import {
   RedisStreamsServer,
+  rpcValidationPipe,
   RedisStreamsTransportModule,
   type RedisStreamsTransportOptions,
 } from '../../src/transport';
@@ -16,19 +16,6 @@ export const SERVICE_LABEL = 'transport-test:label';
 
 /** Consumer settings that keep a test short: fast reads and reclaims, two attempts before the DLQ. */
 export const FAST_CONSUMER = { blockMs: 200, claimIdleMs: 500, maxAttempts: 2, backoffMs: 10 };
-
-/** A global ValidationPipe whose errors reach RPC callers (an RpcException rather than a 400). */
-export function rpcValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
-    transform: true,
-    exceptionFactory: (errors) =>
-      new RpcException({
-        status: 'error',
-        message: 'Validation failed',
-        errors: errors.flatMap((e) => Object.values(e.constraints ?? {})),
-      }),
-  });
-}
 
 /** RedisModule, MessagingModule and the transport module with `transport`. */
 function transportImports(redis: RedisModuleOptions, transport: RedisStreamsTransportOptions) {

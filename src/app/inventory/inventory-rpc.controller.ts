@@ -8,7 +8,7 @@ import {
   isRedisConnectionError,
   type RedisStreamsContext,
 } from '../../index';
-import { rpcValidationPipe } from '../common/rpc-validation.pipe';
+import { rpcValidationPipe } from '../../transport';
 import { StaleFenceError } from './inventory.errors';
 import { InventoryService } from './inventory.service';
 import {

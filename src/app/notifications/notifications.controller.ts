@@ -1,7 +1,7 @@
 import { Controller, UsePipes } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { RedisStreamsContext } from '../../index';
-import { rpcValidationPipe } from '../common/rpc-validation.pipe';
+import { rpcValidationPipe } from '../../transport';
 import { ORDER_CREATED_PATTERN } from '../orders/order.events';
 import { NotificationsConsumer, OrderCreatedMessage } from './notifications.consumer';
 import { NOTIFICATIONS_TRANSPORT } from './notifications.transport';
