@@ -22,6 +22,12 @@ export const MAX_APPEND_BATCH = 200;
  * pipeline of XADDs this saves the client a command, a promise and a reply per entry; Redis does the same XADDs. Every
  * entry has the same fields (`fields`), given at construction. The keys of one call are one stream's, so it runs on
  * the stream's node on a Cluster. A call that fails rejects every entry of its batch (they all target that stream).
+ *
+ * Packed (`packed: true`): the tick's records for one stream go into **one** entry, their field/value pairs one after
+ * the other (field names repeat; a reader walks the pairs in order), with one plain `XADD` (and a `PEXPIRE` after it
+ * when asked): no script, one entry instead of one per record. Every record of the batch resolves with that entry's
+ * id. For streams whose reader takes every entry as it comes (a reply stream), not for consumer-group streams whose
+ * entries are spread over consumers.
  */
 export class StreamAppendBatcher {
   private readonly batches = new Map<string, Batch>();
@@ -29,11 +35,13 @@ export class StreamAppendBatcher {
 
   /**
    * @param client the shared client, looked up at flush time
-   * @param fields the field names of every entry, e.g. `['data']`
+   * @param fields the field names of every entry (of every record, when packed), e.g. `['data']`
+   * @param packed one entry per stream and tick holding every record of the tick (see the class comment)
    */
   constructor(
     private readonly client: () => RedisClient,
     private readonly fields: readonly string[],
+    private readonly packed = false,
   ) {}
 
   /**
@@ -71,6 +79,10 @@ export class StreamAppendBatcher {
   private send(batch: Batch): void {
     const client = this.client();
     const { waiters } = batch;
+    if (this.packed) {
+      this.sendPacked(client, batch);
+      return;
+    }
     if (waiters.length === 1 && batch.ttlMs === 0) {
       const args: string[] = [batch.key];
       if (batch.maxLen > 0) args.push('MAXLEN', '~', String(batch.maxLen));
@@ -85,6 +97,29 @@ export class StreamAppendBatcher {
     const head = [String(batch.maxLen), batch.ttlMs > 0 ? String(batch.ttlMs) : '', String(this.fields.length)];
     APPEND_MANY.run<string[]>(client, [batch.key], [...head, ...this.fields, ...batch.values]).then(
       (ids) => waiters.forEach((w, i) => w.resolve(ids[i])),
+      (err: unknown) => waiters.forEach((w) => w.reject(err)),
+    );
+  }
+
+  /** One `XADD` of every record of the batch as one entry (then the `PEXPIRE`, on the same connection). */
+  private sendPacked(client: RedisClient, batch: Batch): void {
+    const { waiters, values } = batch;
+    const k = this.fields.length;
+    const args: string[] = [batch.key];
+    if (batch.maxLen > 0) args.push('MAXLEN', '~', String(batch.maxLen));
+    args.push('*');
+    for (let i = 0; i < values.length; i += k) {
+      for (let j = 0; j < k; j++) args.push(this.fields[j], values[i + j]);
+    }
+    let added = client.call('XADD', ...args) as Promise<string>;
+    if (batch.ttlMs > 0) {
+      // Right after the XADD on the same connection (on a Cluster, the stream's node): it finds the stream. As in the
+      // script, the records fail when it fails, so the caller asks for it again.
+      const expired = client.pexpire(batch.key, batch.ttlMs);
+      added = Promise.all([added, expired]).then(([id]) => id);
+    }
+    added.then(
+      (id) => waiters.forEach((w) => w.resolve(id)),
       (err: unknown) => waiters.forEach((w) => w.reject(err)),
     );
   }

@@ -274,17 +274,16 @@ export class RedisStreamsClient extends ClientProxy implements BeforeApplication
       key: streamKey(this.redis.prefixFor(MESSAGING_FEATURE), this.replyTo),
       blockMs: REPLY_BLOCK_MS,
       logger: this.log,
-      onReply: (fields) => this.onReply(fields),
+      onReply: (id, text) => this.onReply(id, text),
     });
     this.reader.start();
   }
 
   /** Hands a reply to its request; one whose request is gone (timed out, cancelled) is dropped and counted. */
-  private onReply(fields: Record<string, string>): void {
-    const id = fields.c;
-    const packet = decodeReply(fields.p ?? '');
+  private onReply(id: string | undefined, text: string): void {
+    const packet = decodeReply(text);
     const request = id === undefined ? undefined : this.pending.get(id);
-    if (!request) {
+    if (!request || id === undefined) {
       // A bare completion after an error reply is not a reply of its own.
       if (packet.err !== undefined || packet.response !== undefined) this.counters.inc('lateReplies');
       return;

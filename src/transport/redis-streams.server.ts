@@ -59,8 +59,12 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   override readonly propagatesEventHandlerErrors = true;
   private readonly log = new Logger('RedisStreamsServer');
   private readonly runners: StreamConsumerRunner[] = [];
-  /** Writes the replies of one tick with one command per reply stream. */
-  private readonly replies = new StreamAppendBatcher(() => this.redis.getClient(this.options.clientName), ['c', 'p']);
+  /** Writes the replies of one tick to one reply stream as one entry (`c` / `p` pairs, see ReplyStreamReader). */
+  private readonly replies = new StreamAppendBatcher(
+    () => this.redis.getClient(this.options.clientName),
+    ['c', 'p'],
+    true,
+  );
   private listening = false;
   /** Requests read (NOACK) and still running: their last reply is not handed to the writer yet. */
   private readonly running = new Set<Promise<void>>();
@@ -329,6 +333,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         this.writes.delete(written);
       },
       (err: unknown) => {
+        if (ttlMs > 0) this.expiredAt.delete(replyTo); // the next reply extends the stream's life again
         this.counters.inc('replyFailures');
         this.writes.delete(written);
         this.log.warn(`could not write a reply to ${replyTo}: ${toError(err).message}`);

@@ -4,7 +4,7 @@ import { OutageBreaker } from '../core/outage-breaker';
 import { isRedisConnectionError } from '../redis/redis.errors';
 import type { RedisClient } from '../redis/redis.options';
 import type { RedisService } from '../redis/redis.service';
-import { parseReadGroupReply } from '../messaging/stream-replies';
+import { forEachReadPair } from '../messaging/stream-replies';
 
 /** What a client's reply reader needs. */
 export interface ReplyStreamReaderConfig {
@@ -15,8 +15,11 @@ export interface ReplyStreamReaderConfig {
   /** How long one XREAD waits, ms (bounds nothing at stop: the connection is closed). */
   blockMs: number;
   logger: Logger;
-  /** Called with each reply entry's fields, in stream order. */
-  onReply: (fields: Record<string, string>) => void;
+  /**
+   * Called with each reply, in stream order: its correlation id (undefined when the entry lacks one) and its text.
+   * An entry holds one or more replies, as `c` (correlation id) / `p` (reply) pairs.
+   */
+  onReply: (correlationId: string | undefined, text: string) => void;
 }
 
 /** Pause after the n-th failed read in a row: 200, 400, 800, then 1000 ms. */
@@ -33,6 +36,16 @@ export class ReplyStreamReader {
   private loop: Promise<void> = Promise.resolve();
   private lastId = '0-0';
   private readonly breaker: OutageBreaker;
+  /** Correlation id of the pair being read (a `c` field, then its `p`). */
+  private correlationId: string | undefined;
+  private readonly onPair = (field: string, value: string): void => {
+    if (field === 'c') {
+      this.correlationId = value;
+    } else if (field === 'p') {
+      this.c.onReply(this.correlationId, value);
+      this.correlationId = undefined;
+    }
+  };
 
   constructor(private readonly c: ReplyStreamReaderConfig) {
     this.breaker = new OutageBreaker({
@@ -79,9 +92,10 @@ export class ReplyStreamReader {
         );
         failures = 0;
         this.breaker.success();
-        for (const entry of parseReadGroupReply(reply)) {
-          this.lastId = entry.id;
-          if (entry.fields) this.c.onReply(entry.fields);
+        const lastId = forEachReadPair(reply, this.onPair);
+        if (lastId !== undefined) {
+          this.lastId = lastId;
+          this.correlationId = undefined;
         }
       } catch (err) {
         if (signal.aborted) break;
