@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler, type WritePacket } from '@nestjs/microservices';
-import { isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
+import { finalize, isObservable, lastValueFrom, throwError } from 'rxjs';
 import { settleWithin } from '../core/deadline';
 import { check } from '../core/option-checker';
 import { openSpan } from '../core/tracing';
@@ -273,20 +273,28 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     const context = this.context(message, pattern, Number.isFinite(deadline) ? deadline : undefined);
     const span = openSpan(`handle ${pattern}`, rpcSpanStart('server', message.group, pattern)); // tracing on
     const work = new Promise<void>((resolve) => {
-      const produce = async (): Promise<Observable<unknown>> => {
-        try {
-          return this.transformToObservable(
-            await (span ? span.run(() => handler(payload, context)) : handler(payload, context)),
-          );
-        } catch (err) {
-          return throwError(() => err);
-        }
-      };
-      this.handleRequest(context, produce, (packet) => {
+      const respond = (packet: WritePacket): Promise<void> => {
         if (packet.err !== undefined) this.counters.inc('requestErrors');
         const written = this.reply(replyTo, correlationId, packet);
         if (packet.isDisposed) resolve();
         return written;
+      };
+      // Nest's handleRequest, with its processing hooks, except that a single value skips the Observable around it.
+      this.runWithProcessingHooks(context, async (runEndHook) => {
+        let result: unknown;
+        try {
+          result = await (span ? span.run(() => handler(payload, context)) : handler(payload, context));
+        } catch (err) {
+          result = throwError(() => err);
+        }
+        if (isObservable(result)) {
+          // The handler's stream of replies, an interceptor's, or the exception filters' error: Nest's reply loop.
+          this.send(result.pipe(finalize(runEndHook)), respond);
+          return;
+        }
+        // A value (the handler's, or its promise's): the one and final reply.
+        runEndHook();
+        void respond({ response: result, isDisposed: true });
       });
     });
     // At-most-once: the request was read with NOACK, it is never pending (a responder that dies loses it; the
