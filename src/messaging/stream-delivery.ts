@@ -109,9 +109,12 @@ export class StreamDelivery {
         if (done === true || (done !== false && (await done))) acks.push(delivery.id);
       }
     };
-    const workers = Math.min(this.c.concurrency, deliveries.length);
-    if (workers === 1) await worker();
-    else await Promise.all(Array.from({ length: workers }, worker));
+    // The first worker runs until a handler is asynchronous: synchronous handlers (a request that only starts its
+    // work, a counter) need no other worker. Then up to `concurrency` workers share what is left.
+    const first = worker();
+    const more = Math.min(this.c.concurrency - 1, deliveries.length - next);
+    if (more <= 0) await first;
+    else await Promise.all([first, ...Array.from({ length: more }, worker)]);
     return acks;
   }
 
