@@ -336,7 +336,7 @@ describe(`Messaging transport: RedisStreamsServer / RedisStreamsClient (${testTo
   });
 
   describe('request-reply', () => {
-    it('200 concurrent send() from two clients: every caller gets its own answer', async () => {
+    it('200 concurrent send() from two clients: every caller gets its own answer, replies packed per entry', async () => {
       const keyPrefix = uniquePrefix('tr-rpc');
       await service(keyPrefix, 'api', 'api-1', [RequestHandlers]);
       await service(keyPrefix, 'api', 'api-2', [RequestHandlers]);
@@ -351,6 +351,10 @@ describe(`Messaging transport: RedisStreamsServer / RedisStreamsClient (${testTo
         expect(answer.echo).toEqual({ i, from: (i % 2 === 0 ? a.client : b.client).replyStream });
       });
       expect(a.stats.stats.timeouts + a.stats.stats.lateReplies).toBe(0);
+      // The replies one responder writes to one client in a tick share one entry (read pair by pair).
+      const replyEntries = (await a.app.get(StreamProducer).info(a.client.replyStream)).length;
+      expect(replyEntries).toBeGreaterThan(0);
+      expect(replyEntries).toBeLessThan(100);
     });
 
     it('the handler sees its context: stream, attempt, deadline, trace id, the caller metadata and record headers', async () => {

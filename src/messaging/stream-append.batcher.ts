@@ -45,8 +45,8 @@ export class StreamAppendBatcher {
   ) {}
 
   /**
-   * Queues one entry for stream `key`, trimmed to about `maxLen` entries (0 = no trimming), its life extended to
-   * `ttlMs` when given; resolves with the entry's id, rejects with Redis's error.
+   * Queues one entry for stream `key`, trimmed to about `maxLen` entries (records, when packed; 0 = no trimming), its
+   * life extended to `ttlMs` when given; resolves with the entry's id, rejects with Redis's error.
    * @param values the values of the entry's fields, in the order of `fields`
    */
   append(key: string, values: readonly string[], maxLen: number, ttlMs = 0): Promise<string> {
@@ -106,7 +106,8 @@ export class StreamAppendBatcher {
     const { waiters, values } = batch;
     const k = this.fields.length;
     const args: string[] = [batch.key];
-    if (batch.maxLen > 0) args.push('MAXLEN', '~', String(batch.maxLen));
+    // `maxLen` counts records: entries of this batch's size hold about that many.
+    if (batch.maxLen > 0) args.push('MAXLEN', '~', String(Math.ceil(batch.maxLen / waiters.length)));
     args.push('*');
     for (let i = 0; i < values.length; i += k) {
       for (let j = 0; j < k; j++) args.push(this.fields[j], values[i + j]);

@@ -23,7 +23,7 @@ export interface RedisStreamsTransportOptions {
    * past this is older than any caller still waits for.
    */
   requestMaxLen?: number;
-  /** Approximate MAXLEN of each client's reply stream (default 10000). */
+  /** About how many replies each client's reply stream keeps (default 10000; `MAXLEN ~`, by entries of replies). */
   replyMaxLen?: number;
   /** Each reply extends its reply stream's life to this, ms (default 60000): a dead client's stream expires. */
   replyTtlMs?: number;
