@@ -377,6 +377,31 @@ describe('RateLimitModule (real Redis)', () => {
     }
   });
 
+  it('a token bucket kept as a hash {t, at} (the earlier layout) is read, then rewritten as its string', async () => {
+    const prefix = uniquePrefix('rl-tb');
+    const ref = await Test.createTestingModule({
+      imports: [RedisModule.forRoot({ ...redis.connection, keyPrefix: prefix }), RateLimitModule.forRoot()],
+    }).compile();
+    await ref.init();
+    const limits = ref.get(RateLimitService);
+    const client = redis.client();
+    try {
+      // 10 per minute: a token takes 6 s to come back, so the 3 tokens of the hash are what the bucket holds.
+      const policy: RateLimitPolicy = { name: 'legacy', algorithm: 'token-bucket', limit: 10, windowMs: 60_000 };
+      const key = `${prefix}ratelimit:{legacy:u1}`;
+      const [seconds, micros] = (await client.time()) as [number | string, number | string];
+      await client.hset(key, 't', 3, 'at', Number(seconds) * 1000 + Number(micros) / 1000);
+      await client.pexpire(key, 60_000);
+      expect(await limits.consume(policy, 'u1')).toMatchObject({ allowed: true, remaining: 2 });
+      expect(await client.type(key)).toBe('string');
+      expect(await limits.consume(policy, 'u1', 3)).toMatchObject({ allowed: false, remaining: 2 });
+      expect(await limits.consume(policy, 'u1', 2)).toMatchObject({ allowed: true, remaining: 0 });
+    } finally {
+      client.disconnect();
+      await ref.close();
+    }
+  });
+
   describe('Redis frozen, then killed', () => {
     let own: TestRedis;
     let app: Awaited<ReturnType<typeof startApp>>;

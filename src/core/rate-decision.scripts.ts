@@ -107,12 +107,14 @@ return {1, math.max(0, math.floor(limit - used - cost)), 2 * windowMs - elapsed,
 
 /**
  * Token bucket: `burst` tokens at most, refilled at `ratePerSec`; a call takes `cost` tokens or is refused (and
- * takes none). One hash per limit and client, gone once the bucket is full again.
+ * takes none). One string per limit and client, `"<tokens> <ms>"` (written with one SET ... PX: a hash took an HSET
+ * and a PEXPIRE), gone once the bucket is full again. A hash `{t, at}` (the earlier layout) is still read, and
+ * replaced by the string on the next allowed call.
  */
 export const TOKEN_BUCKET = defineScript({
   name: 'rate.tokenBucket',
   keys: 1,
-  lua: `-- KEYS[1]: hash {t = tokens left after the last allowed call, at = its time in ms (Redis clock, fractional)}
+  lua: `-- KEYS[1]: string "<tokens left after the last allowed call> <its time in ms>" (Redis clock, fractional; %.17g)
 -- ARGV[1]: refill rate in tokens per second; ARGV[2]: bucket size (burst); ARGV[3]: cost of this call
 -- Returns: {1 allowed / 0 refused, whole tokens left, ms until the bucket is full again,
 --   ms until a retry can be allowed (0 when allowed)}
@@ -121,20 +123,29 @@ local burst = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local s = redis.call('HMGET', KEYS[1], 't', 'at')
-local tokens = tonumber(s[1])
+local tokens, at
+local state = redis.pcall('GET', KEYS[1])
+if type(state) == 'string' then
+  local sp = string.find(state, ' ', 1, true)
+  tokens = tonumber(string.sub(state, 1, sp - 1))
+  at = tonumber(string.sub(state, sp + 1))
+elseif type(state) == 'table' and state.err then
+  -- WRONGTYPE: the hash {t = tokens, at = ms} of the earlier layout
+  local h = redis.call('HMGET', KEYS[1], 't', 'at')
+  tokens = tonumber(h[1])
+  at = tonumber(h[2])
+end
 if tokens == nil then
   tokens = burst
 else
-  tokens = math.min(burst, tokens + math.max(0, now - tonumber(s[2])) * perMs)
+  tokens = math.min(burst, tokens + math.max(0, now - at) * perMs)
 end
 if tokens < cost then
   return {0, math.floor(tokens), math.ceil((burst - tokens) / perMs), math.max(1, math.ceil((cost - tokens) / perMs))}
 end
 tokens = tokens - cost
 local fullInMs = math.ceil((burst - tokens) / perMs)
-redis.call('HSET', KEYS[1], 't', tokens, 'at', now)
-redis.call('PEXPIRE', KEYS[1], math.max(1, fullInMs))
+redis.call('SET', KEYS[1], string.format('%.17g %.17g', tokens, now), 'PX', math.max(1, fullInMs))
 return {1, math.floor(tokens), fullInMs, 0}`,
 });
 
