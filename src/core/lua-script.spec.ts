@@ -1,3 +1,4 @@
+import type { Command } from 'ioredis';
 import { defineScript } from './lua-script';
 
 describe('defineScript', () => {
@@ -34,5 +35,35 @@ return redis.call('GET', KEYS[1])`,
       lua: '-- KEYS[1], KEYS[2]\n-- ARGV: none\n-- Returns: 1\nreturn 1',
     });
     await expect(s.run({} as never, ['a'], [])).rejects.toThrow(/takes 2 key\(s\), got 1/);
+  });
+
+  it('runThen: the reply to onReply; after NOSCRIPT the EVAL once; errors and a wrong key count to onError', async () => {
+    const s = defineScript({ name: 'one', keys: 1, lua: '-- KEYS[1]: k\n-- ARGV: none\n-- Returns: 1\nreturn 1' });
+    const sent: Array<[string, unknown[]]> = [];
+    const client = (...replies: Array<Error | number>) =>
+      ({
+        sendCommand: (command: Command) => {
+          sent.push([command.name, command.args]);
+          const reply = replies.shift();
+          if (reply instanceof Error) command.reject(reply);
+          else command.resolve(reply);
+        },
+      }) as never;
+    const onReply = (n: number) => `reply ${n}`;
+    const onError = (err: unknown) => `error ${(err as Error).message}`;
+    await expect(s.runThen(client(7), ['k'], [1], 100, onReply, onError)).resolves.toBe('reply 7');
+    expect(sent.splice(0)).toEqual([['evalsha', [s.sha1, '1', 'k', '1']]]);
+    await expect(
+      s.runThen(client(new Error('NOSCRIPT No matching script'), 8), ['k'], [], 100, onReply, onError),
+    ).resolves.toBe('reply 8');
+    expect(sent.splice(0).map(([name, args]) => [name, args[0]])).toEqual([
+      ['evalsha', s.sha1],
+      ['eval', s.definition.lua],
+    ]);
+    await expect(s.runThen(client(new Error('ERR boom')), ['k'], [], 100, onReply, onError)).resolves.toBe(
+      'error ERR boom',
+    );
+    await expect(s.runThen(client(), [], [], 100, onReply, onError)).resolves.toMatch(/error .*takes 1 key/);
+    expect(sent.splice(0)).toHaveLength(1);
   });
 });

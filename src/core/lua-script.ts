@@ -69,9 +69,26 @@ export class LuaScript {
    * @param args its ARGV
    */
   run<T>(client: RedisClient, keys: readonly string[], args: readonly LuaArg[], timeoutMs?: number): Promise<T> {
+    return this.runThen<T, T>(client, keys, args, timeoutMs, identity, rethrow);
+  }
+
+  /**
+   * {@link run} with the caller's continuations attached where the reply arrives: `script.runThen(c, k, a, ms, onReply,
+   * onError)` answers what `script.run(c, k, a, ms).then(onReply, onError)` would, one promise and one microtask fewer
+   * per call (a hot path: every rate decision). `onError` also gets a wrong number of keys.
+   */
+  runThen<T, R>(
+    client: RedisClient,
+    keys: readonly string[],
+    args: readonly LuaArg[],
+    timeoutMs: number | undefined,
+    onReply: (reply: T) => R,
+    onError: (err: unknown) => R,
+  ): Promise<R> {
     const { keys: expected } = this.definition;
     if (expected !== 'variadic' && keys.length !== expected) {
-      return Promise.reject(new Error(`Lua script ${this.name} takes ${expected} key(s), got ${keys.length}`));
+      const err = new Error(`Lua script ${this.name} takes ${expected} key(s), got ${keys.length}`);
+      return Promise.reject(err).then(onReply, onError);
     }
     // [sha1, numkeys, ...keys, ...args] in one pass (a hot path: every lock and rate decision).
     const line: LuaArg[] = new Array<LuaArg>(2 + keys.length + args.length);
@@ -79,10 +96,9 @@ export class LuaScript {
     line[1] = keys.length;
     for (let i = 0; i < keys.length; i++) line[2 + i] = keys[i];
     for (let i = 0; i < args.length; i++) line[2 + keys.length + i] = args[i];
-    const first = this.send<T>(client, 'evalsha', line, timeoutMs);
-    return first.catch((err: unknown) => {
-      if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
-      return this.send<T>(client, 'eval', [this.definition.lua, ...line.slice(1)], timeoutMs);
+    return this.send<T>(client, 'evalsha', line, timeoutMs).then(onReply, (err: unknown) => {
+      if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) return onError(err);
+      return this.send<T>(client, 'eval', [this.definition.lua, ...line.slice(1)], timeoutMs).then(onReply, onError);
     });
   }
 
@@ -102,6 +118,14 @@ export class LuaScript {
     void client.sendCommand(command);
     return command.promise as Promise<T>;
   }
+}
+
+function identity<T>(value: T): T {
+  return value;
+}
+
+function rethrow(err: unknown): never {
+  throw err;
 }
 
 /** Declares one script (see {@link LuaScript}); a feature keeps its scripts in `<feature>.scripts.ts`. */

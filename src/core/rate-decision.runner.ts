@@ -70,7 +70,14 @@ export class DecisionRunner {
     }
     if (this.inFlight > 0) batchWritesThisTick(client);
     this.inFlight++;
-    return script.run<DecisionReply>(client, keys, args, this.options.timeoutMs).then(this.answered, this.failed);
+    return script.runThen<DecisionReply, DecisionReply | RedisUnavailableError>(
+      client,
+      keys,
+      args,
+      this.options.timeoutMs,
+      this.answered,
+      this.failed,
+    );
   }
 
   private readonly answered = (reply: DecisionReply): DecisionReply => {

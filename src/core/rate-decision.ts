@@ -1,6 +1,6 @@
 import { RedisUnavailableError, toRedisUnavailable } from '../redis/redis.errors';
 import { SweptCommand, deadlines } from './deadline-sweeper';
-import type { LuaArg, LuaScript } from './lua-script';
+import type { LuaScript } from './lua-script';
 import { FIXED_WINDOW, GCRA, SLIDING_WINDOW, TOKEN_BUCKET } from './rate-decision.scripts';
 import type { DecisionRunner } from './rate-decision.runner';
 
@@ -65,7 +65,8 @@ export function rateBlockKey(stateKey: string): string {
  */
 export class RateDecider {
   private readonly script: LuaScript;
-  private readonly baseArgs: LuaArg[];
+  /** ARGV[1] of the script: the window (window algorithms) or the rate (buckets). */
+  private readonly periodArg: number;
   private readonly fixed: boolean;
 
   /**
@@ -78,8 +79,7 @@ export class RateDecider {
   ) {
     this.fixed = params.algorithm === 'fixed-window';
     this.script = scriptOf(params.algorithm);
-    this.baseArgs =
-      params.ratePerSec === undefined ? [params.windowMs, params.limit] : [params.ratePerSec, params.limit];
+    this.periodArg = params.ratePerSec ?? params.windowMs;
   }
 
   /**
@@ -92,8 +92,12 @@ export class RateDecider {
    */
   decide(stateKey: string, cost: number): Promise<DecisionReply | RedisUnavailableError> {
     return this.fixed
-      ? this.runner.run(this.script, [stateKey, rateBlockKey(stateKey)], [...this.baseArgs, cost, 0, 0])
-      : this.runner.run(this.script, [stateKey], [...this.baseArgs, cost]);
+      ? this.runner.run(
+          this.script,
+          [stateKey, rateBlockKey(stateKey)],
+          [this.periodArg, this.params.limit, cost, 0, 0],
+        )
+      : this.runner.run(this.script, [stateKey], [this.periodArg, this.params.limit, cost]);
   }
 
   /** Calls still allowed after a reply (the fixed window answers its count, the others what remains). */
