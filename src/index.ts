@@ -5,7 +5,14 @@ export * from './redis';
 // Bounded waiting (one pause, one timeout around a promise), as the library's features use it.
 export { sleep, withTimeout, settleWithin, type SleepOptions } from './core/deadline';
 // OpenTelemetry trace context of messages (optional peer @opentelemetry/api; nothing happens without an SDK).
-export { injectTraceContext, traceContextOf, tracingEnabled, type MessageTraceContext } from './core/tracing';
+export {
+  configureTracing,
+  injectTraceContext,
+  traceContextOf,
+  tracingEnabled,
+  type MessageTraceContext,
+  type TracingOptions,
+} from './core/tracing';
 export * from './metrics';
 export * from './lock';
 export * from './messaging';

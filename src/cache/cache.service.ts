@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { sleep } from '../core/deadline';
-import { traced, tracingEnabled } from '../core/tracing';
+import { internalSpanWanted, traced } from '../core/tracing';
 import { RedisService } from '../redis/redis.service';
 import { checkCacheKey, checkCacheKeys, checkCacheTags } from './cache-key.validation';
 import { CACHE_MODULE_OPTIONS } from './cache.constants';
@@ -126,7 +126,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
    *         whatever the loader throws
    */
   getOrSet<T>(key: string, loader: () => Promise<T> | T, options: GetOrSetOptions = NO_OPTIONS): Promise<T> {
-    if (tracingEnabled()) return this.tracedLookup(key, loader, options).then((r) => r.value);
+    if (internalSpanWanted()) return this.tracedLookup(key, loader, options).then((r) => r.value);
     return this.lookup(key, loader, options, false) as Promise<T>;
   }
 
@@ -136,7 +136,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     loader: () => Promise<T> | T,
     options: GetOrSetOptions = NO_OPTIONS,
   ): Promise<CacheResult<T>> {
-    if (tracingEnabled()) return this.tracedLookup(key, loader, options);
+    if (internalSpanWanted()) return this.tracedLookup(key, loader, options);
     return this.lookup(key, loader, options, true) as Promise<CacheResult<T>>;
   }
 

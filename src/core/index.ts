@@ -41,8 +41,10 @@ export { FIXED_WINDOW, GCRA, SLIDING_WINDOW, TOKEN_BUCKET } from './rate-decisio
 export {
   MESSAGING_SYSTEM,
   TRACER_NAME,
+  configureTracing,
   endingCallback,
   injectTraceContext,
+  internalSpanWanted,
   messagingAttributes,
   openSpan,
   recordSpan,
@@ -58,4 +60,5 @@ export {
   type TraceAttributeValue,
   type TraceSpan,
   type TraceSpanKind,
+  type TracingOptions,
 } from './tracing';

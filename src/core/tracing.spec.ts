@@ -1,11 +1,13 @@
-import { context, propagation, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { context, propagation, trace, SpanKind, SpanStatusCode, type Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createEnvelope } from '../messaging/message-envelope';
 import {
+  configureTracing,
   endingCallback,
   injectTraceContext,
+  internalSpanWanted,
   openSpan,
   recordSpan,
   setTracingApiLoader,
@@ -15,6 +17,7 @@ import {
   tracePublish,
   traceProcess,
   tracingEnabled,
+  type TracingOptions,
 } from './tracing';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -124,12 +127,15 @@ describe('tracing with an SDK', () => {
   beforeAll(() => {
     context.setGlobalContextManager(contextManager.enable());
     trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    // Most tests start internal spans outside any span; the default (parent required) has its own test below.
+    configureTracing({ requireParentSpan: false });
   });
   afterEach(() => {
     exporter.reset();
     propagation.disable();
   });
   afterAll(() => {
+    configureTracing();
     trace.disable();
     context.disable();
     expectNothingTraced(); // unregistered: off again
@@ -184,7 +190,7 @@ describe('tracing with an SDK', () => {
     expect(inner?.spanId).toBe(innerSpan.spanContext().spanId);
   });
 
-  it('the registered propagator writes the headers when there is one (W3C here, with tracestate)', async () => {
+  it('with the W3C propagator registered, messages carry W3C headers (with tracestate)', async () => {
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     const sent = await tracePublish('prices', 'pubsub', undefined, async (headers) => headers);
     expect(traceContextOf(sent!)?.from).toBe('traceparent');
@@ -254,5 +260,91 @@ describe('tracing with an SDK', () => {
       spanId: outer.spanContext().spanId,
     });
     expect(injectTraceContext({})).toEqual({}); // outside any span
+  });
+
+  it('by default, internal spans are made only inside an active span; message and transport spans always', async () => {
+    configureTracing();
+    try {
+      expect(internalSpanWanted()).toBe(false);
+      expect(traced('cache getOrSet', {}, (span) => span)).toBeUndefined();
+      expect(openSpan('session load', {})).toBeUndefined();
+      await tracePublish('orders', 'stream', undefined, async (headers) => headers);
+      const request = openSpan('GET /orders', { kind: 'server' })!;
+      const inner = request.run(() => {
+        expect(internalSpanWanted()).toBe(true);
+        openSpan('session load', {})!.end();
+        return traced('cache getOrSet', {}, () => trace.getActiveSpan()?.spanContext());
+      });
+      request.end();
+      const spans = exporter.getFinishedSpans();
+      expect(spans.map((s) => s.name)).toEqual(['publish orders', 'session load', 'cache getOrSet', 'GET /orders']);
+      expect(spans[0].parentSpanContext).toBeUndefined(); // a producer span is made without a parent too
+      const root = spans[3].spanContext().spanId;
+      expect(spans[1].parentSpanContext?.spanId).toBe(root);
+      expect(spans[2].parentSpanContext?.spanId).toBe(root);
+      expect(inner?.spanId).toBe(spans[2].spanContext().spanId);
+    } finally {
+      configureTracing({ requireParentSpan: false });
+    }
+  });
+
+  it('configureTracing checks its options', () => {
+    expect(() => configureTracing({ requireParentSpan: 'yes' as unknown as boolean })).toThrow(
+      /tracing\.requireParentSpan/,
+    );
+    expect(() => configureTracing(null as unknown as TracingOptions)).toThrow(/tracing/);
+    configureTracing({ requireParentSpan: false });
+  });
+
+  it('a propagator with headers of its own writes and reads them; W3C baggage travels when set', async () => {
+    const custom = {
+      inject: (ctx: Context, carrier: Record<string, string>) => {
+        carrier['x-trace'] = trace.getSpanContext(ctx)!.traceId;
+      },
+      extract: (ctx: Context, carrier: Record<string, string>) =>
+        carrier['x-trace']
+          ? trace.setSpanContext(ctx, { traceId: carrier['x-trace'], spanId: SPAN, traceFlags: 1, isRemote: true })
+          : ctx,
+      fields: () => ['x-trace'],
+    };
+    propagation.setGlobalPropagator(custom);
+    const sent = (await tracePublish('orders', 'stream', undefined, async (headers) => headers))!;
+    const producer = exporter.getFinishedSpans()[0];
+    expect(sent['x-trace']).toBe(producer.spanContext().traceId);
+    expect(traceContextOf(sent)?.spanId).toBe(producer.spanContext().spanId); // W3C written too
+    traceProcess(
+      'orders',
+      { 'x-trace': TRACE },
+      () => ({}),
+      () => undefined,
+    );
+    expect(exporter.getFinishedSpans()[1].parentSpanContext).toMatchObject({ traceId: TRACE, spanId: SPAN });
+    propagation.disable();
+
+    exporter.reset();
+    propagation.setGlobalPropagator(
+      new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+    );
+    const withBaggage = propagation.setBaggage(context.active(), propagation.createBaggage({ tenant: { value: 'a' } }));
+    const carried = (await context.with(withBaggage, () =>
+      tracePublish<Record<string, string>, Promise<Record<string, string> | undefined>>(
+        'orders',
+        'stream',
+        undefined,
+        async (headers) => headers,
+      ),
+    ))!;
+    expect(carried.baggage).toBe('tenant=a');
+    expect(traceContextOf(carried)?.spanId).toBe(exporter.getFinishedSpans()[0].spanContext().spanId);
+    const tenant = traceProcess(
+      'orders',
+      carried,
+      () => ({}),
+      () => propagation.getActiveBaggage()?.getEntry('tenant')?.value,
+    );
+    expect(tenant).toBe('a');
+    expect(exporter.getFinishedSpans()[1].parentSpanContext?.spanId).toBe(
+      exporter.getFinishedSpans()[0].spanContext().spanId,
+    );
   });
 });

@@ -6,6 +6,7 @@
  * {@link tracePublish} and {@link traceProcess} with a line or two; the OpenTelemetry types stay in this file.
  */
 import type * as otel from '@opentelemetry/api';
+import { check } from './option-checker';
 
 type Api = typeof otel;
 
@@ -40,6 +41,18 @@ export interface OpenSpan extends TraceSpan {
   end(error?: unknown): void;
 }
 
+/** Library-wide tracing settings, set by {@link configureTracing}. */
+export interface TracingOptions {
+  /**
+   * `true` (default): the internal spans (`cache getOrSet`, `lock acquire`, `lock held`, `semaphore acquire`,
+   * `session load`, `session save`) are made only inside an active span (an HTTP request's, a message's), like
+   * `requireParentSpan` of the OpenTelemetry ioredis and redis instrumentations; `false`: also outside any span,
+   * each call then being the root of a trace of its own. Message (`publish` / `process`) and transport (`send` /
+   * `handle`) spans are made either way: a consumer's span is the root of its worker's trace.
+   */
+  requireParentSpan?: boolean;
+}
+
 /** The trace context a message's headers carry, as read by {@link traceContextOf}. */
 export interface MessageTraceContext {
   /** 32 lowercase hex digits. */
@@ -66,10 +79,17 @@ export const TRACEPARENT_HEADER = 'traceparent';
 export const TRACESTATE_HEADER = 'tracestate';
 
 const KINDS: Record<TraceSpanKind, number> = { internal: 0, server: 1, client: 2, producer: 3, consumer: 4 };
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+/** W3C `traceparent`: version, trace id, parent span id, flags, then the end or (later versions) `-` and more. */
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(?:-|$)/;
 const HEX32 = /^[0-9a-f]{32}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ZEROS = /^0+$/;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
+/** The headers of W3C trace context and baggage: what the library reads and writes itself, without a propagator. */
+const W3C_FIELDS = new Set([TRACEPARENT_HEADER, TRACESTATE_HEADER, 'baggage']);
+/** Destinations whose span names and attributes are kept (callers choose names: the maps must stay bounded). */
+const MAX_CACHED_DESTINATIONS = 1_000;
 
 /** undefined: not looked up yet; null: not installed. */
 let api: Api | null | undefined;
@@ -78,6 +98,7 @@ let noopProvider: unknown;
 let lastProvider: unknown;
 let lastTracer: otel.Tracer | undefined;
 let suppressed = false;
+let requireParentSpan = true;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const requireApi = (): unknown => require('@opentelemetry/api');
 let loader = requireApi;
@@ -127,6 +148,26 @@ export function tracingEnabled(): boolean {
 }
 
 /**
+ * Sets the library-wide tracing options (see {@link TracingOptions}); an option left out gets its default back.
+ * Call it before the application starts (e.g. next to the SDK's start).
+ */
+export function configureTracing(options: TracingOptions = {}): void {
+  check.object('tracing', options);
+  requireParentSpan = check.boolean('tracing.requireParentSpan', options.requireParentSpan) ?? true;
+}
+
+/**
+ * True when an internal span ({@link traced} / {@link openSpan} without a kind) would be made here: tracing is on
+ * and, unless `requireParentSpan` is off, a span is active. Lets a caller skip the work of preparing one.
+ */
+export function internalSpanWanted(): boolean {
+  const t = tracer();
+  return (
+    t !== undefined && (!requireParentSpan || (api as Api).trace.getSpan((api as Api).context.active()) !== undefined)
+  );
+}
+
+/**
  * @internal Benches and tests: `true` turns the library's tracing off whatever is registered (the cost of one
  * check stays); `false` gives the normal behaviour back.
  */
@@ -145,14 +186,28 @@ export function setTracingApiLoader(load: () => unknown = requireApi): void {
   lastTracer = undefined;
 }
 
+/** `attributes` without its undefined values (the same object when it has none: the SDK copies what it keeps). */
 function clean(attributes: TraceAttributes | undefined): otel.Attributes | undefined {
   if (!attributes) return undefined;
-  const out: otel.Attributes = {};
-  for (const key of Object.keys(attributes)) {
-    const value = attributes[key];
-    if (value !== undefined) out[key] = value;
+  for (const key in attributes) {
+    if (attributes[key] !== undefined) continue;
+    const out: otel.Attributes = {};
+    for (const k in attributes) {
+      const value = attributes[k];
+      if (value !== undefined) out[k] = value;
+    }
+    return out;
   }
-  return out;
+  return attributes as otel.Attributes;
+}
+
+/** An internal span that `requireParentSpan` leaves out: no span is active in `parent`. */
+function leftOut(a: Api, start: SpanStart, parent: otel.Context): boolean {
+  return requireParentSpan && (start.kind === undefined || start.kind === 'internal') && !a.trace.getSpan(parent);
+}
+
+function spanOptions(start: SpanStart): otel.SpanOptions {
+  return { kind: KINDS[start.kind ?? 'internal'], attributes: clean(start.attributes) };
 }
 
 function fail(a: Api, span: otel.Span, err: unknown): void {
@@ -168,11 +223,14 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-/** Runs `fn` in `span` (active), ending the span when `fn` returns, throws, or its promise settles. */
+/**
+ * Runs `fn` in `ctx` (a context whose active span is `span`), ending the span when `fn` returns, throws, or its
+ * promise settles.
+ */
 function runIn<T>(a: Api, span: otel.Span, ctx: otel.Context, fn: (span: TraceSpan) => T): T {
   let result: T;
   try {
-    result = a.context.with(a.trace.setSpan(ctx, span), fn, undefined, span);
+    result = a.context.with(ctx, fn, undefined, span);
   } catch (err) {
     fail(a, span, err);
     span.end();
@@ -204,17 +262,23 @@ export function traced<T>(name: string, start: SpanStart, fn: (span: TraceSpan |
   const t = tracer();
   if (!t) return fn(undefined);
   const a = api as Api;
-  const span = t.startSpan(name, { kind: KINDS[start.kind ?? 'internal'], attributes: clean(start.attributes) });
-  return runIn(a, span, a.context.active(), fn);
+  const parent = a.context.active();
+  if (leftOut(a, start, parent)) return fn(undefined);
+  const span = t.startSpan(name, spanOptions(start), parent);
+  return runIn(a, span, a.trace.setSpan(parent, span), fn);
 }
 
-/** Starts a span for work that ends in a callback; undefined (nothing started) with tracing off. */
+/**
+ * Starts a span for work that ends in a callback; undefined (nothing started) with tracing off, or for an internal
+ * span outside any span while `requireParentSpan` is on.
+ */
 export function openSpan(name: string, start: SpanStart): OpenSpan | undefined {
   const t = tracer();
   if (!t) return undefined;
   const a = api as Api;
   const parent = a.context.active();
-  const span = t.startSpan(name, { kind: KINDS[start.kind ?? 'internal'], attributes: clean(start.attributes) });
+  if (leftOut(a, start, parent)) return undefined;
+  const span = t.startSpan(name, spanOptions(start), parent);
   let ended = false;
   return {
     setAttribute: (key, value) => span.setAttribute(key, value),
@@ -250,11 +314,38 @@ export function endingCallback<A extends unknown[]>(
 export function recordSpan(name: string, startMs: number, start: SpanStart): void {
   const t = tracer();
   if (!t) return;
-  t.startSpan(name, {
-    kind: KINDS[start.kind ?? 'internal'],
-    attributes: clean(start.attributes),
-    startTime: startMs,
-  }).end();
+  t.startSpan(name, { ...spanOptions(start), startTime: startMs }).end();
+}
+
+/**
+ * Whether the registered propagator must read or write `headers` itself: it handles a header other than W3C trace
+ * context and baggage (B3, Jaeger...), or W3C baggage is to be carried (`baggage` set: in `ctx` when writing, in the
+ * headers when reading). Otherwise the library writes and reads `traceparent` / `tracestate` itself, which is what
+ * the W3C propagator would do, without its generic getters and setters.
+ */
+function propagatorNeeded(a: Api, ctx: otel.Context | undefined, headers: Readonly<Record<string, unknown>>): boolean {
+  const fields = a.propagation.fields();
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i];
+    if (!W3C_FIELDS.has(field)) return true;
+    if (field === 'baggage' && (ctx ? a.propagation.getBaggage(ctx) !== undefined : headers.baggage !== undefined))
+      return true;
+  }
+  return false;
+}
+
+/** Writes `sc` as W3C `traceparent` (and `tracestate` when set) into `headers`. */
+function writeTraceparent(sc: otel.SpanContext, headers: Record<string, string>): void {
+  headers[TRACEPARENT_HEADER] = `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & 1}`;
+  const state = sc.traceState?.serialize();
+  if (state) headers[TRACESTATE_HEADER] = state;
+}
+
+/** Writes the context `ctx` (whose span is `sc`) into `headers`: through the propagator when needed, else W3C. */
+function writeContext(a: Api, ctx: otel.Context, sc: otel.SpanContext, headers: Record<string, string>): void {
+  if (propagatorNeeded(a, ctx, headers)) a.propagation.inject(ctx, headers);
+  // No W3C propagator registered (or it wrote nothing): messages still carry W3C context.
+  if (!headers[TRACEPARENT_HEADER] && a.trace.isSpanContextValid(sc)) writeTraceparent(sc, headers);
 }
 
 /**
@@ -266,14 +357,9 @@ export function injectTraceContext(headers: Record<string, string>): Record<stri
   if (!tracer()) return headers;
   const a = api as Api;
   const ctx = a.context.active();
-  a.propagation.inject(ctx, headers);
   const sc = a.trace.getSpanContext(ctx);
-  if (!headers[TRACEPARENT_HEADER] && sc && a.trace.isSpanContextValid(sc)) {
-    // No W3C propagator registered: messages still carry W3C context.
-    headers[TRACEPARENT_HEADER] = `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & 1}`;
-    const state = sc.traceState?.serialize();
-    if (state) headers[TRACESTATE_HEADER] = state;
-  }
+  if (sc) writeContext(a, ctx, sc, headers);
+  else if (propagatorNeeded(a, ctx, headers)) a.propagation.inject(ctx, headers);
   return headers;
 }
 
@@ -285,16 +371,24 @@ export function injectTraceContext(headers: Record<string, string>): Record<stri
 export function traceContextOf(headers: Readonly<Record<string, string | undefined>>): MessageTraceContext | undefined {
   const parent = headers[TRACEPARENT_HEADER];
   if (typeof parent === 'string') {
-    const m = TRACEPARENT.exec(parent.trim().toLowerCase());
-    if (m && m[1] !== 'ff' && !(m[1] === '00' && m[5]) && !ZEROS.test(m[2]) && !ZEROS.test(m[3])) {
-      const state = headers[TRACESTATE_HEADER];
-      return {
-        traceId: m[2],
-        spanId: m[3],
-        sampled: (parseInt(m[4], 16) & 1) === 1,
-        ...(typeof state === 'string' && state ? { traceState: state } : {}),
-        from: 'traceparent',
-      };
+    const value = parent.trim().toLowerCase();
+    if (TRACEPARENT.test(value)) {
+      const version = value.slice(0, 2);
+      const traceId = value.slice(3, 35);
+      const spanId = value.slice(36, 52);
+      // Version ff is invalid; version 00 has exactly four fields.
+      if (version !== 'ff' && !(version === '00' && value.length > 55)) {
+        if (traceId !== ZERO_TRACE_ID && spanId !== ZERO_SPAN_ID) {
+          const state = headers[TRACESTATE_HEADER];
+          return {
+            traceId,
+            spanId,
+            sampled: (parseInt(value.slice(53, 55), 16) & 1) === 1,
+            ...(typeof state === 'string' && state ? { traceState: state } : {}),
+            from: 'traceparent',
+          };
+        }
+      }
     }
   }
   const old = typeof headers.traceId === 'string' ? headers.traceId.toLowerCase() : undefined;
@@ -310,25 +404,32 @@ export function traceContextOf(headers: Readonly<Record<string, string | undefin
 
 /** The trace id of a `traceparent` header value, or undefined when it is not one. */
 export function traceIdOfTraceparent(traceparent: string | undefined): string | undefined {
-  if (!traceparent) return undefined;
-  const m = TRACEPARENT.exec(traceparent);
-  return m && !ZEROS.test(m[2]) ? m[2] : undefined;
+  if (!traceparent || !TRACEPARENT.test(traceparent)) return undefined;
+  const traceId = traceparent.slice(3, 35);
+  return traceId === ZERO_TRACE_ID ? undefined : traceId;
 }
 
-/** The remote context of a message: what the registered propagator reads, else {@link traceContextOf}. */
-function remoteContext(a: Api, headers: Readonly<Record<string, string>>): otel.Context | undefined {
+/** The remote context of a message and the producer's span in it: what the propagator reads, else our own read. */
+function remoteContext(
+  a: Api,
+  headers: Readonly<Record<string, string>>,
+): { ctx: otel.Context; producer: otel.SpanContext } | undefined {
   const root = a.ROOT_CONTEXT;
-  const extracted = a.propagation.extract(root, headers);
-  if (a.trace.getSpanContext(extracted)) return extracted;
+  if (propagatorNeeded(a, undefined, headers)) {
+    const extracted = a.propagation.extract(root, headers);
+    const producer = a.trace.getSpanContext(extracted);
+    if (producer) return { ctx: extracted, producer };
+  }
   const carried = traceContextOf(headers);
   if (!carried) return undefined;
-  return a.trace.setSpanContext(root, {
+  const producer: otel.SpanContext = {
     traceId: carried.traceId,
     spanId: carried.spanId,
     traceFlags: carried.sampled ? 1 : 0,
     isRemote: true,
     ...(carried.traceState ? { traceState: a.createTraceState(carried.traceState) } : {}),
-  });
+  };
+  return { ctx: a.trace.setSpanContext(root, producer), producer };
 }
 
 /** Attributes of a messaging span (OpenTelemetry messaging semantic conventions; `nrk.*` are the library's). */
@@ -346,6 +447,30 @@ export function messagingAttributes(
   };
 }
 
+/** What the spans of one destination share: their name and attributes, made once. */
+interface DestinationSpan {
+  name: string;
+  options: otel.SpanOptions;
+}
+
+const publishSpans = { stream: new Map<string, DestinationSpan>(), pubsub: new Map<string, DestinationSpan>() };
+const processSpans = new Map<string, DestinationSpan>();
+
+/** The entry of `destination` in `cache`, made by `make` the first time (the cache is emptied when full). */
+function destinationSpan(
+  cache: Map<string, DestinationSpan>,
+  destination: string,
+  make: () => DestinationSpan,
+): DestinationSpan {
+  let entry = cache.get(destination);
+  if (!entry) {
+    if (cache.size >= MAX_CACHED_DESTINATIONS) cache.clear();
+    entry = make();
+    cache.set(destination, entry);
+  }
+  return entry;
+}
+
 /**
  * Sends a message under a PRODUCER span `publish <destination>`: `send` gets a copy of `headers` that carries the
  * span's context (W3C `traceparent` / `tracestate`). With tracing off, `send(headers)` as given.
@@ -360,20 +485,19 @@ export function tracePublish<H extends Record<string, string | undefined>, T>(
   const t = tracer();
   if (!t) return send(headers, undefined);
   const a = api as Api;
-  const span = t.startSpan(`publish ${destination}`, {
-    kind: KINDS.producer,
-    attributes: clean(messagingAttributes('publish', destination, { 'nrk.messaging.kind': kind })),
-  });
+  const { name, options } = destinationSpan(publishSpans[kind], destination, () => ({
+    name: `publish ${destination}`,
+    options: {
+      kind: KINDS.producer,
+      attributes: clean(messagingAttributes('publish', destination, { 'nrk.messaging.kind': kind })),
+    },
+  }));
   const parent = a.context.active();
+  const span = t.startSpan(name, options, parent);
+  const ctx = a.trace.setSpan(parent, span);
   const carried = { ...headers } as Record<string, string>;
-  a.propagation.inject(a.trace.setSpan(parent, span), carried);
-  if (!carried[TRACEPARENT_HEADER]) {
-    const sc = span.spanContext();
-    carried[TRACEPARENT_HEADER] = `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & 1}`;
-    const state = sc.traceState?.serialize();
-    if (state) carried[TRACESTATE_HEADER] = state;
-  }
-  return runIn(a, span, parent, (s) => send(carried as H, s));
+  writeContext(a, ctx, span.spanContext(), carried);
+  return runIn(a, span, ctx, (s) => send(carried as H, s));
 }
 
 /**
@@ -391,21 +515,31 @@ export function traceProcess<T>(
   const t = tracer();
   if (!t) return handle();
   const a = api as Api;
+  const { name } = destinationSpan(processSpans, destination, () => ({
+    name: `process ${destination}`,
+    options: { kind: KINDS.consumer },
+  }));
+  // One object literal per message: a clone of a shared object that then gets more keys is slower to copy.
+  const spanAttributes: otel.Attributes = {
+    'messaging.system': MESSAGING_SYSTEM,
+    'messaging.operation': 'process',
+    'messaging.operation.type': 'process',
+    'messaging.destination.name': destination,
+  };
+  if (headers.traceId) spanAttributes['messaging.message.conversation_id'] = headers.traceId;
+  const extra = attributes();
+  for (const key in extra) {
+    const value = extra[key];
+    if (value !== undefined) spanAttributes[key] = value;
+  }
   const remote = remoteContext(a, headers);
-  const producer = remote && a.trace.getSpanContext(remote);
+  const parent = remote ? remote.ctx : a.ROOT_CONTEXT;
   const span = t.startSpan(
-    `process ${destination}`,
-    {
-      kind: KINDS.consumer,
-      attributes: clean(
-        messagingAttributes('process', destination, {
-          'messaging.message.conversation_id': headers.traceId || undefined,
-          ...attributes(),
-        }),
-      ),
-      ...(producer ? { links: [{ context: producer }] } : {}),
-    },
-    remote ?? a.ROOT_CONTEXT,
+    name,
+    remote
+      ? { kind: KINDS.consumer, attributes: spanAttributes, links: [{ context: remote.producer }] }
+      : { kind: KINDS.consumer, attributes: spanAttributes },
+    parent,
   );
-  return runIn(a, span, remote ?? a.ROOT_CONTEXT, handle);
+  return runIn(a, span, a.trace.setSpan(parent, span), handle);
 }
