@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { sleep } from '../core/deadline';
-import { internalSpanWanted, traced } from '../core/tracing';
+import { internalSpanWanted, openSpan } from '../core/tracing';
 import { RedisService } from '../redis/redis.service';
 import { checkCacheKey, checkCacheKeys, checkCacheTags } from './cache-key.validation';
 import { CACHE_MODULE_OPTIONS } from './cache.constants';
@@ -126,7 +126,7 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
    *         whatever the loader throws
    */
   getOrSet<T>(key: string, loader: () => Promise<T> | T, options: GetOrSetOptions = NO_OPTIONS): Promise<T> {
-    if (internalSpanWanted()) return this.tracedLookup(key, loader, options).then((r) => r.value);
+    if (internalSpanWanted()) return this.tracedLookup(key, loader, options, false) as Promise<T>;
     return this.lookup(key, loader, options, false) as Promise<T>;
   }
 
@@ -136,17 +136,39 @@ export class CacheService implements OnModuleInit, OnModuleDestroy {
     loader: () => Promise<T> | T,
     options: GetOrSetOptions = NO_OPTIONS,
   ): Promise<CacheResult<T>> {
-    if (internalSpanWanted()) return this.tracedLookup(key, loader, options);
+    if (internalSpanWanted()) return this.tracedLookup(key, loader, options, true) as Promise<CacheResult<T>>;
     return this.lookup(key, loader, options, true) as Promise<CacheResult<T>>;
   }
 
-  /** The lookup in a span `cache getOrSet` whose `nrk.cache.outcome` is hit, stale, miss or waited (tracing on). */
-  private tracedLookup<T>(key: string, loader: () => Promise<T> | T, options: GetOrSetOptions) {
-    return traced('cache getOrSet', { attributes: { 'nrk.cache.key': key } }, (span) =>
-      (this.lookup(key, loader, options, true) as Promise<CacheResult<T>>).then((r) => {
-        span?.setAttribute('nrk.cache.outcome', r.waited ? 'waited' : r.status);
-        return r;
-      }),
+  /**
+   * The lookup in a span `cache getOrSet` (the loader runs inside it) whose `nrk.cache.outcome` is hit, stale,
+   * miss or waited; the span ends in the same step that answers (tracing on).
+   */
+  private tracedLookup<T>(
+    key: string,
+    loader: () => Promise<T> | T,
+    options: GetOrSetOptions,
+    withStatus: boolean,
+  ): Promise<T | CacheResult<T>> {
+    const span = openSpan('cache getOrSet', { attributes: { 'nrk.cache.key': key } });
+    if (!span) return this.lookup(key, loader, options, withStatus);
+    let looked: Promise<CacheResult<T>>;
+    try {
+      looked = span.run(() => this.lookup(key, loader, options, true) as Promise<CacheResult<T>>);
+    } catch (err) {
+      span.end(err);
+      throw err;
+    }
+    return looked.then(
+      (r) => {
+        span.setAttribute('nrk.cache.outcome', r.waited ? 'waited' : r.status);
+        span.end();
+        return withStatus ? r : r.value;
+      },
+      (err: unknown) => {
+        span.end(err);
+        throw err;
+      },
     );
   }
 
