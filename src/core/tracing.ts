@@ -371,22 +371,25 @@ export function injectTraceContext(headers: Record<string, string>): Record<stri
 export function traceContextOf(headers: Readonly<Record<string, string | undefined>>): MessageTraceContext | undefined {
   const parent = headers[TRACEPARENT_HEADER];
   if (typeof parent === 'string') {
-    const value = parent.trim().toLowerCase();
-    if (TRACEPARENT.test(value)) {
+    // What producers write is already trimmed lowercase: the copies are made only when needed.
+    const canonical = TRACEPARENT.test(parent);
+    const value = canonical ? parent : parent.trim().toLowerCase();
+    if (canonical || TRACEPARENT.test(value)) {
       const version = value.slice(0, 2);
       const traceId = value.slice(3, 35);
       const spanId = value.slice(36, 52);
       // Version ff is invalid; version 00 has exactly four fields.
       if (version !== 'ff' && !(version === '00' && value.length > 55)) {
         if (traceId !== ZERO_TRACE_ID && spanId !== ZERO_SPAN_ID) {
-          const state = headers[TRACESTATE_HEADER];
-          return {
+          const carried: MessageTraceContext = {
             traceId,
             spanId,
             sampled: (parseInt(value.slice(53, 55), 16) & 1) === 1,
-            ...(typeof state === 'string' && state ? { traceState: state } : {}),
             from: 'traceparent',
           };
+          const state = headers[TRACESTATE_HEADER];
+          if (typeof state === 'string' && state) carried.traceState = state;
+          return carried;
         }
       }
     }
