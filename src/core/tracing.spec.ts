@@ -153,7 +153,11 @@ describe('tracing with an SDK', () => {
 
   it('a producer span writes W3C context into a copy of the headers; the consumer span is its child and links to it', async () => {
     const given = { traceId: 'request-1' };
-    const sent = await tracePublish('orders', 'stream', given, async (headers) => headers);
+    // The write runs in the caller's context (here none), not the producer span's.
+    const sent = await tracePublish('orders', 'stream', given, async (headers) => {
+      expect(trace.getActiveSpan()).toBeUndefined();
+      return headers;
+    });
     expect(given).toEqual({ traceId: 'request-1' }); // the caller's object is left alone
     const carried = traceContextOf(sent!)!;
     expect(carried.from).toBe('traceparent');

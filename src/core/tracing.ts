@@ -224,13 +224,13 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
- * Runs `fn` in `ctx` (a context whose active span is `span`), ending the span when `fn` returns, throws, or its
- * promise settles.
+ * Runs `fn` in `ctx` (a context whose active span is `span`; undefined: in the caller's context), ending the span
+ * when `fn` returns, throws, or its promise settles.
  */
-function runIn<T>(a: Api, span: otel.Span, ctx: otel.Context, fn: (span: TraceSpan) => T): T {
+function runIn<T>(a: Api, span: otel.Span, ctx: otel.Context | undefined, fn: (span: TraceSpan) => T): T {
   let result: T;
   try {
-    result = a.context.with(ctx, fn, undefined, span);
+    result = ctx ? a.context.with(ctx, fn, undefined, span) : fn(span);
   } catch (err) {
     fail(a, span, err);
     span.end();
@@ -341,9 +341,18 @@ function writeTraceparent(sc: otel.SpanContext, headers: Record<string, string>)
   if (state) headers[TRACESTATE_HEADER] = state;
 }
 
-/** Writes the context `ctx` (whose span is `sc`) into `headers`: through the propagator when needed, else W3C. */
-function writeContext(a: Api, ctx: otel.Context, sc: otel.SpanContext, headers: Record<string, string>): void {
-  if (propagatorNeeded(a, ctx, headers)) a.propagation.inject(ctx, headers);
+/**
+ * Writes span `sc` into `headers`: through the propagator when needed (the context it gets is `ctx` with `span` set
+ * in it, or `ctx` itself when `span` is not given), else as W3C.
+ */
+function writeContext(
+  a: Api,
+  ctx: otel.Context,
+  sc: otel.SpanContext,
+  headers: Record<string, string>,
+  span?: otel.Span,
+): void {
+  if (propagatorNeeded(a, ctx, headers)) a.propagation.inject(span ? a.trace.setSpan(ctx, span) : ctx, headers);
   // No W3C propagator registered (or it wrote nothing): messages still carry W3C context.
   if (!headers[TRACEPARENT_HEADER] && a.trace.isSpanContextValid(sc)) writeTraceparent(sc, headers);
 }
@@ -476,7 +485,10 @@ function destinationSpan(
 
 /**
  * Sends a message under a PRODUCER span `publish <destination>`: `send` gets a copy of `headers` that carries the
- * span's context (W3C `traceparent` / `tracestate`). With tracing off, `send(headers)` as given.
+ * span's context (W3C `traceparent` / `tracestate`); the span ends when `send` settles. `send` runs in the caller's
+ * context, not the span's: it only writes the message (the library batches the writes of many messages, so a Redis
+ * command there belongs to no single message), and entering a context costs microseconds per message. With
+ * tracing off, `send(headers)` as given.
  * @param kind `stream` or `pubsub` (attribute `nrk.messaging.kind`)
  */
 export function tracePublish<H extends Record<string, string | undefined>, T>(
@@ -497,10 +509,9 @@ export function tracePublish<H extends Record<string, string | undefined>, T>(
   }));
   const parent = a.context.active();
   const span = t.startSpan(name, options, parent);
-  const ctx = a.trace.setSpan(parent, span);
   const carried = { ...headers } as Record<string, string>;
-  writeContext(a, ctx, span.spanContext(), carried);
-  return runIn(a, span, ctx, (s) => send(carried as H, s));
+  writeContext(a, parent, span.spanContext(), carried, span);
+  return runIn(a, span, undefined, (s) => send(carried as H, s));
 }
 
 /**
