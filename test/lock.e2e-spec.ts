@@ -128,6 +128,28 @@ describe(`LockModule on one Redis (${testTopology()})`, () => {
     direct.disconnect();
   });
 
+  it('fence counters: TTL 9/8 of fenceTtlMs when new, renewed only once less than fenceTtlMs is left', async () => {
+    const direct = redis.client();
+    const fenceKey = `${prefix}lock:fence:{ttl:1}`;
+    const idleMs = 30 * 24 * 3_600_000; // the default fenceTtlMs
+    const first = await locks.acquire('ttl:1');
+    await first.release();
+    expect(await direct.pttl(fenceKey)).toBeGreaterThan(idleMs); // a new counter: 9/8 of it
+    // More than fenceTtlMs left: the acquisition reads the TTL and leaves it as it is.
+    await direct.pexpire(fenceKey, idleMs + 3_600_000);
+    const second = await locks.acquire('ttl:1');
+    await second.release();
+    expect(await direct.pttl(fenceKey)).toBeLessThanOrEqual(idleMs + 3_600_000);
+    expect(second.fence).toBe(first.fence + 1);
+    // Less than fenceTtlMs left: renewed to 9/8 of it again.
+    await direct.pexpire(fenceKey, 3_600_000);
+    const third = await locks.acquire('ttl:1');
+    await third.release();
+    expect(await direct.pttl(fenceKey)).toBeGreaterThan(idleMs);
+    expect(third.fence).toBe(second.fence + 1);
+    direct.disconnect();
+  });
+
   it('releasing an expired lock does not throw', async () => {
     const a = await locks.acquire('exp:1', { ttlMs: 50 });
     await sleep(120);

@@ -30,8 +30,10 @@ export interface LockModuleOptions {
   /** Issue fencing tokens (an INCR per resource per acquisition, default true). */
   fencing?: boolean;
   /**
-   * Idle lifetime of a resource's fencing counter, renewed at each acquisition (default 30 days; 0 = forever).
-   * A counter that expired restarts at 1: a store holding a higher token refuses once, then `advanceFence()`.
+   * Idle lifetime of a resource's fencing counter (default 30 days; 0 = forever): it lives at least this long after
+   * its last acquisition, at most 9/8 of it (its TTL is renewed only once less than this is left, not at every
+   * acquisition). A counter that expired restarts at 1: a store holding a higher token refuses once, then
+   * `advanceFence()`.
    */
   fenceTtlMs?: number;
 }
