@@ -25,6 +25,7 @@ export interface LockHandleOwner {
  */
 export class LockHandle {
   private releasedFlag = false;
+  private fenceRecord: Readonly<Record<string, number>> | undefined;
 
   /** @internal */
   constructor(
@@ -32,13 +33,27 @@ export class LockHandle {
     /** The locked resources, as given. */
     readonly resources: readonly string[],
     private lease: LockLease,
-    /** Fencing token of each resource (INCR per acquisition, grows per resource); empty when fencing is off. */
-    readonly fences: Readonly<Record<string, number>>,
+    /** Fencing token of each resource, in the order of `resources`; empty when fencing is off. */
+    private readonly tokens: readonly number[],
   ) {}
 
   /** Fencing token of the first resource (0 when fencing is off). Hand it to the store so it can refuse a stale holder. */
   get fence(): number {
-    return this.fences[this.resources[0]] ?? 0;
+    return this.tokens[0] ?? 0;
+  }
+
+  /**
+   * Fencing token of each resource, by resource (INCR per acquisition, grows per resource); empty when fencing is
+   * off. Built on first read: an object keyed by resource names, made per acquisition, would cost V8 a new object
+   * shape for every resource name a process locks.
+   */
+  get fences(): Readonly<Record<string, number>> {
+    if (!this.fenceRecord) {
+      const record: Record<string, number> = {};
+      for (let i = 0; i < this.tokens.length; i++) record[this.resources[i]] = this.tokens[i];
+      this.fenceRecord = record;
+    }
+    return this.fenceRecord;
   }
 
   /** Epoch milliseconds until which the lock is surely held (lease end minus clock-drift allowance). */

@@ -564,9 +564,8 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
       }
       lease = lock;
     }
-    const fences: Record<string, number> = {};
-    for (let i = 0; i < tokens.length; i++) fences[resources[i]] = Number(tokens[i]);
-    const handle = new LockHandle(this, resources, lease, fences);
+    for (let i = 0; i < tokens.length; i++) tokens[i] = Number(tokens[i]);
+    const handle = new LockHandle(this, resources, lease, tokens);
     this.active.add(handle);
     if (this.closing) {
       await handle.release();
