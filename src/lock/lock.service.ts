@@ -1,16 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ExecutionError, Lock, Redlock, ResourceLockedError, type ExecutionStats } from '@sesamecare-oss/redlock';
-import { Command, type Cluster, type Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import {
-  batchWritesThisTick,
-  deadlines,
-  settleWithin,
-  sleep,
-  SweptCommand,
-  type LuaArg,
-  type LuaScript,
-} from '../core';
+import { settleWithin, sleep, type LuaArg, type LuaScript } from '../core';
 import { traced, type TraceSpan } from '../core/tracing';
 import {
   RedisService,
@@ -19,6 +10,7 @@ import {
   toRedisUnavailable,
   type RedisClient,
 } from '../redis';
+import { LockCommands } from './lock.commands';
 import { LOCK_MODULE_OPTIONS } from './lock.constants';
 import { LockContext } from './lock.context';
 import { LockLostError, LockNotAcquiredError } from './lock.errors';
@@ -71,23 +63,9 @@ interface Verdict {
   firstError?: Error;
 }
 
-/** The `commandTimeout` of a client (a Cluster: of its node connections), in milliseconds, if it has one. */
-function commandTimeoutOf(client: RedisClient): number | undefined {
-  const options = client.isCluster ? (client as Cluster).options.redisOptions : (client as Redis).options;
-  return options?.commandTimeout;
-}
-
 /** Whether `value` is a promise or another thenable (work that did not end synchronously). */
 function isThenable<T>(value: Promise<T> | T): value is Promise<T> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
-}
-
-/**
- * Whether the client's connection has commands awaiting replies: then a new command waits for the end of the tick to
- * leave with the others (one `writev`); alone it is written at once. A Cluster always batches.
- */
-function othersInFlight(client: RedisClient): boolean {
-  return client.isCluster || (client as Redis).commandQueue.length > 0;
 }
 
 /** Notes the wait (ms) and the fencing token of an acquired lock on its span. */
@@ -136,7 +114,8 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
    * is a passing miss, not an outage.
    */
   private unreachableAttempts = 1;
-  private singleTimeoutMs: number | undefined;
+  /** The commands on {@link single} (swept, tick-batched); undefined with independent nodes. */
+  private singleCommands: LockCommands | undefined;
   private keys = new LockKeys('');
   private closing = false;
   private readonly active = new Set<LockHandle>();
@@ -196,7 +175,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
     this.fenceClient = this.clients.length === 1 ? this.clients[0] : shared;
     this.single = this.clients.length === 1 ? this.clients[0] : undefined;
     this.unreachableAttempts = this.single ? 1 : UNREACHABLE_ATTEMPTS_ON_NODES;
-    this.singleTimeoutMs = this.single ? commandTimeoutOf(this.single) : undefined;
+    this.singleCommands = this.single ? new LockCommands(this.single) : undefined;
     this.redlock = new Redlock(this.clients, {
       driftFactor: this.options.driftFactor,
       retryCount: 0,
@@ -369,21 +348,12 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
    * other commands of this tick while the connection has commands in flight (concurrent callers), at once otherwise.
    */
   private runSingle<T>(script: LuaScript, keys: readonly string[], args: readonly LuaArg[]): Promise<T> {
-    const client = this.single as RedisClient;
-    if (othersInFlight(client)) batchWritesThisTick(client);
-    return script.run<T>(client, keys, args, this.singleTimeoutMs);
+    return (this.singleCommands as LockCommands).script<T>(script, keys, args);
   }
 
   /** One plain command on the one client, like {@link runSingle}. */
   private commandSingle<T>(name: string, args: LuaArg[]): Promise<T> {
-    const client = this.single as RedisClient;
-    if (othersInFlight(client)) batchWritesThisTick(client);
-    if (this.singleTimeoutMs !== undefined) {
-      return deadlines.send<T>(client, new SweptCommand(name, args, { replyEncoding: 'utf8' }), this.singleTimeoutMs);
-    }
-    const command = new Command(name, args, { replyEncoding: 'utf8' });
-    void client.sendCommand(command);
-    return command.promise as Promise<T>;
+    return (this.singleCommands as LockCommands).command<T>(name, args);
   }
 
   /**

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { sleep } from '../core';
 import { traced } from '../core/tracing';
 import { RedisService, RedisUnavailableError, toRedisUnavailable, type RedisClient } from '../redis';
+import { LockCommands } from './lock.commands';
 import { LOCK_MODULE_OPTIONS } from './lock.constants';
 import { LockNotAcquiredError } from './lock.errors';
 import { LockKeys, checkResources } from './lock.keys';
@@ -77,6 +78,8 @@ export class SemaphorePermit {
 export class SemaphoreService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly options: ResolvedLockOptions;
   private client!: RedisClient;
+  /** The commands on {@link client}: swept (no timer per command) and batched with the tick's other writes. */
+  private commands!: LockCommands;
   private keys = new LockKeys('');
   private readonly idPrefix = randomBytes(12).toString('hex');
   private seq = 0;
@@ -99,6 +102,7 @@ export class SemaphoreService implements OnModuleInit, BeforeApplicationShutdown
   onModuleInit(): void {
     this.keys = new LockKeys(this.redis.prefixFor('lock'));
     this.client = this.redis.getClient(this.options.clientName);
+    this.commands = new LockCommands(this.client);
   }
 
   /** Shutdown: gives back every permit still held (before RedisModule closes the client). */
@@ -137,8 +141,8 @@ export class SemaphoreService implements OnModuleInit, BeforeApplicationShutdown
     const deadline = Date.now() + waitMs;
     const id = `${this.idPrefix}:${++this.seq}`;
     for (let attempt = 1; ; attempt++) {
-      const [ok, value] = await this.call(`acquire a permit of semaphore "${name}"`, () =>
-        SEMAPHORE_ACQUIRE.run<[number, number]>(this.client, [key], [limit, ttlMs, id]),
+      const [ok, value] = await this.call('acquire a permit of', name, () =>
+        this.commands.script<[number, number]>(SEMAPHORE_ACQUIRE, [key], [limit, ttlMs, id]),
       );
       if (ok === 1) {
         const permit = new SemaphorePermit(this, name, id, value);
@@ -168,15 +172,15 @@ export class SemaphoreService implements OnModuleInit, BeforeApplicationShutdown
   /** How many permits of `name` are held now (unexpired). */
   async count(name: string): Promise<number> {
     const [checked] = checkResources(name);
-    return this.call(`count the permits of semaphore "${name}"`, () =>
-      SEMAPHORE_COUNT.run<number>(this.client, [this.keyOf(checked)], []),
+    return this.call('count the permits of', name, () =>
+      this.commands.script<number>(SEMAPHORE_COUNT, [this.keyOf(checked)], []),
     );
   }
 
   /** @internal {@link SemaphorePermit.extend} */
   async extendPermit(permit: SemaphorePermit, ttlMs: number): Promise<boolean> {
-    const expiresAtMs = await this.call(`extend a permit of semaphore "${permit.name}"`, () =>
-      SEMAPHORE_EXTEND.run<number>(this.client, [this.keyOf(permit.name)], [ttlMs, permit.id]),
+    const expiresAtMs = await this.call('extend a permit of', permit.name, () =>
+      this.commands.script<number>(SEMAPHORE_EXTEND, [this.keyOf(permit.name)], [ttlMs, permit.id]),
     );
     if (expiresAtMs > 0) permit.expiresAtMs = expiresAtMs;
     return expiresAtMs > 0;
@@ -186,7 +190,7 @@ export class SemaphoreService implements OnModuleInit, BeforeApplicationShutdown
   async releasePermit(permit: SemaphorePermit): Promise<boolean> {
     this.held.delete(permit);
     try {
-      const released = (await this.client.zrem(this.keyOf(permit.name), permit.id)) === 1;
+      const released = (await this.commands.command<number>('zrem', [this.keyOf(permit.name), permit.id])) === 1;
       if (released) this.counters.released++;
       return released;
     } catch {
@@ -195,13 +199,15 @@ export class SemaphoreService implements OnModuleInit, BeforeApplicationShutdown
   }
 
   /**
-   * Runs one script call. Redis unreachable (a connection error, or the client not connected) →
-   * RedisUnavailableError; other errors pass unchanged.
+   * Runs one script call on semaphore `name` (`verb`, e.g. `acquire a permit of`, names it in errors). Redis
+   * unreachable (a connection error, or the client not connected) → RedisUnavailableError; other errors pass
+   * unchanged.
    */
-  private async call<T>(what: string, op: () => Promise<T>): Promise<T> {
+  private async call<T>(verb: string, name: string, op: () => Promise<T>): Promise<T> {
     try {
       return await op();
     } catch (err) {
+      const what = `${verb} semaphore "${name}"`;
       const status = this.client.status;
       const mapped =
         status === 'ready' || err instanceof RedisUnavailableError
