@@ -298,18 +298,20 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
     this.active.delete(handle);
     // Expired (or lost): remove our value if it is still there, but report false.
     const expired = lease.expiration <= Date.now();
-    const released =
-      lease instanceof Lock
-        ? this.redlock.release(lease, { retryCount: 0 }).then(() => true)
-        : this.runSingle<number>(RELEASE, lease.resources, [lease.value]).then(
-            (deleted) => Number(deleted) === lease.resources.length,
-          );
-    return released.then(
-      (ok) => {
-        if (!ok || expired) return false;
-        this.counters.released++;
-        return true;
-      },
+    const counted = (ok: boolean): boolean => {
+      if (!ok || expired) return false;
+      this.counters.released++;
+      return true;
+    };
+    if (lease instanceof Lock) {
+      return this.redlock.release(lease, { retryCount: 0 }).then(
+        () => counted(true),
+        () => false,
+      );
+    }
+    // One client: one promise on the script's reply (a release is on every hot path).
+    return this.runSingle<number>(RELEASE, lease.resources, [lease.value]).then(
+      (deleted) => counted(Number(deleted) === lease.resources.length),
       () => false,
     );
   }
