@@ -6,15 +6,16 @@ import { defineScript } from '../core';
  */
 
 /**
- * Included in the scripts that draw fencing tokens: `renewFence(key, idleMs)` keeps a fence counter alive for at
- * least `idleMs` after this acquisition. Its TTL is set to 9/8 of `idleMs` and renewed only once less than `idleMs`
- * is left: on most acquisitions a PTTL read instead of a PEXPIRE write (the write costs Redis about as much as the
- * rest of the acquisition). A counter thus expires between `idleMs` and 9/8 of it after its last acquisition.
- * INCR keeps a key's TTL; a new counter (PTTL -1) gets one at once.
+ * Lua of the scripts that draw fencing tokens, inlined (no function made per call): keeps the fence counter `key`
+ * (a Lua expression) alive for at least `idleMs` (a Lua variable, 0: forever) after this acquisition. Its TTL is set
+ * to 9/8 of `idleMs` and renewed only once less than `idleMs` is left: on most acquisitions a PTTL read instead of a
+ * PEXPIRE write (the write costs Redis about as much as the rest of the acquisition). A counter thus expires between
+ * `idleMs` and 9/8 of it after its last acquisition. INCR keeps a key's TTL; a new counter (PTTL -1) gets one at once.
  */
-const RENEW_FENCE = `local function renewFence(key, idleMs)
-  if redis.call('pttl', key) < idleMs then redis.call('pexpire', key, idleMs + math.floor(idleMs / 8)) end
-end`;
+function renewFence(key: string): string {
+  const renew = `redis.call('pexpire', ${key}, idleMs + math.floor(idleMs / 8))`;
+  return `if idleMs > 0 and redis.call('pttl', ${key}) < idleMs then ${renew} end`;
+}
 
 /**
  * Acquisition on one client, atomic: Redlock's acquisition (refuse if any lock key exists, else SET each to our
@@ -26,7 +27,6 @@ export const ACQUIRE_FENCED = defineScript({
   lua: `-- KEYS: n lock keys, then (fencing on) the n fence keys of the same resources
 -- ARGV[1]: lock value, ARGV[2]: lease in ms, ARGV[3]: fencing 1/0, ARGV[4]: fence key idle TTL in ms (0: none)
 -- Returns: nil when a lock key exists (busy), else the fencing tokens in resource order (empty: fencing off)
-${RENEW_FENCE}
 local fencing = ARGV[3] == '1'
 local n = fencing and (#KEYS / 2) or #KEYS
 if n == 1 then
@@ -42,7 +42,7 @@ if fencing then
   local idleMs = tonumber(ARGV[4])
   for i = 1, n do
     out[i] = redis.call('incr', KEYS[n + i])
-    if idleMs > 0 then renewFence(KEYS[n + i], idleMs) end
+    ${renewFence('KEYS[n + i]')}
   end
 end
 return out`,
@@ -99,12 +99,11 @@ export const FENCE_INCR = defineScript({
   lua: `-- KEYS: the fence keys of the locked resources
 -- ARGV[1]: fence key idle TTL in ms (0: none)
 -- Returns: the new tokens, in key order
-${RENEW_FENCE}
 local idleMs = tonumber(ARGV[1])
 local out = {}
 for i = 1, #KEYS do
   out[i] = redis.call('incr', KEYS[i])
-  if idleMs > 0 then renewFence(KEYS[i], idleMs) end
+  ${renewFence('KEYS[i]')}
 end
 return out`,
 });
