@@ -8,13 +8,22 @@ import { defineScript } from '../core';
 /**
  * Lua of the scripts that draw fencing tokens, inlined (no function made per call): keeps the fence counter `key`
  * (a Lua expression) alive for at least `idleMs` (a Lua variable, 0: forever) after this acquisition. Its TTL is set
- * to 9/8 of `idleMs` and renewed only once less than `idleMs` is left: on most acquisitions a PTTL read instead of a
- * PEXPIRE write (the write costs Redis about as much as the rest of the acquisition). A counter thus expires between
- * `idleMs` and 9/8 of it after its last acquisition. INCR keeps a key's TTL; a new counter (PTTL -1) gets one at once.
+ * to `renewMs` (the argument {@link fenceRenewMs} computed, a Lua expression) and renewed only once less than
+ * `idleMs` is left: on most acquisitions a PTTL read instead of a PEXPIRE write (the write costs Redis about as much
+ * as the rest of the acquisition). A counter thus expires between `idleMs` and `renewMs` after its last
+ * acquisition. INCR keeps a key's TTL; a new counter (PTTL -1) gets one at once.
  */
-function renewFence(key: string): string {
-  const renew = `redis.call('pexpire', ${key}, idleMs + math.floor(idleMs / 8))`;
-  return `if idleMs > 0 and redis.call('pttl', ${key}) < idleMs then ${renew} end`;
+function renewFence(key: string, renewMs: string): string {
+  return `if idleMs > 0 and redis.call('pttl', ${key}) < idleMs then redis.call('pexpire', ${key}, ${renewMs}) end`;
+}
+
+/**
+ * The TTL a fence counter is given when its TTL is renewed: 9/8 of its idle lifetime `fenceTtlMs`, so that it is
+ * renewed about once per eighth of that lifetime, not at every acquisition. Passed to the scripts as an argument
+ * (an integer string), not computed in Lua (whose number formatting would turn a large value into `1e+14`).
+ */
+export function fenceRenewMs(fenceTtlMs: number): number {
+  return fenceTtlMs + Math.floor(fenceTtlMs / 8);
 }
 
 /**
@@ -25,7 +34,8 @@ export const ACQUIRE_FENCED = defineScript({
   name: 'lock.acquireFenced',
   keys: 'variadic',
   lua: `-- KEYS: n lock keys, then (fencing on) the n fence keys of the same resources
--- ARGV[1]: lock value, ARGV[2]: lease in ms, ARGV[3]: fencing 1/0, ARGV[4]: fence key idle TTL in ms (0: none)
+-- ARGV[1]: lock value, ARGV[2]: lease in ms, ARGV[3]: fencing 1/0, ARGV[4]: fence key idle TTL in ms (0: none),
+-- ARGV[5]: the TTL a fence key is renewed to, in ms
 -- Returns: nil when a lock key exists (busy), else the fencing tokens in resource order (empty: fencing off)
 local fencing = ARGV[3] == '1'
 local n = fencing and (#KEYS / 2) or #KEYS
@@ -42,7 +52,7 @@ if fencing then
   local idleMs = tonumber(ARGV[4])
   for i = 1, n do
     out[i] = redis.call('incr', KEYS[n + i])
-    ${renewFence('KEYS[n + i]')}
+    ${renewFence('KEYS[n + i]', 'ARGV[5]')}
   end
 end
 return out`,
@@ -97,13 +107,13 @@ export const FENCE_INCR = defineScript({
   name: 'lock.fenceIncr',
   keys: 'variadic',
   lua: `-- KEYS: the fence keys of the locked resources
--- ARGV[1]: fence key idle TTL in ms (0: none)
+-- ARGV[1]: fence key idle TTL in ms (0: none), ARGV[2]: the TTL a fence key is renewed to, in ms
 -- Returns: the new tokens, in key order
 local idleMs = tonumber(ARGV[1])
 local out = {}
 for i = 1, #KEYS do
   out[i] = redis.call('incr', KEYS[i])
-  ${renewFence('KEYS[i]')}
+  ${renewFence('KEYS[i]', 'ARGV[2]')}
 end
 return out`,
 });

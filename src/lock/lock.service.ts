@@ -26,7 +26,7 @@ import {
   type ResolvedLockOptions,
   type UsingOptions,
 } from './lock.options';
-import { ACQUIRE_FENCED, EXTEND, FENCE_ADVANCE, FENCE_INCR, RELEASE } from './lock.scripts';
+import { ACQUIRE_FENCED, EXTEND, FENCE_ADVANCE, FENCE_INCR, RELEASE, fenceRenewMs } from './lock.scripts';
 import { retryPauseMs } from './lock.timing';
 import { LockWatchdog, type LockWatch } from './lock.watchdog';
 
@@ -126,6 +126,8 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
   private readonly valuePrefix = randomBytes(16).toString('hex');
   private valueSeq = 0;
   private readonly watchdog = new LockWatchdog();
+  /** The TTL a fencing counter is renewed to (see `fenceRenewMs`), in milliseconds. */
+  private readonly fenceRenewMs: number;
   private readonly context = new LockContext();
   private readonly counters: LockStats = {
     acquired: 0,
@@ -142,6 +144,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
     @Inject(LOCK_MODULE_OPTIONS) options: LockModuleOptions,
   ) {
     this.options = resolveLockOptions(options);
+    this.fenceRenewMs = fenceRenewMs(this.options.fenceTtlMs);
   }
 
   /** Counters since startup (a copy): acquired, failed, unavailable, waitMs, extensions, lost, released. */
@@ -504,6 +507,7 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
                 ttlMs,
                 fencing ? 1 : 0,
                 this.options.fenceTtlMs,
+                this.fenceRenewMs,
               ]);
       } catch (err) {
         if (!isRedisConnectionError(err)) throw err;
@@ -523,7 +527,10 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
       }
       if (fencing) {
         try {
-          tokens = await FENCE_INCR.run<number[]>(this.fenceClient, fenceKeys, [this.options.fenceTtlMs]);
+          tokens = await FENCE_INCR.run<number[]>(this.fenceClient, fenceKeys, [
+            this.options.fenceTtlMs,
+            this.fenceRenewMs,
+          ]);
         } catch (err) {
           await this.redlock.release(lock, { retryCount: 0 }).catch(() => undefined);
           throw toRedisUnavailable(err, `Could not draw the fencing token for ${resources.join(', ')}`);
