@@ -220,6 +220,38 @@ describe('SessionModule on a 3-master cluster', () => {
     expect(await probe.get(key)).toBe(before);
   });
 
+  it('sends one PEXPIRE per touch interval for a busy session, and every touch that shortens its expiry', async () => {
+    const cookie = await login();
+    const key = `${prefix}sess:${sidOf(cookie)}`;
+    await http().get('/me').set('Cookie', cookie).expect(200); // this instance's first touch: sent
+    await probe.pexpire(key, 30_000);
+    await http().get('/me').set('Cookie', cookie).expect(200); // within the interval (6 s = ttl/10): skipped
+    expect(await probe.pttl(key)).toBeLessThanOrEqual(30_000);
+
+    const p = `${prefix}direct-touch:`;
+    const store = new RedisSessionStore({ client: probe, prefix: p, defaultTtlMs: 60_000, rolling: true });
+    const touch = (maxAgeMs: number) =>
+      new Promise<void>((resolve, reject) =>
+        store.touch(
+          's1',
+          { cookie: { originalMaxAge: maxAgeMs, maxAge: maxAgeMs } } as unknown as SessionData,
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      );
+    await probe.set(`${p}s1`, '{"cookie":{}}', 'PX', 60_000);
+    await touch(60_000);
+    await probe.pexpire(`${p}s1`, 40_000);
+    await touch(60_000); // barely later than the expiry this store gave: skipped
+    expect(await probe.pttl(`${p}s1`)).toBeLessThanOrEqual(40_000);
+    await touch(20_000); // shorter: sent
+    const shortened = await probe.pttl(`${p}s1`);
+    expect(shortened).toBeLessThanOrEqual(20_000);
+    expect(shortened).toBeGreaterThan(10_000);
+    await touch(60_000); // later by more than the interval: sent
+    expect(await probe.pttl(`${p}s1`)).toBeGreaterThan(50_000);
+    await probe.del(`${p}s1`);
+  });
+
   it('moves the index entry with a sliding session (touch), at most once per refresh interval', async () => {
     const p = `${prefix}direct:`;
     const index = new SessionIndex(probe, p);
