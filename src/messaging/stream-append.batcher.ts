@@ -70,7 +70,7 @@ export class StreamAppendBatcher {
 
   private flush(): void {
     this.scheduled = false;
-    // These calls and the other commands of this tick (other batchers', acks, reads) leave in one socket write.
+    // These calls and the other commands of this tick (other batchers', acks, reads) leave together, a few per socket write.
     batchWritesThisTick(this.client());
     for (const batch of this.batches.values()) this.send(batch);
     this.batches.clear();
