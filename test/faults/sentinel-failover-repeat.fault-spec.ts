@@ -49,50 +49,55 @@ describe.each([
     await group?.stop();
   });
 
-  it(`fails over ${repeats} times: every feature recovers each time, lost acknowledged orders counted`, async () => {
-    const load = new Load(fleet);
-    load.start();
-    await sleep(2_000);
-    const kills: number[] = [];
-    const lines: string[] = [];
-    for (let round = 1; round <= repeats; round++) {
-      const victim = await group.currentMaster();
-      const killedAt = load.now();
-      kills.push(killedAt);
-      await victim.kill();
-      let promoted = 0;
-      for (let i = 0; i < 300 && !promoted; i++) {
-        await sleep(100);
-        const master = await group.currentMaster().catch(() => undefined);
-        if (master && master !== victim) promoted = load.now();
+  it(
+    `fails over ${repeats} times: every feature recovers each time, lost acknowledged orders counted`,
+    async () => {
+      const load = new Load(fleet);
+      load.start();
+      await sleep(2_000);
+      const kills: number[] = [];
+      const lines: string[] = [];
+      for (let round = 1; round <= repeats; round++) {
+        const victim = await group.currentMaster();
+        const killedAt = load.now();
+        kills.push(killedAt);
+        await victim.kill();
+        let promoted = 0;
+        for (let i = 0; i < 300 && !promoted; i++) {
+          await sleep(100);
+          const master = await group.currentMaster().catch(() => undefined);
+          if (master && master !== victim) promoted = load.now();
+        }
+        expect(promoted).toBeGreaterThan(0);
+        // The killed node comes back empty; Sentinel turns it into the new master's replica.
+        await victim.start();
+        await waitReplicaSynced(victim);
+        // Twice the failover timeout since the last failover: Sentinel accepts the next one.
+        const wait = Math.max(3_000, killedAt + 10_500 - load.now());
+        await sleep(wait);
+        lines.push(
+          `  failover ${round}: killed :${victim.port} at ${killedAt} ms, promoted after ${promoted - killedAt} ms`,
+        );
       }
-      expect(promoted).toBeGreaterThan(0);
-      // The killed node comes back empty; Sentinel turns it into the new master's replica.
-      await victim.start();
-      await waitReplicaSynced(victim);
-      // Twice the failover timeout since the last failover: Sentinel accepts the next one.
-      const wait = Math.max(3_000, killedAt + 10_500 - load.now());
-      await sleep(wait);
-      lines.push(
-        `  failover ${round}: killed :${victim.port} at ${killedAt} ms, promoted after ${promoted - killedAt} ms`,
+      await sleep(3_000);
+      await load.stop();
+      report(`Sentinel failover ×${repeats}, ORDERS_DURABILITY=${durability}`, load.samples);
+      process.stdout.write(`${lines.join('\n')}\n`);
+
+      await expectRecovered(fleet, load);
+      const stock = await request(fleet.urls[0]).get(`/inventory/${fleet.sku}`);
+      expect(stock.body.stock).toBe(fleet.initialStock - reservedUnits(load.samples));
+
+      const { lost, accepted, atRisk } = await lostOrders(fleet, load.samples, kills);
+      process.stdout.write(
+        `  acknowledged orders lost (${durability}): ${lost.length} of ${accepted}` +
+          ` (accepted in the last second before a kill: ${atRisk})\n`,
       );
-    }
-    await sleep(3_000);
-    await load.stop();
-    report(`Sentinel failover ×${repeats}, ORDERS_DURABILITY=${durability}`, load.samples);
-    process.stdout.write(`${lines.join('\n')}\n`);
-
-    await expectRecovered(fleet, load);
-    const stock = await request(fleet.urls[0]).get(`/inventory/${fleet.sku}`);
-    expect(stock.body.stock).toBe(fleet.initialStock - reservedUnits(load.samples));
-
-    const { lost, accepted, atRisk } = await lostOrders(fleet, load.samples, kills);
-    process.stdout.write(
-      `  acknowledged orders lost (${durability}): ${lost.length} of ${accepted}` +
-        ` (accepted in the last second before a kill: ${atRisk})\n`,
-    );
-    // Only an order acknowledged just before a kill can be lost (it had not reached the replica); none when each
-    // order waited for the replica.
-    expect(lost.length).toBeLessThanOrEqual(durability === 'replicated' ? 0 : atRisk);
-  });
+      // Only an order acknowledged just before a kill can be lost (it had not reached the replica); none when each
+      // order waited for the replica.
+      expect(lost.length).toBeLessThanOrEqual(durability === 'replicated' ? 0 : atRisk);
+    },
+    // each failover takes 10-21 s (Sentinel's spacing), then the checks
+    Math.max(180_000, 60_000 + repeats * 25_000),
+  );
 });
