@@ -58,18 +58,97 @@ export class RedisSentinelGroup extends RedisServerGroup {
   /** The server the sentinels name as master now (it changes after a failover). */
   async currentMaster(): Promise<RedisServer> {
     for (const sentinel of this.sentinels.filter((s) => s.running && !s.paused)) {
-      const c = sentinel.client({ maxRetriesPerRequest: 0, connectTimeout: 1_000 });
-      try {
-        const [, port] = (await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name)) as [string, string];
-        const server = this.servers.find((s) => s.port === Number(port));
-        if (server) return server;
-      } catch {
-        // ask the next sentinel
-      } finally {
-        c.disconnect();
-      }
+      const server = await this.masterNamedBy(sentinel);
+      if (server) return server;
     }
     throw new Error(`no sentinel names a master of "${this.name}"`);
+  }
+
+  /**
+   * Waits until every running, unfrozen sentinel names the same master, and it is not `previous`: the failover is
+   * over everywhere, not just at the sentinel that led it. Until then a sentinel that has not yet heard of the
+   * switch still gives clients the old address, so a master without persistence must not be restarted (empty)
+   * before this resolves: a reconnecting client could be sent to it and find no data.
+   * @param previous the master that was killed or frozen
+   * @param timeoutMs how long to wait (default 30 s)
+   * @returns the new master
+   * @throws Error when the sentinels do not agree on a new master within `timeoutMs`
+   */
+  async waitForFailover(previous: RedisServer, timeoutMs = 30_000): Promise<RedisServer> {
+    return this.waitFor(timeoutMs, 'agree on a new master', async () => {
+      const master = await this.agreedMaster();
+      return master && master !== previous ? master : undefined;
+    });
+  }
+
+  /**
+   * Waits until the group is at rest: every running, unfrozen sentinel names the same master, that server has the
+   * master role, and the other server is its replica with the link up. A drill that picks "the master" or "the
+   * replica" to break calls this first, so that it breaks the node it means to (after a freeze that outlasted
+   * `down-after-milliseconds`, the sentinels may have failed over on their own).
+   * @param timeoutMs how long to wait (default 30 s)
+   * @returns the master and its replica
+   * @throws Error when the group does not settle within `timeoutMs`
+   */
+  async waitSettled(timeoutMs = 30_000): Promise<{ master: RedisServer; replica: RedisServer }> {
+    return this.waitFor(timeoutMs, 'settle', async () => {
+      const master = await this.agreedMaster();
+      const replica = this.servers.find((s) => s !== master);
+      if (!master || !replica || !master.running || master.paused || !replica.running || replica.paused) return;
+      const [masterInfo, replicaInfo] = await Promise.all([master, replica].map((s) => replicationInfo(s)));
+      const synced =
+        /role:master/.test(masterInfo) &&
+        /role:slave/.test(replicaInfo) &&
+        new RegExp(`master_port:${master.port}\\b`).test(replicaInfo) &&
+        /master_link_status:up/.test(replicaInfo);
+      return synced ? { master, replica } : undefined;
+    });
+  }
+
+  /** The master every running, unfrozen sentinel names, or undefined while they differ (or none answers). */
+  private async agreedMaster(): Promise<RedisServer | undefined> {
+    const named = await Promise.all(
+      this.sentinels.filter((s) => s.running && !s.paused).map((s) => this.masterNamedBy(s)),
+    );
+    const first = named[0];
+    return first && named.every((m) => m === first) ? first : undefined;
+  }
+
+  /** Polls `probe` every 100 ms until it gives a value; throws after `timeoutMs`. */
+  private async waitFor<T>(timeoutMs: number, what: string, probe: () => Promise<T | undefined>): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline)
+        throw new Error(`the Sentinel group "${this.name}" did not ${what} within ${timeoutMs} ms`);
+      await sleep(100);
+    }
+  }
+
+  /** The server one sentinel names as master, or undefined when it does not answer. */
+  private async masterNamedBy(sentinel: RedisServer): Promise<RedisServer | undefined> {
+    const c = sentinel.client({ maxRetriesPerRequest: 0, connectTimeout: 1_000, commandTimeout: 1_000 });
+    try {
+      const [, port] = (await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name)) as [string, string];
+      return this.servers.find((s) => s.port === Number(port));
+    } catch {
+      return undefined;
+    } finally {
+      c.disconnect();
+    }
+  }
+}
+
+/** `INFO replication` of a server, or '' when it does not answer. */
+async function replicationInfo(server: RedisServer): Promise<string> {
+  const c = server.client({ maxRetriesPerRequest: 0, connectTimeout: 1_000, commandTimeout: 1_000 });
+  try {
+    return await c.info('replication');
+  } catch {
+    return '';
+  } finally {
+    c.disconnect();
   }
 }
 

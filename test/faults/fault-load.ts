@@ -315,7 +315,7 @@ export async function lostOrders(
   return { lost, accepted, atRisk };
 }
 
-/** Waits (up to 30 s) until `node` is a replica whose link to its master is up, e.g. after a restart. */
+/** Waits (up to 30 s, then throws) until `node` is a replica whose link to its master is up, e.g. after a restart. */
 export async function waitReplicaSynced(node: { client(): Redis }): Promise<void> {
   for (let i = 0; i < 300; i++) {
     const probe = node.client();
@@ -324,6 +324,7 @@ export async function waitReplicaSynced(node: { client(): Redis }): Promise<void
     if (/role:slave/.test(info) && /master_link_status:up/.test(info)) return;
     await sleep(100);
   }
+  throw new Error('the restarted node did not become a synced replica within 30 s');
 }
 
 /**
