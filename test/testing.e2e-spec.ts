@@ -223,13 +223,24 @@ describe('nest-redis-kit/testing', () => {
         const client = moduleRef.get(RedisService).getClient();
         const key = `${moduleRef.get(RedisService).prefixFor('t')}k`;
         await client.set(key, 'v');
+        expect(await group.waitSettled()).toEqual({ master: group.master, replica: group.replica });
         await group.master.kill();
         await eventually(async () => (await group.currentMaster()) === group.replica, 30_000);
+        expect(await group.waitForFailover(group.master)).toBe(group.replica);
         await eventually(async () => (await client.get(key)) === 'v', 30_000);
+        // Back empty once every sentinel switched: the sentinels make it the new master's replica; it gets the data.
+        await group.master.start();
+        expect(await group.waitSettled()).toEqual({ master: group.replica, replica: group.master });
+        const old = group.master.client();
+        try {
+          expect(await old.get(key)).toBe('v');
+        } finally {
+          old.disconnect();
+        }
       } finally {
         await moduleRef.close();
       }
-    }, 60_000);
+    }, 90_000);
   });
 
   it('the reaper kills the servers and removes their dirs when the test process is killed (SIGKILL)', async () => {
