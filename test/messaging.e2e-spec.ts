@@ -157,6 +157,28 @@ describe(`Messaging: pub/sub event bus (${testTopology()})`, () => {
     }
   });
 
+  it('publishes of one tick, in calls of many messages, keep their order on each channel and resolve each', async () => {
+    const keyPrefix = uniquePrefix('burst');
+    const app = await createMessagingApp({ ...redis.connection, keyPrefix }, pubSubOptions);
+    try {
+      const bus = app.get(EventBus);
+      const seen: Record<string, number[]> = { 'burst.a': [], 'burst.b': [] };
+      await bus.subscribe<number>('burst.*', (n, envelope) => void seen[envelope.type].push(n), { pattern: true });
+      // More than one call's worth (200), the two channels interleaved.
+      const channelOf = (i: number) => (i % 3 === 0 ? 'burst.b' : 'burst.a');
+      const numbers = Array.from({ length: 450 }, (_, i) => i);
+      const sent = await Promise.all(numbers.map((i) => bus.publish(channelOf(i), i)));
+      expect(sent.map((e) => [e.type, e.payload])).toEqual(numbers.map((i) => [channelOf(i), i]));
+      await eventually(() => seen['burst.a'].length + seen['burst.b'].length === 450, 5_000, 'every message');
+      for (const channel of ['burst.a', 'burst.b']) {
+        expect(seen[channel]).toEqual(numbers.filter((i) => channelOf(i) === channel));
+      }
+      expect(app.get(MessagingStats).snapshot()).toMatchObject({ published: 450, received: 450, handled: 450 });
+    } finally {
+      await app.close();
+    }
+  });
+
   it('validates payloads with a DTO: invalid ones are counted, the handler is not called', async () => {
     const keyPrefix = uniquePrefix('dto');
     const app = await createMessagingApp({ ...redis.connection, keyPrefix }, pubSubOptions, [PubSubHandlers]);
@@ -305,6 +327,13 @@ describe(`Messaging: pub/sub event bus (${testTopology()})`, () => {
       await own.kill();
       const started = Date.now();
       await expect(app.get(EventBus).publish('x', 1)).rejects.toBeInstanceOf(RedisUnavailableError);
+      // Several in one tick: one call to Redis, and each publish rejects.
+      const burst = await Promise.allSettled([1, 2, 3].map((n) => app.get(EventBus).publish('x', n)));
+      expect(burst.map((r) => r.status === 'rejected' && r.reason instanceof RedisUnavailableError)).toEqual([
+        true,
+        true,
+        true,
+      ]);
       await expect(app.get(StreamProducer).add('jobs', { n: 1 })).rejects.toBeInstanceOf(RedisUnavailableError);
       expect(Date.now() - started).toBeLessThan(8_000);
     } finally {

@@ -1,7 +1,8 @@
 import { defineScript } from '../core/lua-script';
 
 /**
- * The Lua scripts of messaging: appending a tick's entries to a stream, delayed stream messages. The keys of one call are one stream's (its delayed sorted
+ * The Lua scripts of messaging: publishing a tick's pub/sub messages, appending a tick's entries to a stream, delayed
+ * stream messages. The keys of one call are one stream's (its delayed sorted
  * set, the delayed entries' hash, the stream itself: `delayedKeys()` in `messaging.keys.ts`) and share its hash tag,
  * so every call runs on the stream's node, Cluster included. Every script reads the clock with Redis TIME: due times
  * are the Redis server's, whatever the clocks of the instances say.
@@ -115,4 +116,25 @@ local maxLen = tonumber(ARGV[1])
 if maxLen > 0 then redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', maxLen) end
 if ARGV[2] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return ids`,
+});
+
+/**
+ * Publishes the pub/sub messages of one tick in the order they were published: runs of messages for one channel, each
+ * run as its channel, its length and its messages. The channels are not keys (a PUBLISH on a single node or
+ * Sentinel; never sent to a Cluster).
+ */
+export const PUBLISH_MANY = defineScript({
+  name: 'messaging.publishMany',
+  keys: 0,
+  lua: `-- KEYS: none
+-- ARGV: runs of messages, each as: the Redis channel, the number of messages n, then the n messages in order
+-- Returns: the number of messages published
+local i, published = 1, 0
+while i <= #ARGV do
+  local channel, n = ARGV[i], tonumber(ARGV[i + 1])
+  for j = i + 2, i + 1 + n do redis.call('PUBLISH', channel, ARGV[j]) end
+  published = published + n
+  i = i + 2 + n
+end
+return published`,
 });

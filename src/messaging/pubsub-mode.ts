@@ -3,6 +3,7 @@ import { CommandBatcher } from '../core/command-batcher';
 import { RedisConfigError } from '../redis/redis.errors';
 import type { RedisClient } from '../redis/redis.options';
 import type { RedisService } from '../redis/redis.service';
+import { PublishBatcher } from './pubsub-publish.batcher';
 
 /** What a subscription listens to: one channel, or every channel matching a glob pattern. */
 export type SubscriptionKind = 'channel' | 'pattern';
@@ -43,22 +44,22 @@ export function subscriptionId(kind: SubscriptionKind, key: string): string {
 /** SUBSCRIBE / PSUBSCRIBE / PUBLISH: every node of a Cluster relays every message; patterns work. */
 class ClassicPubSub implements PubSubMode {
   readonly name = 'classic';
-  private readonly batcher: CommandBatcher;
+  private readonly batcher: PublishBatcher;
 
   constructor(
     private readonly redis: RedisService,
     private readonly clientName: string,
     private readonly cluster: boolean,
   ) {
-    this.batcher = new CommandBatcher(() => redis.getClient(clientName));
+    this.batcher = new PublishBatcher(() => redis.getClient(clientName));
   }
 
   assertSupports(): void {}
 
   publish(_channel: string, key: string, text: string): Promise<unknown> {
-    // On a Cluster, PUBLISH goes to whichever node ioredis picks; elsewhere a tick's messages share one pipeline.
+    // On a Cluster, PUBLISH goes to whichever node ioredis picks; elsewhere a tick's messages leave in one command.
     if (this.cluster) return this.redis.getClient(this.clientName).publish(key, text);
-    return this.batcher.send('', ['PUBLISH', key, text]);
+    return this.batcher.publish(key, text);
   }
 
   openSubscriber(listener: RawMessageListener): RedisClient {
