@@ -57,13 +57,31 @@ export function createEnvelope<T>(type: string, payload: T, headers?: Partial<Me
   return { id, type, occurredAt: nowIso(), payload, headers: clean ?? { traceId: id } };
 }
 
+let lastType = '';
+let lastTypeJson = '""';
+
+/** JSON text of a message type, the last one remembered (messages mostly come in runs of one type). */
+function typeJson(type: string): string {
+  if (type !== lastType) {
+    lastTypeJson = JSON.stringify(type);
+    lastType = type;
+  }
+  return lastTypeJson;
+}
+
+/** True when `headers` holds `traceId` only, equal to `id` (what {@link createEnvelope} makes without headers). */
+function onlyOwnTraceId(headers: MessageHeaders, id: string): boolean {
+  if (headers.traceId !== id) return false;
+  for (const key in headers) if (key !== 'traceId') return false;
+  return true;
+}
+
 /** JSON text of an envelope made by {@link createEnvelope} (same result as JSON.stringify, a little faster). */
 export function encodeEnvelope(envelope: MessageEnvelope): string {
-  const headers =
-    Object.keys(envelope.headers).length === 1 && envelope.headers.traceId === envelope.id
-      ? `{"traceId":"${envelope.id}"}`
-      : JSON.stringify(envelope.headers);
-  return `{"id":"${envelope.id}","type":${JSON.stringify(envelope.type)},"occurredAt":"${envelope.occurredAt}","payload":${
+  const headers = onlyOwnTraceId(envelope.headers, envelope.id)
+    ? `{"traceId":"${envelope.id}"}`
+    : JSON.stringify(envelope.headers);
+  return `{"id":"${envelope.id}","type":${typeJson(envelope.type)},"occurredAt":"${envelope.occurredAt}","payload":${
     JSON.stringify(envelope.payload) ?? 'null'
   },"headers":${headers}}`;
 }

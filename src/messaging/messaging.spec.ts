@@ -22,6 +22,19 @@ describe('message envelope', () => {
     expect(parseEnvelope(encodeEnvelope(plain))).toEqual(plain);
   });
 
+  it('encodes like JSON.stringify whatever the order of types and headers', () => {
+    const own = createEnvelope('a', 1);
+    const envelopes = [
+      createEnvelope('a', 1),
+      createEnvelope('b "quoted"', 2),
+      createEnvelope('b "quoted"', 3, { source: 'api' }),
+      { ...own, headers: { traceId: own.id, source: 'api' } },
+      createEnvelope('a', [4], { traceId: 't-2' }),
+      createEnvelope('', 5),
+    ];
+    for (const envelope of envelopes) expect(encodeEnvelope(envelope)).toBe(JSON.stringify(envelope));
+  });
+
   it('refuses text that is not JSON or not an envelope', () => {
     expect(() => parseEnvelope('{nope')).toThrow(/not valid JSON/);
     expect(() => parseEnvelope('{"a":1}')).toThrow(/not an envelope/);

@@ -41,6 +41,23 @@ export function subscriptionId(kind: SubscriptionKind, key: string): string {
   return `${kind}:${key}`;
 }
 
+/**
+ * {@link subscriptionId} of `kind` for each received message, the last one remembered: messages mostly come in runs
+ * on one channel, and the remembered id is the same string every time, so the registry's lookup does not build and
+ * hash a new one per message.
+ */
+function lastIdOf(kind: SubscriptionKind): (key: string) => string {
+  let lastKey = '';
+  let lastId = '';
+  return (key) => {
+    if (key !== lastKey) {
+      lastKey = key;
+      lastId = subscriptionId(kind, key);
+    }
+    return lastId;
+  };
+}
+
 /** SUBSCRIBE / PSUBSCRIBE / PUBLISH: every node of a Cluster relays every message; patterns work. */
 class ClassicPubSub implements PubSubMode {
   readonly name = 'classic';
@@ -64,10 +81,10 @@ class ClassicPubSub implements PubSubMode {
 
   openSubscriber(listener: RawMessageListener): RedisClient {
     const sub = this.redis.duplicate(this.clientName, 'subscriber');
-    sub.on('message', (channel: string, text: string) => listener(subscriptionId('channel', channel), text));
-    sub.on('pmessage', (pattern: string, _channel: string, text: string) =>
-      listener(subscriptionId('pattern', pattern), text),
-    );
+    const channelId = lastIdOf('channel');
+    const patternId = lastIdOf('pattern');
+    sub.on('message', (channel: string, text: string) => listener(channelId(channel), text));
+    sub.on('pmessage', (pattern: string, _channel: string, text: string) => listener(patternId(pattern), text));
     return sub;
   }
 
@@ -122,7 +139,8 @@ class ShardedPubSub implements PubSubMode {
     } else {
       sub = this.redis.duplicate(this.clientName, 'subscriber');
     }
-    sub.on('smessage', (channel: string, text: string) => listener(subscriptionId('channel', channel), text));
+    const channelId = lastIdOf('channel');
+    sub.on('smessage', (channel: string, text: string) => listener(channelId(channel), text));
     return sub;
   }
 
