@@ -1,6 +1,6 @@
 import type { Command } from 'ioredis';
 import { PUBLISH_MANY } from './messaging.scripts';
-import { MAX_PUBLISH_BATCH, PublishBatcher } from './pubsub-publish.batcher';
+import { MAX_PUBLISH_BATCH, MAX_PUBLISH_BATCH_LENGTH, PublishBatcher } from './pubsub-publish.batcher';
 
 /** A client that records what is sent and answers with `reply` (an Error: rejects). */
 function fakeClient(reply: (name: string) => unknown = () => 1) {
@@ -53,6 +53,20 @@ describe('PublishBatcher', () => {
     const published = sent.map(({ name, args }) => (name === 'publish' ? args.slice(1) : args.slice(4)));
     expect(published.map((texts) => texts.length)).toEqual([MAX_PUBLISH_BATCH, MAX_PUBLISH_BATCH, 1]);
     expect(published.flat()).toEqual(Array.from({ length: n }, (_, i) => String(i)));
+  });
+
+  it('starts a new call before a message that would make the call longer than its limit', async () => {
+    const { sent, client } = fakeClient();
+    const batcher = new PublishBatcher(() => client);
+    const texts = ['a', 'b', 'c', 'd'].map((c) => c.repeat(MAX_PUBLISH_BATCH_LENGTH * 0.4));
+    texts.push('e'.repeat(MAX_PUBLISH_BATCH_LENGTH + 1), 'f');
+    await Promise.all(texts.map((t) => batcher.publish('ch', t)));
+    expect(sent.map(({ name, args }) => [name, name === 'publish' ? args.slice(1) : args.slice(4)])).toEqual([
+      ['evalsha', texts.slice(0, 2)],
+      ['evalsha', texts.slice(2, 4)],
+      ['publish', [texts[4]]],
+      ['publish', [texts[5]]],
+    ]);
   });
 
   it("rejects every message of a call Redis refuses with the call's error, and only those", async () => {

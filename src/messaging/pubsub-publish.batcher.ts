@@ -15,6 +15,8 @@ interface Batch {
   runChannel: string;
   /** Messages in the call. */
   size: number;
+  /** Their length in all, characters. */
+  length: number;
   resolves: Array<(value: undefined) => void>;
   rejects: Array<(err: unknown) => void>;
 }
@@ -23,8 +25,16 @@ interface Batch {
 export const MAX_PUBLISH_BATCH = 200;
 
 /**
+ * Most characters of messages one Lua call carries (about as many bytes for ASCII text), so that large messages do
+ * not hold Redis for long either; a message longer than this goes alone, as a plain `PUBLISH`.
+ */
+export const MAX_PUBLISH_BATCH_LENGTH = 1_000_000;
+
+/**
  * Publishes the pub/sub messages issued in one tick with one command: a lone message as a plain `PUBLISH`, several
- * with one {@link PUBLISH_MANY} call (a `PUBLISH` each, in the order they were issued, whatever their channels).
+ * with one {@link PUBLISH_MANY} call (a `PUBLISH` each, in the order they were issued, whatever their channels; at
+ * most {@link MAX_PUBLISH_BATCH} messages and {@link MAX_PUBLISH_BATCH_LENGTH} characters per call, the rest in the
+ * next calls).
  * Next to a pipeline of PUBLISHes this saves the client a command, a promise and a reply per message; Redis runs the
  * same PUBLISHes. Each message still resolves on its own; a call Redis refuses, or that times out, rejects every
  * message in it. For one Redis server (single node, Sentinel): the channels of a call may live on different
@@ -43,20 +53,31 @@ export class PublishBatcher {
   publish(key: string, text: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let batch = this.batch;
-      if (!batch || batch.size >= MAX_PUBLISH_BATCH) {
+      if (!batch || batch.size >= MAX_PUBLISH_BATCH || batch.length + text.length > MAX_PUBLISH_BATCH_LENGTH) {
         if (batch) this.send(batch); // full: it goes now (before this message), a new one starts
-        batch = { args: [key, 1, text], runAt: 1, runLength: 1, runChannel: key, size: 1, resolves: [], rejects: [] };
+        batch = {
+          args: [key, 1, text],
+          runAt: 1,
+          runLength: 1,
+          runChannel: key,
+          size: 1,
+          length: text.length,
+          resolves: [],
+          rejects: [],
+        };
         this.batch = batch;
-      } else if (batch.runChannel === key) {
-        batch.args.push(text);
-        batch.args[batch.runAt] = ++batch.runLength;
-        batch.size++;
       } else {
-        batch.runAt = batch.args.length + 1;
-        batch.runLength = 1;
-        batch.runChannel = key;
-        batch.args.push(key, 1, text);
+        if (batch.runChannel === key) {
+          batch.args.push(text);
+          batch.args[batch.runAt] = ++batch.runLength;
+        } else {
+          batch.runAt = batch.args.length + 1;
+          batch.runLength = 1;
+          batch.runChannel = key;
+          batch.args.push(key, 1, text);
+        }
         batch.size++;
+        batch.length += text.length;
       }
       batch.resolves.push(resolve);
       batch.rejects.push(reject);
