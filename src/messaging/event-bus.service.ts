@@ -14,6 +14,7 @@ import { PubSubDispatcher } from './pubsub-dispatcher';
 import { pubSubMode, type PubSubMode } from './pubsub-mode';
 import { PubSubSubscriber } from './pubsub-subscriber';
 import { listenTo, observeSubscription, type Subscribe } from './pubsub-observables';
+import { rememberLast } from './remember-last';
 import { SubscriptionRegistry, type MessageHandler } from './subscription.registry';
 
 export type { MessageHandler } from './subscription.registry';
@@ -64,6 +65,8 @@ const UNSUBSCRIBE_TIMEOUT_MS = 1_000;
 export class EventBus implements OnModuleDestroy {
   private readonly logger = new Logger('EventBus');
   private readonly dispatcher: PubSubDispatcher;
+  /** {@link channelKey} of the last channel published on (messages mostly come in runs on one channel). */
+  private readonly publishKey = rememberLast((channel) => this.channelKey(channel));
   private pubSub: PubSubMode | undefined;
   private registry: SubscriptionRegistry | undefined;
 
@@ -103,7 +106,7 @@ export class EventBus implements OnModuleDestroy {
   private publishEnvelope<T>(channel: string, envelope: MessageEnvelope<T>): Promise<MessageEnvelope<T>> {
     let sent: Promise<unknown>;
     try {
-      sent = this.mode.publish(channel, this.channelKey(channel), encodeEnvelope(envelope));
+      sent = this.mode.publish(channel, this.publishKey(channel), encodeEnvelope(envelope));
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err))); // e.g. a BigInt in the payload
     }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { traceIdOfTraceparent } from '../core/tracing';
+import { rememberLast } from './remember-last';
 
 /**
  * Headers carried by every message; `traceId` is always present. With tracing on, `traceparent` / `tracestate`
@@ -57,17 +58,8 @@ export function createEnvelope<T>(type: string, payload: T, headers?: Partial<Me
   return { id, type, occurredAt: nowIso(), payload, headers: clean ?? { traceId: id } };
 }
 
-let lastType = '';
-let lastTypeJson = '""';
-
 /** JSON text of a message type, the last one remembered (messages mostly come in runs of one type). */
-function typeJson(type: string): string {
-  if (type !== lastType) {
-    lastTypeJson = JSON.stringify(type);
-    lastType = type;
-  }
-  return lastTypeJson;
-}
+const typeJson = rememberLast((type) => JSON.stringify(type));
 
 /** True when `headers` holds `traceId` only, equal to `id` (what {@link createEnvelope} makes without headers). */
 function onlyOwnTraceId(headers: MessageHeaders, id: string): boolean {

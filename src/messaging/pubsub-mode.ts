@@ -4,6 +4,7 @@ import { RedisConfigError } from '../redis/redis.errors';
 import type { RedisClient } from '../redis/redis.options';
 import type { RedisService } from '../redis/redis.service';
 import { PublishBatcher } from './pubsub-publish.batcher';
+import { rememberLast } from './remember-last';
 
 /** What a subscription listens to: one channel, or every channel matching a glob pattern. */
 export type SubscriptionKind = 'channel' | 'pattern';
@@ -41,23 +42,6 @@ export function subscriptionId(kind: SubscriptionKind, key: string): string {
   return `${kind}:${key}`;
 }
 
-/**
- * {@link subscriptionId} of `kind` for each received message, the last one remembered: messages mostly come in runs
- * on one channel, and the remembered id is the same string every time, so the registry's lookup does not build and
- * hash a new one per message.
- */
-function lastIdOf(kind: SubscriptionKind): (key: string) => string {
-  let lastKey = '';
-  let lastId = '';
-  return (key) => {
-    if (key !== lastKey) {
-      lastKey = key;
-      lastId = subscriptionId(kind, key);
-    }
-    return lastId;
-  };
-}
-
 /** SUBSCRIBE / PSUBSCRIBE / PUBLISH: every node of a Cluster relays every message; patterns work. */
 class ClassicPubSub implements PubSubMode {
   readonly name = 'classic';
@@ -81,8 +65,9 @@ class ClassicPubSub implements PubSubMode {
 
   openSubscriber(listener: RawMessageListener): RedisClient {
     const sub = this.redis.duplicate(this.clientName, 'subscriber');
-    const channelId = lastIdOf('channel');
-    const patternId = lastIdOf('pattern');
+    // Messages mostly come in runs on one channel: the registry then looks up the same id string each time.
+    const channelId = rememberLast((channel) => subscriptionId('channel', channel));
+    const patternId = rememberLast((pattern) => subscriptionId('pattern', pattern));
     sub.on('message', (channel: string, text: string) => listener(channelId(channel), text));
     sub.on('pmessage', (pattern: string, _channel: string, text: string) => listener(patternId(pattern), text));
     return sub;
@@ -139,7 +124,7 @@ class ShardedPubSub implements PubSubMode {
     } else {
       sub = this.redis.duplicate(this.clientName, 'subscriber');
     }
-    const channelId = lastIdOf('channel');
+    const channelId = rememberLast((channel) => subscriptionId('channel', channel));
     sub.on('smessage', (channel: string, text: string) => listener(channelId(channel), text));
     return sub;
   }
