@@ -53,7 +53,8 @@ export function createEnvelope<T>(type: string, payload: T, headers?: Partial<Me
   if (headers) {
     const h: Record<string, string> = {};
     for (const k of Object.keys(headers)) if (typeof headers[k] === 'string') h[k] = headers[k];
-    clean = (h.traceId ? h : { ...h, traceId: traceIdOfTraceparent(h.traceparent) ?? id }) as MessageHeaders;
+    if (!h.traceId) h.traceId = traceIdOfTraceparent(h.traceparent) ?? id;
+    clean = h as MessageHeaders;
   }
   return { id, type, occurredAt: nowIso(), payload, headers: clean ?? { traceId: id } };
 }

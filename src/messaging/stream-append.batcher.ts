@@ -51,8 +51,13 @@ export class StreamAppendBatcher {
    */
   append(key: string, values: readonly string[], maxLen: number, ttlMs = 0): Promise<string> {
     return new Promise<string>((resolve, reject) => {
-      const group = maxLen === 0 ? key : `${key}\n${maxLen}`;
-      let batch = this.batches.get(group);
+      // Batches are found by key; a second MAXLEN for the same key in one tick gets a batch of its own.
+      let group = key;
+      let batch = this.batches.get(key);
+      if (batch && batch.maxLen !== maxLen) {
+        group = `${key}\n${maxLen}`;
+        batch = this.batches.get(group);
+      }
       if (!batch || batch.waiters.length >= MAX_APPEND_BATCH) {
         if (batch) this.send(batch); // full: it goes now, a new one starts
         batch = { key, maxLen, ttlMs: 0, values: [], waiters: [] };

@@ -30,6 +30,14 @@ const MAX_CACHED_ROUTES = 1_000;
 /** Reply streams whose last PEXPIRE is remembered (cleared when full: the next replies extend them again). */
 const MAX_TRACKED_REPLY_STREAMS = 10_000;
 
+/** What the server remembers of one reply stream it writes to. */
+interface ReplyStreamState {
+  /** The stream's Redis key. */
+  key: string;
+  /** When its life was last extended (epoch ms; 0: extend it with the next reply). */
+  extendedAtMs: number;
+}
+
 /**
  * The Nest microservice server of the transport (a `CustomTransportStrategy`): Nest's ListenersController hands it
  * the `@EventPattern` / `@MessagePattern` handlers, already wrapped in the app's pipes, guards, interceptors and
@@ -74,8 +82,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   private slotWaiters: Array<() => void> = [];
   /** Request pattern → its handler (null: none), filled as requests come. */
   private readonly routes = new Map<string, MessageHandler | null>();
-  /** Reply stream → when its life was last extended (epoch ms). */
-  private readonly expiredAt = new Map<string, number>();
+  /** Reply stream → its Redis key and when its life was last extended (epoch ms). */
+  private readonly replyStreams = new Map<string, ReplyStreamState>();
 
   constructor(
     private readonly redis: RedisService,
@@ -321,19 +329,30 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     return handler;
   }
 
+  /** What the server remembers of reply stream `replyTo` (its key computed once). */
+  private replyStream(replyTo: string): ReplyStreamState {
+    let stream = this.replyStreams.get(replyTo);
+    if (stream === undefined) {
+      if (this.replyStreams.size >= MAX_TRACKED_REPLY_STREAMS) this.replyStreams.clear();
+      stream = { key: streamKey(this.redis.prefixFor(MESSAGING_FEATURE), replyTo), extendedAtMs: 0 };
+      this.replyStreams.set(replyTo, stream);
+    }
+    return stream;
+  }
+
   /** Writes one reply entry (and extends the reply stream's life) with the tick's other replies; never rejects. */
   private reply(replyTo: string, correlationId: string, packet: WritePacket): Promise<void> {
     const t = this.transport;
-    const key = streamKey(this.redis.prefixFor(MESSAGING_FEATURE), replyTo);
+    const stream = this.replyStream(replyTo);
     // The reply stream's life is extended at most every quarter TTL, in the same call as a reply to it: it expires
     // `replyTtlMs` after the last replies to a client that is gone.
     let ttlMs = 0;
     const now = Date.now();
-    if ((this.expiredAt.get(replyTo) ?? 0) < now - t.replyTtlMs / 4) {
-      if (this.expiredAt.size >= MAX_TRACKED_REPLY_STREAMS) this.expiredAt.clear();
-      this.expiredAt.set(replyTo, now);
+    if (stream.extendedAtMs < now - t.replyTtlMs / 4) {
+      stream.extendedAtMs = now;
       ttlMs = t.replyTtlMs;
     }
+    const key = stream.key;
     const add = this.replies.append(key, [correlationId, encodeReply(packet)], t.replyMaxLen, ttlMs);
     const written = add.then(
       () => {
@@ -341,7 +360,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         this.writes.delete(written);
       },
       (err: unknown) => {
-        if (ttlMs > 0) this.expiredAt.delete(replyTo); // the next reply extends the stream's life again
+        if (ttlMs > 0) stream.extendedAtMs = 0; // the next reply extends the stream's life again
         this.counters.inc('replyFailures');
         this.writes.delete(written);
         this.log.warn(`could not write a reply to ${replyTo}: ${toError(err).message}`);

@@ -31,6 +31,15 @@ export function toError(err: unknown): Error {
 
 /** JSON text of a reply: `{ e, r, d }` (error, response, done); an `Error` travels as Nest's RPC error shape. */
 export function encodeReply(packet: WritePacket): string {
+  if (packet.err === undefined && packet.isDisposed && packet.response !== undefined) {
+    // The common reply, a handler's one value: the same text without the object around it.
+    try {
+      const r = JSON.stringify(packet.response) as string | undefined;
+      return r === undefined ? '{"d":1}' : `{"r":${r},"d":1}`;
+    } catch (err) {
+      return encodeFailure(err);
+    }
+  }
   const out: { e?: unknown; r?: unknown; d?: 1 } = {};
   if (packet.err !== undefined) {
     out.e =
@@ -43,11 +52,16 @@ export function encodeReply(packet: WritePacket): string {
   try {
     return JSON.stringify(out);
   } catch (err) {
-    return JSON.stringify({
-      e: { status: 'error', message: `the reply could not be encoded: ${toError(err).message}` },
-      d: 1,
-    });
+    return encodeFailure(err);
   }
+}
+
+/** The final error reply of a reply that JSON cannot carry (a BigInt, a cycle). */
+function encodeFailure(err: unknown): string {
+  return JSON.stringify({
+    e: { status: 'error', message: `the reply could not be encoded: ${toError(err).message}` },
+    d: 1,
+  });
 }
 
 /** The packet of a reply written by {@link encodeReply}; a broken text becomes an error reply. */
