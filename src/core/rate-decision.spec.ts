@@ -83,7 +83,7 @@ describe('rate decisions (shared mechanism)', () => {
     await expect(decider.decide('k', 1)).resolves.toBe(down);
   });
 
-  it('reads the scripts\' reply, four integers in one string', () => {
+  it("reads the scripts' reply, four integers in one string", () => {
     expect(parseDecisionReply('1 4 59000 0')).toEqual([1, 4, 59_000, 0]);
     expect(parseDecisionReply('0 0 -1 12')).toEqual([0, 0, -1, 12]);
     for (const bad of ['1 2 3', '1 2 3 4 5', '1  2 3 4', '1 2 3 x', '', 7, null, [1, 2, 3, 4]]) {
