@@ -100,6 +100,22 @@ describe(`SemaphoreService (${testTopology()})`, () => {
     expect(await p.release()).toBe(false);
   });
 
+  it('the key lives as long as its longest lease: a longer permit extends it, a shorter one leaves it', async () => {
+    const direct = redis.client();
+    try {
+      const short = await semA.acquire('span', { limit: 3, ttlMs: 1_000 });
+      const key = (await redis.keys('*{span}'))[0];
+      expect(await direct.pttl(key)).toBeLessThanOrEqual(1_000);
+      const long = await semA.acquire('span', { limit: 3, ttlMs: 60_000 });
+      expect(await direct.pttl(key)).toBeGreaterThan(59_000);
+      const shorter = await semB.acquire('span', { limit: 3, ttlMs: 500 });
+      expect(await direct.pttl(key)).toBeGreaterThan(59_000);
+      await Promise.all([short.release(), long.release(), shorter.release()]);
+    } finally {
+      direct.disconnect();
+    }
+  });
+
   it.each([
     [{ limit: 0 }, 'limit'],
     [{ limit: 1.5 }, 'limit'],

@@ -37,7 +37,7 @@ export {
   type RateDecisionParams,
 } from './rate-decision';
 export { DecisionRunner, type DecisionRunnerOptions } from './rate-decision.runner';
-export { FIXED_WINDOW, GCRA, SLIDING_WINDOW, TOKEN_BUCKET } from './rate-decision.scripts';
+export { FIXED_WINDOW, FIXED_WINDOW_BLOCKING, GCRA, SLIDING_WINDOW, TOKEN_BUCKET } from './rate-decision.scripts';
 export {
   MESSAGING_SYSTEM,
   TRACER_NAME,

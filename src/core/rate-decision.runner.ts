@@ -4,7 +4,7 @@ import type { LuaArg, LuaScript } from './lua-script';
 import { batchWritesThisTick } from './tick-writes';
 import { RedisUnavailableError, toRedisUnavailable } from '../redis/redis.errors';
 import type { RedisClient } from '../redis/redis.options';
-import type { DecisionReply } from './rate-decision';
+import { parseDecisionReply, type DecisionReply } from './rate-decision';
 
 /** Options of a {@link DecisionRunner}. */
 export interface DecisionRunnerOptions {
@@ -70,7 +70,7 @@ export class DecisionRunner {
     }
     if (this.inFlight > 0) batchWritesThisTick(client);
     this.inFlight++;
-    return script.runThen<DecisionReply, DecisionReply | RedisUnavailableError>(
+    return script.runThen<string, DecisionReply | RedisUnavailableError>(
       client,
       keys,
       args,
@@ -80,10 +80,10 @@ export class DecisionRunner {
     );
   }
 
-  private readonly answered = (reply: DecisionReply): DecisionReply => {
+  private readonly answered = (reply: string): DecisionReply => {
     this.inFlight--;
     this.breaker.success();
-    return reply;
+    return parseDecisionReply(reply);
   };
 
   private readonly failed = (err: unknown): RedisUnavailableError => {

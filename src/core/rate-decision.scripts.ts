@@ -2,59 +2,73 @@ import { defineScript } from './lua-script';
 
 /*
  * The rate decisions (shared by the rate limits, the @nestjs/throttler storage and the login throttle): one script per algorithm, each one Lua call on the key(s) of one limit and one client.
- * Every script answers the same four integers, {allowed, remaining or count, reset ms, retry-after ms}, so one reply
- * parser serves all of them. The clock is Redis's (`TIME`, or a key's expiry for the fixed window): the decision of
+ * Every script answers the same four integers, "<allowed> <remaining or count> <reset ms> <retry-after ms>", in one
+ * string (`string.format('%d ...')`: a Lua table as the reply costs Redis more to build and answer), so one reply
+ * parser serves all of them ({@link parseDecisionReply}). The clock is Redis's (`TIME`, or a key's expiry for the fixed window): the decision of
  * every instance of a service is taken on one clock, whatever the clocks of the machines running them.
  */
 
 /**
- * Fixed window, anchored at the first hit: a counter that expires `windowMs` after it was created. Used in
- * limiter mode (refused hits cost nothing, no block: rate limits, the login throttle) and in throttler mode by
- * `RedisThrottlerStorage` for @nestjs/throttler (every hit counted, and a block marker once over the limit). Both keys share one hash tag.
+ * Fixed window in limiter mode (refused calls cost nothing, no block: rate limits, the login throttle): a counter
+ * anchored at the first call, expiring `windowMs` after it was created. One key, counted first: an `INCRBY`, taken
+ * back with `DECRBY` only when refused, and no `PTTL` for a counter just created.
  */
 export const FIXED_WINDOW = defineScript({
   name: 'rate.fixedWindow',
-  keys: 2,
+  keys: 1,
   lua: `-- KEYS[1]: the counter of the current window, <prefix>{<limit>:<key>}
--- KEYS[2]: the block marker, KEYS[1] .. ':block' (holds the count that caused the block; throttler mode only)
--- ARGV[1]: window length in ms; ARGV[2]: limit per window; ARGV[3]: cost of this call; ARGV[4]: block length in ms
---   (0: none); ARGV[5]: 1 = throttler mode (every hit counted, even refused ones; block marker), 0 = refused hits cost nothing
--- Returns: {1 allowed / 0 refused, count in the window (the refused hit included in throttler mode),
---   ms until the window ends, ms until a retry can be allowed (0 when allowed)}
-local windowMs = tonumber(ARGV[1])
-local limit = tonumber(ARGV[2])
+-- ARGV[1]: window length in ms; ARGV[2]: limit per window; ARGV[3]: cost of this call
+-- Returns: "<1 allowed / 0 refused> <count in the window> <ms until the window ends> <ms until a retry can be
+--   allowed, 0 when allowed>" (one string: cheaper for Redis to answer than a table)
 local cost = tonumber(ARGV[3])
-local throttler = ARGV[5] == '1'
-if throttler then
-  local blockTtl = redis.call('PTTL', KEYS[2])
-  if blockTtl > 0 then
-    return {0, tonumber(redis.call('GET', KEYS[2]) or limit), math.max(redis.call('PTTL', KEYS[1]), 0), blockTtl}
-  end
-end
--- Count first (one call fewer on the common path); a refused hit in limiter mode is taken back.
 local hits = redis.call('INCRBY', KEYS[1], cost)
-if hits > limit and not throttler then
-  local ttl = redis.call('PTTL', KEYS[1])
-  if ttl < 0 then ttl = windowMs end
-  return {0, redis.call('DECRBY', KEYS[1], cost), ttl, ttl}
-end
--- hits == cost: the counter was just created (cost <= limit, so a refused hit never leaves a counter at 0)
+-- hits == cost: the counter was just created (cost <= limit, so a refused call never leaves a counter at 0)
 local ttl = -1
 if hits ~= cost then ttl = redis.call('PTTL', KEYS[1]) end
 if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], windowMs)
-  ttl = windowMs
+  ttl = tonumber(ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ttl)
 end
-if hits > limit then
-  local blockMs = tonumber(ARGV[4])
+if hits > tonumber(ARGV[2]) then
+  return string.format('0 %d %d %d', redis.call('DECRBY', KEYS[1], cost), ttl, ttl)
+end
+return string.format('1 %d %d 0', hits, ttl)`,
+});
+
+/**
+ * Fixed window in throttler mode, for `RedisThrottlerStorage` (@nestjs/throttler): every hit counted, refused ones
+ * too, and a block marker once over the limit (when a block length is set). Both keys share one hash tag.
+ */
+export const FIXED_WINDOW_BLOCKING = defineScript({
+  name: 'rate.fixedWindowBlocking',
+  keys: 2,
+  lua: `-- KEYS[1]: the counter of the current window, <prefix>{<tracker>:<throttler>}
+-- KEYS[2]: the block marker, KEYS[1] .. ':block' (holds the count that caused the block)
+-- ARGV[1]: window length in ms; ARGV[2]: limit per window; ARGV[3]: block length in ms (0: none)
+-- Returns: "<1 allowed / 0 refused> <count in the window, the refused hit included> <ms until the window ends>
+--   <ms until a retry can be allowed, 0 when allowed>"
+local blockTtl = redis.call('PTTL', KEYS[2])
+if blockTtl > 0 then
+  local count = tonumber(redis.call('GET', KEYS[2]) or ARGV[2])
+  return string.format('0 %d %d %d', count, math.max(redis.call('PTTL', KEYS[1]), 0), blockTtl)
+end
+local hits = redis.call('INCR', KEYS[1])
+local ttl = -1
+if hits ~= 1 then ttl = redis.call('PTTL', KEYS[1]) end
+if ttl < 0 then
+  ttl = tonumber(ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ttl)
+end
+if hits > tonumber(ARGV[2]) then
+  local blockMs = tonumber(ARGV[3])
   if blockMs > 0 then
     redis.call('SET', KEYS[2], hits, 'PX', blockMs)
     redis.call('DEL', KEYS[1])
-    return {0, hits, 0, blockMs}
+    return string.format('0 %d 0 %d', hits, blockMs)
   end
-  return {0, hits, ttl, ttl}
+  return string.format('0 %d %d %d', hits, ttl, ttl)
 end
-return {1, hits, ttl, 0}`,
+return string.format('1 %d %d 0', hits, ttl)`,
 });
 
 /**
@@ -66,8 +80,8 @@ export const SLIDING_WINDOW = defineScript({
   keys: 1,
   lua: `-- KEYS[1]: hash {s = start of the current fixed window (ms), c = its count, p = the previous window's count}
 -- ARGV[1]: window length in ms; ARGV[2]: limit per window; ARGV[3]: cost of this call
--- Returns: {1 allowed / 0 refused, remaining, ms until the whole limit is available again,
---   ms until a retry can be allowed (0 when allowed)}
+-- Returns: "<1 allowed / 0 refused> <remaining> <ms until the whole limit is available again> <ms until a retry
+--   can be allowed, 0 when allowed>"
 local windowMs = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
@@ -93,7 +107,7 @@ if used + cost > limit then
   end
   local reset = windowMs - elapsed
   if cur > 0 then reset = reset + windowMs end
-  return {0, math.max(0, math.floor(limit - used)), math.ceil(reset), math.max(1, math.ceil(retry))}
+  return string.format('0 %d %d %d', math.max(0, math.floor(limit - used)), math.ceil(reset), math.max(1, math.ceil(retry)))
 end
 if stored == start then
   redis.call('HINCRBY', KEYS[1], 'c', cost)
@@ -102,7 +116,7 @@ else
   redis.call('HSET', KEYS[1], 's', start, 'c', cost, 'p', prev)
   redis.call('PEXPIRE', KEYS[1], 2 * windowMs - elapsed)
 end
-return {1, math.max(0, math.floor(limit - used - cost)), 2 * windowMs - elapsed, 0}`,
+return string.format('1 %d %d 0', math.max(0, math.floor(limit - used - cost)), 2 * windowMs - elapsed)`,
 });
 
 /**
@@ -116,8 +130,8 @@ export const TOKEN_BUCKET = defineScript({
   keys: 1,
   lua: `-- KEYS[1]: string "<tokens left after the last allowed call> <its time in ms>" (Redis clock, fractional; %.17g)
 -- ARGV[1]: refill rate in tokens per second; ARGV[2]: bucket size (burst); ARGV[3]: cost of this call
--- Returns: {1 allowed / 0 refused, whole tokens left, ms until the bucket is full again,
---   ms until a retry can be allowed (0 when allowed)}
+-- Returns: "<1 allowed / 0 refused> <whole tokens left> <ms until the bucket is full again> <ms until a retry can
+--   be allowed, 0 when allowed>"
 local perMs = tonumber(ARGV[1]) / 1000
 local burst = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
@@ -141,12 +155,13 @@ else
   tokens = math.min(burst, tokens + math.max(0, now - at) * perMs)
 end
 if tokens < cost then
-  return {0, math.floor(tokens), math.ceil((burst - tokens) / perMs), math.max(1, math.ceil((cost - tokens) / perMs))}
+  return string.format('0 %d %d %d', math.floor(tokens), math.ceil((burst - tokens) / perMs),
+    math.max(1, math.ceil((cost - tokens) / perMs)))
 end
 tokens = tokens - cost
 local fullInMs = math.ceil((burst - tokens) / perMs)
 redis.call('SET', KEYS[1], string.format('%.17g %.17g', tokens, now), 'PX', math.max(1, fullInMs))
-return {1, math.floor(tokens), fullInMs, 0}`,
+return string.format('1 %d %d 0', math.floor(tokens), fullInMs)`,
 });
 
 /**
@@ -158,8 +173,8 @@ export const GCRA = defineScript({
   keys: 1,
   lua: `-- KEYS[1]: the theoretical arrival time (TAT) in ms on the Redis clock (fractional)
 -- ARGV[1]: rate in calls per second; ARGV[2]: burst (calls allowed at once); ARGV[3]: cost of this call
--- Returns: {1 allowed / 0 refused, calls left in the burst, ms until the whole burst is available again,
---   ms until a retry can be allowed (0 when allowed)}
+-- Returns: "<1 allowed / 0 refused> <calls left in the burst> <ms until the whole burst is available again> <ms
+--   until a retry can be allowed, 0 when allowed>"
 local intervalMs = 1000 / tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
@@ -171,9 +186,10 @@ if tat < now then tat = now end
 local newTat = tat + cost * intervalMs
 local allowAt = newTat - toleranceMs
 if allowAt > now then
-  return {0, math.max(0, math.floor((toleranceMs - (tat - now)) / intervalMs + 1e-9)), math.ceil(tat - now),
-    math.max(1, math.ceil(allowAt - now))}
+  return string.format('0 %d %d %d', math.max(0, math.floor((toleranceMs - (tat - now)) / intervalMs + 1e-9)),
+    math.ceil(tat - now), math.max(1, math.ceil(allowAt - now)))
 end
 redis.call('SET', KEYS[1], newTat, 'PX', math.max(1, math.ceil(newTat - now)))
-return {1, math.max(0, math.floor((toleranceMs - (newTat - now)) / intervalMs + 1e-9)), math.ceil(newTat - now), 0}`,
+return string.format('1 %d %d 0', math.max(0, math.floor((toleranceMs - (newTat - now)) / intervalMs + 1e-9)),
+  math.ceil(newTat - now))`,
 });

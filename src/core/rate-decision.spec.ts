@@ -4,13 +4,14 @@ import type { LuaArg, LuaScript } from './lua-script';
 import {
   RATE_DECISION_ALGORITHMS,
   RateDecider,
+  parseDecisionReply,
   rateBlockKey,
   rateStateKey,
   type DecisionReply,
   type RateDecisionParams,
 } from './rate-decision';
 import type { DecisionRunner } from './rate-decision.runner';
-import { FIXED_WINDOW, GCRA, SLIDING_WINDOW, TOKEN_BUCKET } from './rate-decision.scripts';
+import { FIXED_WINDOW, FIXED_WINDOW_BLOCKING, GCRA, SLIDING_WINDOW, TOKEN_BUCKET } from './rate-decision.scripts';
 
 /** A runner that records what it is asked and answers `reply`; its client records the commands sent (DEL). */
 function fakeRunner(reply: DecisionReply | RedisUnavailableError = [1, 1, 1_000, 0]) {
@@ -50,18 +51,17 @@ describe('rate decisions (shared mechanism)', () => {
     expect(rateBlockKey(state)).toBe('nrk:sess:{login:ab12}:block');
   });
 
-  it('one script per algorithm: one key each, two for the fixed window (counter + block marker)', () => {
+  it('one script per algorithm, one key each; the throttler mode of the fixed window adds its block marker', () => {
     expect(RATE_DECISION_ALGORITHMS).toEqual(['fixed-window', 'sliding-window', 'token-bucket', 'gcra']);
-    expect([FIXED_WINDOW, SLIDING_WINDOW, TOKEN_BUCKET, GCRA].map((s) => s.definition.keys)).toEqual([2, 1, 1, 1]);
+    expect([FIXED_WINDOW, SLIDING_WINDOW, TOKEN_BUCKET, GCRA].map((s) => s.definition.keys)).toEqual([1, 1, 1, 1]);
+    expect(FIXED_WINDOW_BLOCKING.definition.keys).toBe(2);
   });
 
-  it('the fixed window runs in limiter mode on its counter and block marker, and answers a count', async () => {
+  it('the fixed window runs in limiter mode on its counter, and answers a count', async () => {
     const { runner, calls } = fakeRunner([1, 2, 30_000, 0]);
     const decider = new RateDecider(window('fixed-window'), runner);
     const reply = await decider.decide('p:{login:x}', 1);
-    expect(calls).toEqual([
-      { script: FIXED_WINDOW.name, keys: ['p:{login:x}', 'p:{login:x}:block'], args: [60_000, 5, 1, 0, 0] },
-    ]);
+    expect(calls).toEqual([{ script: FIXED_WINDOW.name, keys: ['p:{login:x}'], args: [60_000, 5, 1] }]);
     expect(decider.remainingOf(reply as DecisionReply)).toBe(3);
   });
 
@@ -81,6 +81,14 @@ describe('rate decisions (shared mechanism)', () => {
     const down = new RedisUnavailableError('Redis client is end');
     const decider = new RateDecider(window('gcra'), fakeRunner(down).runner);
     await expect(decider.decide('k', 1)).resolves.toBe(down);
+  });
+
+  it("reads the scripts' reply, four integers in one string", () => {
+    expect(parseDecisionReply('1 4 59000 0')).toEqual([1, 4, 59_000, 0]);
+    expect(parseDecisionReply('0 0 -1 12')).toEqual([0, 0, -1, 12]);
+    for (const bad of ['1 2 3', '1 2 3 4 5', '1  2 3 4', '1 2 3 x', '', 7, null, [1, 2, 3, 4]]) {
+      expect(() => parseDecisionReply(bad)).toThrow(/Unexpected rate decision reply/);
+    }
   });
 
   it('reset deletes the counter and its block marker', async () => {

@@ -23,8 +23,41 @@ export const RATE_DECISION_ALGORITHMS: readonly RateDecisionAlgorithm[] = [
   'gcra',
 ];
 
-/** What every decision script answers: {1 allowed / 0 refused, remaining or count, reset ms, retry-after ms}. */
+/** A decision: [1 allowed / 0 refused, remaining or count, reset ms, retry-after ms] ({@link parseDecisionReply}). */
 export type DecisionReply = [number, number, number, number];
+
+/**
+ * The {@link DecisionReply} in what a decision script answers: four integers separated by single spaces
+ * (`"1 4 59000 0"`), read in one pass without splitting the string.
+ * @throws Error when the reply is not four integers (a script of another version)
+ */
+export function parseDecisionReply(reply: unknown): DecisionReply {
+  if (typeof reply !== 'string') throw new Error(`Unexpected rate decision reply: ${String(reply)}`);
+  const out: DecisionReply = [0, 0, 0, 0];
+  let field = 0;
+  let value = 0;
+  let negative = false;
+  let digits = 0;
+  for (let i = 0; i <= reply.length; i++) {
+    const c = i < reply.length ? reply.charCodeAt(i) : 32; // the end closes the last field
+    if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      digits++;
+    } else if (c === 45 && digits === 0 && !negative) {
+      negative = true;
+    } else if (c === 32 && digits > 0 && field < 4) {
+      out[field++] = negative ? -value : value;
+      value = 0;
+      negative = false;
+      digits = 0;
+    } else {
+      field = -1;
+      break;
+    }
+  }
+  if (field !== 4) throw new Error(`Unexpected rate decision reply: "${reply}"`);
+  return out;
+}
 
 /** What a {@link RateDecider} decides on: an algorithm and its (already checked) numbers. */
 export interface RateDecisionParams {
@@ -48,7 +81,7 @@ export function rateStateKey(prefix: string, name: string, key: string): string 
   return `${prefix}{${name}:${key}}`;
 }
 
-/** The block marker that goes with a fixed-window counter (throttler mode only writes it): `<state key>:block`. */
+/** The block marker that goes with a fixed-window counter (only the throttler's script writes it): `<state key>:block`. */
 export function rateBlockKey(stateKey: string): string {
   return `${stateKey}:block`;
 }
@@ -91,13 +124,7 @@ export class RateDecider {
    * @throws what is not Redis being unavailable (a script error)
    */
   decide(stateKey: string, cost: number): Promise<DecisionReply | RedisUnavailableError> {
-    return this.fixed
-      ? this.runner.run(
-          this.script,
-          [stateKey, rateBlockKey(stateKey)],
-          [this.periodArg, this.params.limit, cost, 0, 0],
-        )
-      : this.runner.run(this.script, [stateKey], [this.periodArg, this.params.limit, cost]);
+    return this.runner.run(this.script, [stateKey], [this.periodArg, this.params.limit, cost]);
   }
 
   /** Calls still allowed after a reply (the fixed window answers its count, the others what remains). */

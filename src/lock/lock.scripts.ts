@@ -59,6 +59,24 @@ return out`,
 });
 
 /**
+ * {@link ACQUIRE_FENCED} for the common case, one resource with fencing on: no loop, no table, and the token as an
+ * integer reply (a Lua table as the reply costs Redis more to build and answer).
+ */
+export const ACQUIRE_ONE_FENCED = defineScript({
+  name: 'lock.acquireOneFenced',
+  keys: 2,
+  lua: `-- KEYS[1]: the lock key, KEYS[2]: the resource's fence key
+-- ARGV[1]: lock value, ARGV[2]: lease in ms, ARGV[3]: fence key idle TTL in ms (0: none), ARGV[4]: the TTL a fence
+-- key is renewed to, in ms
+-- Returns: nil when the lock key exists (busy), else the fencing token
+if not redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return false end
+local token = redis.call('incr', KEYS[2])
+local idleMs = tonumber(ARGV[3])
+${renewFence('KEYS[2]', 'ARGV[4]')}
+return token`,
+});
+
+/**
  * Release on one client: deletes each lock key that still holds our value (a key taken by another holder after our
  * lease ended is left alone).
  */
@@ -128,24 +146,27 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 /**
  * Takes a semaphore permit when fewer than `limit` unexpired ones are held. A semaphore is one sorted set (member:
  * permit id, score: lease end by Redis' clock); expired permits (crashed holders) are dropped first. The key lives
- * as long as its longest permit.
+ * as long as its longest permit. A set that does not exist (no permit held: the common case of a semaphore that is
+ * not full) costs a ZCARD instead of ZREMRANGEBYSCORE + ZCARD, and gets its TTL without a PTTL read first.
  */
 export const SEMAPHORE_ACQUIRE = defineScript({
   name: 'lock.semaphoreAcquire',
   keys: 1,
   lua: `-- KEYS[1]: the semaphore's sorted set
 -- ARGV[1]: limit, ARGV[2]: lease in ms, ARGV[3]: permit id
--- Returns: {1, lease end in ms} when taken, else {0, ms until the next lease ends}
+-- Returns: the lease end in ms (> 0) when taken, else minus the ms until the next lease ends (<= -1)
 ${REDIS_NOW_MS}
 local ttl = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+local held = redis.call('ZCARD', KEYS[1])
+if held > 0 then held = held - redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now) end
+if held < tonumber(ARGV[1]) then
   redis.call('ZADD', KEYS[1], now + ttl, ARGV[3])
-  if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-  return {1, now + ttl}
+  -- held == 0: the set did not exist (or lost its last permit just now), so it has no TTL yet
+  if held == 0 or redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+  return now + ttl
 end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {0, tonumber(first[2]) - now}`,
+return -math.max(1, tonumber(first[2]) - now)`,
 });
 
 /** Extends a semaphore permit that is still held (unexpired). */

@@ -26,7 +26,15 @@ import {
   type ResolvedLockOptions,
   type UsingOptions,
 } from './lock.options';
-import { ACQUIRE_FENCED, EXTEND, FENCE_ADVANCE, FENCE_INCR, RELEASE, fenceRenewMs } from './lock.scripts';
+import {
+  ACQUIRE_FENCED,
+  ACQUIRE_ONE_FENCED,
+  EXTEND,
+  FENCE_ADVANCE,
+  FENCE_INCR,
+  RELEASE,
+  fenceRenewMs,
+} from './lock.scripts';
 import { retryPauseMs } from './lock.timing';
 import { LockWatchdog, type LockWatch } from './lock.watchdog';
 
@@ -497,24 +505,32 @@ export class LockService implements OnModuleInit, BeforeApplicationShutdown, Loc
       // INCR of their fence counters), or a plain SET NX PX for one unfenced key.
       const value = `${this.valuePrefix}:${(this.valueSeq++).toString(36)}`;
       const start = Date.now();
-      let reply: number[] | string | null;
+      let reply: number[] | number | string | null;
       try {
-        reply =
-          !fencing && keys.length === 1
-            ? await this.commandSingle<string | null>('set', [keys[0], value, 'PX', ttlMs, 'NX'])
-            : await this.runSingle<number[] | null>(ACQUIRE_FENCED, fencing ? [...keys, ...fenceKeys] : keys, [
-                value,
-                ttlMs,
-                fencing ? 1 : 0,
-                this.options.fenceTtlMs,
-                this.fenceRenewMs,
-              ]);
+        if (keys.length > 1) {
+          reply = await this.runSingle<number[] | null>(ACQUIRE_FENCED, fencing ? [...keys, ...fenceKeys] : keys, [
+            value,
+            ttlMs,
+            fencing ? 1 : 0,
+            this.options.fenceTtlMs,
+            this.fenceRenewMs,
+          ]);
+        } else if (fencing) {
+          reply = await this.runSingle<number | null>(
+            ACQUIRE_ONE_FENCED,
+            [keys[0], fenceKeys[0]],
+            [value, ttlMs, this.options.fenceTtlMs, this.fenceRenewMs],
+          );
+        } else {
+          reply = await this.commandSingle<string | null>('set', [keys[0], value, 'PX', ttlMs, 'NX']);
+        }
       } catch (err) {
         if (!isRedisConnectionError(err)) throw err;
         return { verdict: Promise.resolve({ locked: false, firstError: err as Error }) };
       }
       if (reply === null) return { verdict: Promise.resolve({ locked: true }) };
       if (Array.isArray(reply)) tokens = reply;
+      else if (typeof reply === 'number') tokens = [reply];
       lease = { resources: keys, value, expiration: start + ttlMs - this.driftMs(ttlMs) };
     } else {
       let lock: Lock;

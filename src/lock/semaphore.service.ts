@@ -141,11 +141,12 @@ export class SemaphoreService implements OnModuleInit, BeforeApplicationShutdown
     const deadline = Date.now() + waitMs;
     const id = `${this.idPrefix}:${++this.seq}`;
     for (let attempt = 1; ; attempt++) {
-      const [ok, value] = await this.call('acquire a permit of', name, () =>
-        this.commands.script<[number, number]>(SEMAPHORE_ACQUIRE, [key], [limit, ttlMs, id]),
+      // The lease end (> 0) when taken, else minus the wait until the next lease ends.
+      const reply = await this.call('acquire a permit of', name, () =>
+        this.commands.script<number>(SEMAPHORE_ACQUIRE, [key], [limit, ttlMs, id]),
       );
-      if (ok === 1) {
-        const permit = new SemaphorePermit(this, name, id, value);
+      if (reply > 0) {
+        const permit = new SemaphorePermit(this, name, id, reply);
         this.held.add(permit);
         this.counters.acquired++;
         return permit;
@@ -153,7 +154,7 @@ export class SemaphoreService implements OnModuleInit, BeforeApplicationShutdown
       const pause = Math.max(1, retryPauseMs(this.options.retryDelayMs, this.options.jitterMs));
       if (Date.now() + pause > deadline) {
         this.counters.refused++;
-        throw new LockNotAcquiredError([name], Math.max(1, value), attempt);
+        throw new LockNotAcquiredError([name], Math.max(1, -reply), attempt);
       }
       await sleep(pause);
     }

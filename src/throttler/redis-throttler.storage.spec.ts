@@ -2,7 +2,7 @@ import { RedisConfigError } from '../redis/redis.errors';
 import type { RedisService } from '../redis/redis.service';
 import { RedisThrottlerStorage, type RedisThrottlerStorageOptions } from './redis-throttler.storage';
 import { ThrottlerKeys } from './throttler.keys';
-import { FIXED_WINDOW } from '../core/rate-decision.scripts';
+import { FIXED_WINDOW_BLOCKING } from '../core/rate-decision.scripts';
 
 /** The part of RedisService the constructor reads (no connection is made until the first hit). */
 const redis = { prefixFor: (feature: string) => `app:${feature}:` } as unknown as RedisService;
@@ -16,8 +16,8 @@ describe('RedisThrottlerStorage', () => {
     expect(new RedisThrottlerStorage(redis).keyFor('1.2.3.4', 'login')).toBe(hits);
   });
 
-  it('runs the shared fixed-window rate-decision script, which takes both keys', () => {
-    expect(FIXED_WINDOW.definition.keys).toBe(2);
+  it('runs the shared fixed-window rate decision in throttler mode, which takes both keys', () => {
+    expect(FIXED_WINDOW_BLOCKING.definition.keys).toBe(2);
   });
 
   it('starts with empty counters', () => {

@@ -1,7 +1,7 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { check } from '../core/option-checker';
 import { DecisionRunner } from '../core/rate-decision.runner';
-import { FIXED_WINDOW } from '../core/rate-decision.scripts';
+import { FIXED_WINDOW_BLOCKING } from '../core/rate-decision.scripts';
 import { RedisUnavailableError } from '../redis/redis.errors';
 import type { RedisService } from '../redis/redis.service';
 import { ThrottlerKeys } from './throttler.keys';
@@ -47,7 +47,7 @@ export interface RedisThrottlerStats {
 
 /**
  * A `ThrottlerStorage` for @nestjs/throttler on the shared RedisModule client: one Lua call per request, the
- * shared fixed-window rate-decision script (the one `RateLimitModule` runs) in its throttler mode (every hit counted, and a
+ * shared fixed-window rate decision in its throttler mode (`FIXED_WINDOW_BLOCKING`: every hit counted, and a
  * block marker once over the limit), so every instance of a service shares the same counters. Keys: `<prefix>throttle:{<throttler>:<key>}` (+ `:block`), one hash
  * tag per counter so it works on Cluster. Each call is bounded by `timeoutMs` on the shared deadline sweeper (no
  * timer per request). Fails open by default when Redis is down or slow.
@@ -125,9 +125,9 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   ): Promise<RedisThrottlerRecord> {
     const hitsKey = this.keys.hits(key, throttlerName);
     const reply = await this.runner.run(
-      FIXED_WINDOW,
+      FIXED_WINDOW_BLOCKING,
       [hitsKey, this.keys.block(hitsKey)],
-      [Math.max(1, Math.round(ttlMs)), Math.floor(limit), 1, Math.max(0, Math.round(blockDurationMs)), 1],
+      [Math.max(1, Math.round(ttlMs)), Math.floor(limit), Math.max(0, Math.round(blockDurationMs))],
     );
     if (reply instanceof RedisUnavailableError) return this.uncounted(reply, ttlMs);
     const [allowed, totalHits, windowMs, retryMs] = reply;
