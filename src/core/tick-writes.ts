@@ -9,16 +9,17 @@ interface Corkable {
 }
 
 /**
- * Commands per corked write. One write for everything a tick sends makes Node and Redis take turns (Redis idles
- * while Node builds the batch, Node idles while Redis runs it); writing every few commands lets Redis start on the
- * first ones while the callers build the next, and still saves most socket writes. 8 was measured best among 4, 8,
- * 24 and unbounded with the peers bench (16 and 50 callers) on a 2-core machine, see docs/performance.md.
+ * Commands in a tick's first write; the rest of the tick leaves in one more write when it ends. The first write lets
+ * Redis start while the callers build the others (when Redis runs on another core, Node and Redis then work at the
+ * same time instead of taking turns); one write for the rest keeps it to two socket writes and two wake-ups of Redis
+ * per tick (when Redis shares Node's core, each write costs a context switch). Measured with the cache peers bench
+ * against every 8 and whole ticks, on both core placements, see docs/performance.md.
  */
-const COMMANDS_PER_WRITE = 8;
+const FIRST_WRITE_COMMANDS = 8;
 
 /** Sockets corked in this tick, uncorked together on the next `process.nextTick`. */
 const corked: Corkable[] = [];
-/** Commands announced on `corked[i]` since its last write. */
+/** Commands announced on `corked[i]` in this tick; past {@link FIRST_WRITE_COMMANDS} its first write has gone. */
 const announced: number[] = [];
 
 function uncorkAll(): void {
@@ -34,21 +35,20 @@ function cork(stream: Corkable | undefined): void {
     stream.cork();
     announced.push(1);
     if (corked.push(stream) === 1) process.nextTick(uncorkAll);
-  } else if (++announced[at] > COMMANDS_PER_WRITE) {
-    // The commands written since the last write go out now; this one starts the next write.
+  } else if (++announced[at] === FIRST_WRITE_COMMANDS + 1) {
+    // The first commands go out now; this one and the rest of the tick wait for the end of the tick.
     stream.uncork();
     stream.cork();
-    announced[at] = 1;
   }
 }
 
 /**
- * Makes the writes to the client's connection(s) until the end of this tick go out together, a few commands per
- * socket write: the socket is corked now, written every `COMMANDS_PER_WRITE` commands and uncorked on
- * `process.nextTick`, after the promise continuations of this tick have run, so the commands that many concurrent
- * callers issue in one tick leave in a few `writev`s instead of one socket write each. Call it right before sending
- * a command (`deadlines.send`, a pipeline...): the commands themselves, their replies and their deadlines are
- * unchanged. Cheap enough for one caller (one corked write, one `nextTick`). On a Cluster every node's connection is
+ * Makes the writes to the client's connection(s) until the end of this tick go out together, in at most two socket
+ * writes: the socket is corked now, its first `FIRST_WRITE_COMMANDS` commands are written as soon as they are there,
+ * and the rest when it is uncorked on `process.nextTick`, after the promise continuations of this tick have run, so
+ * the commands that many concurrent callers issue in one tick leave in two `writev`s instead of one socket write
+ * each. Call it right before sending a command (`deadlines.send`, a pipeline...): the commands themselves, their
+ * replies and their deadlines are unchanged. Cheap enough for one caller (one corked write, one `nextTick`). On a Cluster every node's connection is
  * corked.
  */
 export function batchWritesThisTick(client: RedisClient): void {
