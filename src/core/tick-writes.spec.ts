@@ -41,12 +41,27 @@ describe('batchWritesThisTick', () => {
     expect(writes).toEqual([['a', 'b', 'c'], ['d']]);
   });
 
-  it("writes a tick's first 8 commands at once, so Redis starts on them, and the rest at the end of the tick", async () => {
+  it('writes every 8 commands within a tick, so Redis starts on the first ones while the next are built', async () => {
     const { stream, writes } = recordingSocket();
     const client = { isCluster: false, stream } as unknown as RedisClient;
     const commands = Array.from({ length: 20 }, (_, i) => `c${i}`);
     for (const cmd of commands) {
       batchWritesThisTick(client);
+      stream.write(cmd);
+    }
+    expect(writes.map((w) => w.length)).toEqual([8, 8]); // the last 4 wait for the end of the tick
+    await tick();
+    expect(writes.map((w) => w.length)).toEqual([8, 8, 4]);
+    expect(writes.flat()).toEqual(commands);
+    expect(stream.writableCorked).toBe(0);
+  });
+
+  it("first-8: writes a tick's first 8 commands at once and the rest at the end of the tick", async () => {
+    const { stream, writes } = recordingSocket();
+    const client = { isCluster: false, stream } as unknown as RedisClient;
+    const commands = Array.from({ length: 20 }, (_, i) => `c${i}`);
+    for (const cmd of commands) {
+      batchWritesThisTick(client, 'first-8');
       stream.write(cmd);
     }
     expect(writes.map((w) => w.length)).toEqual([8]); // the other 12 wait for the end of the tick
