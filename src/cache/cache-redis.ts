@@ -49,7 +49,7 @@ export class CacheRedis {
   /**
    * The hot path: one single-key command (`get`, `set`...) as one ioredis `Command` on the shared deadline sweeper,
    * with no wrapper promise and no timer of its own (not even the client's `commandTimeout`), written to the socket
-   * together with every other command of this tick (one `writev` for many concurrent callers), its reply (or
+   * together with the other commands of this tick (the first 8 at once, the rest in one `writev`), its reply (or
    * {@link UNAVAILABLE}) passed through `map` in the same step. Never rejects for a Redis problem.
    * @param timeoutMs bound in milliseconds
    */
@@ -60,7 +60,7 @@ export class CacheRedis {
     map: (reply: OrUnavailable<T>) => R,
   ): Promise<R> {
     if (!this.breaker.allow(this.client)) return Promise.resolve(map(UNAVAILABLE));
-    batchWritesThisTick(this.client);
+    batchWritesThisTick(this.client, 'first-8');
     const reply = deadlines.send<T>(this.client, new SweptCommand(name, args, { replyEncoding: 'utf8' }), timeoutMs);
     return reply.then(
       (value) => {
@@ -92,7 +92,7 @@ export class CacheRedis {
    */
   private run<T>(op: () => Promise<T>, timeoutMs: number): Promise<OrUnavailable<T>> {
     if (!this.breaker.allow(this.client)) return Promise.resolve(UNAVAILABLE);
-    batchWritesThisTick(this.client);
+    batchWritesThisTick(this.client, 'first-8');
     const started = op(); // may throw synchronously (bad input): the caller's async function turns it into a rejection
     return new Promise<OrUnavailable<T>>((resolve, reject) => {
       const ticket = deadlines.ticket(timeoutMs, (err) => {

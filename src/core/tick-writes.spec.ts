@@ -56,6 +56,21 @@ describe('batchWritesThisTick', () => {
     expect(stream.writableCorked).toBe(0);
   });
 
+  it("first-8: writes a tick's first 8 commands at once and the rest at the end of the tick", async () => {
+    const { stream, writes } = recordingSocket();
+    const client = { isCluster: false, stream } as unknown as RedisClient;
+    const commands = Array.from({ length: 20 }, (_, i) => `c${i}`);
+    for (const cmd of commands) {
+      batchWritesThisTick(client, 'first-8');
+      stream.write(cmd);
+    }
+    expect(writes.map((w) => w.length)).toEqual([8]); // the other 12 wait for the end of the tick
+    await tick();
+    expect(writes.map((w) => w.length)).toEqual([8, 12]);
+    expect(writes.flat()).toEqual(commands);
+    expect(stream.writableCorked).toBe(0);
+  });
+
   it('corks every node of a Cluster, and skips a connection that is not writable', async () => {
     const one = recordingSocket();
     const two = recordingSocket();
