@@ -17,11 +17,14 @@
  * messaging rows >= 3.0 (transport vs Transport.REDIS: emit 2.0, send 1.5, p99 <= 1.0), rate-limit decisions >= 1.1,
  * memory <= 1.0. Prints one table and writes bench/results/peers.json. A missed target is reported as FAIL but exits
  * 0, unless BENCH_STRICT=1 (then it exits 1); an error always exits 1.
+ * BENCH_CPU_PLACEMENT (bench/support/cpu-placement.ts): by default the bench runs on core 0 and redis-server on core 1
+ * (`split`), so the scheduler cannot move Redis between runs; `shared` or `free` for the other placements.
  * BENCH_DURATION_MS (default 5000) is each side's measuring time per row (10 rounds); BENCH_ONLY=cache,lock runs
  * some features only. The default run takes about 5 minutes.
  */
 import { cpus, loadavg } from 'node:os';
 import { startRedis } from '../test/support/redis-harness';
+import { cpuPlacementFromEnv, placeCpus } from './support/cpu-placement';
 import { writeReport, type BenchOptions, type BenchReport, type BenchRow } from './support/bench-runner';
 import { cachePeers } from './peers/cache.peer';
 import { delayedPeers } from './peers/delayed.peer';
@@ -57,6 +60,8 @@ async function main(): Promise<number> {
   const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
   const started = Date.now();
   const server = await startRedis();
+  const placement = placeCpus(server.pid ? cpuPlacementFromEnv() : 'free', server.pid ?? 0);
+  console.log(`peers: ${placement.description}`);
   const rows: PeerRow[] = [];
   try {
     for (const group of GROUPS) {
@@ -71,6 +76,7 @@ async function main(): Promise<number> {
       }
     }
   } finally {
+    placement.release();
     await server.stop();
   }
   const seconds = Math.round((Date.now() - started) / 1000);
@@ -78,13 +84,15 @@ async function main(): Promise<number> {
   printPeerTable(
     rows,
     `bench peers: ours / peer, median of ${options.rounds} alternating rounds, ${durationMs} ms per side and row; ` +
-      `${seconds} s in all; Node ${process.version}, ${cpus().length} cores, load average ${load.join(' ')}`,
+      `${seconds} s in all; Node ${process.version}, ${cpus().length} cores, ${placement.description}, ` +
+      `load average ${load.join(' ')}`,
   );
-  const report: BenchReport & { loadAverage: string[]; rows: PeerRow[] } = {
+  const report: BenchReport & { loadAverage: string[]; cpuPlacement: string; rows: PeerRow[] } = {
     name: 'peers',
     durationMs,
     concurrency: options.concurrency,
     loadAverage: load,
+    cpuPlacement: placement.description,
     // The shared report shape (ours as opsPerSec, the peer as baselineOpsPerSec) plus the full rows.
     cases: rows.map((r): BenchRow => ({
       case: `${r.group}: ${r.case} (${r.callers})`,
