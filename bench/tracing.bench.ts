@@ -11,18 +11,33 @@
  * each on: `CacheService.getOrSet` hit outside any span (no span by default: `requireParentSpan`) and under a sampled
  * parent span (one `cache getOrSet` span per call with the SDK); `StreamProducer.add` → `@StreamConsumer` handler
  * (one round trip per call: a producer and a consumer span with the SDK); `EventBus.publish` → `@OnMessage` handler
- * (likewise). Each row also prints the CPU the spans add per operation (on − off), so a ratio below the target
- * shows what one span costs next to what it wraps.
+ * (likewise). With 10 % sampling, the `getOrSet` under a parent and the two round trips also run under a parent span
+ * that is not sampled (an upstream service's decision: every span is non-recording, the messages carry the
+ * decision). Each row also prints the CPU the spans add per operation (on − off), so a ratio below the target shows
+ * what one span costs next to what it wraps; the rows where every span is sampled also run a third side, "bare SDK":
+ * tracing off plus the same number of the SDK's own `startSpan` / `end` (same names, kinds and attributes, ended at
+ * the same points, no context entered, no header written), which splits the added CPU into the SDK's and the
+ * library's.
  * The gate is operations per second of this process's CPU (user + system: the client-side cost of the spans, which
  * other tenants of a shared machine do not distort); the wall-clock ratio is printed next to it. The "no SDK" rows
  * run first, then the SDK is registered (and replaced by the sampling one) for the rest of the process. 50 callers. Prints the load average.
  *
- *   env: BENCH_OPS (operations per round and side, default 20 000), BENCH_ROUNDS (rounds per side, default 9)
+ *   env: BENCH_OPS (operations per round and side, default 20 000), BENCH_ROUNDS (rounds per side, default 9),
+ *        BENCH_ONLY (only the rows whose name contains it, e.g. `10 %` or `pub/sub`)
  */
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  TraceFlags,
+  context,
+  trace,
+  type Attributes,
+  type Context,
+  type Tracer,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   BasicTracerProvider,
@@ -34,11 +49,22 @@ import {
 import { loadavg } from 'node:os';
 import { CacheService, RedisCacheModule } from '../src/cache';
 import { suppressTracing } from '../src/core/tracing';
-import { EventBus, MessagingModule, OnMessage, StreamConsumer, StreamProducer } from '../src/messaging';
+import {
+  EventBus,
+  MessagingModule,
+  OnMessage,
+  StreamConsumer,
+  StreamProducer,
+  type MessageEnvelope,
+  type StreamMessage,
+} from '../src/messaging';
 import { RedisModule } from '../src/redis';
 import { startRedis, uniquePrefix } from '../test/support/redis-harness';
 import { median, printLines, writeReport, type BenchLine, type BenchRow } from './support/bench-runner';
 import { USER_VALUE } from './support/bench-values';
+
+/** The SDK tracer the "bare SDK" side starts its own spans with (undefined: that side is not running). */
+let bareTracer: Tracer | undefined;
 
 /** Resolves the caller waiting for message `id` when its handler runs. */
 @Injectable()
@@ -50,9 +76,12 @@ class Waiters {
     return new Promise((resolve) => this.pending.set(id, resolve));
   }
 
-  done(id: number): void {
+  /** Resolves message `id`'s caller; on the "bare SDK" side, inside a consumer span like the library's. */
+  done(id: number, attributes: Attributes | undefined): void {
+    const span = bareTracer?.startSpan('process bench.tracing', { kind: SpanKind.CONSUMER, attributes });
     this.pending.get(id)?.();
     this.pending.delete(id);
+    span?.end();
   }
 }
 
@@ -61,14 +90,41 @@ class Handlers {
   constructor(private readonly waiters: Waiters) {}
 
   @StreamConsumer({ stream: 'bench.tracing', group: 'bench', blockMs: 1_000 })
-  onStream(message: { id: number }): void {
-    this.waiters.done(message.id);
+  onStream(message: { id: number }, meta: StreamMessage): void {
+    this.waiters.done(
+      message.id,
+      bareTracer && {
+        ...destination('process', 'bench.tracing'),
+        'messaging.consumer.group.name': meta.group,
+        'messaging.message.id': meta.envelope.id,
+        'nrk.messaging.kind': 'stream',
+        'nrk.messaging.stream_id': meta.streamId,
+        'nrk.messaging.attempt': meta.attempt,
+      },
+    );
   }
 
   @OnMessage('bench.tracing')
-  onPubSub(message: { id: number }): void {
-    this.waiters.done(message.id);
+  onPubSub(message: { id: number }, envelope: MessageEnvelope): void {
+    this.waiters.done(
+      message.id,
+      bareTracer && {
+        ...destination('process', 'bench.tracing'),
+        'messaging.message.id': envelope.id,
+        'nrk.messaging.kind': 'pubsub',
+      },
+    );
   }
+}
+
+/** The messaging attributes every span of a destination has. */
+function destination(operation: 'publish' | 'process', name: string): Attributes {
+  return {
+    'messaging.system': 'redis',
+    'messaging.operation': operation,
+    'messaging.operation.type': operation === 'publish' ? 'send' : 'process',
+    'messaging.destination.name': name,
+  };
 }
 
 /** An exporter that drops every span: the SDK's own cost only. */
@@ -79,6 +135,7 @@ const dropAll: SpanExporter = {
 
 const OPS = Number(process.env.BENCH_OPS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
+const ONLY = process.env.BENCH_ONLY;
 const CONCURRENCY = 50;
 
 /** One operation: a call that resolves when done. */
@@ -105,34 +162,60 @@ async function speed(op: Op, ops: number): Promise<Speed> {
   return { wall: ops / (ns / 1e9), cpu: ops / ((c.user + c.system) / 1e6) };
 }
 
-/** Off and on in alternating rounds; medians of the per-round on/off ratios (CPU and wall clock). */
-async function compare(off: Op, on: Op): Promise<{ off: Speed; on: Speed; cpuRatio: number; wallRatio: number }> {
-  await speed(off, OPS / 4); // warm-up
-  await speed(on, OPS / 4);
-  const offs: Speed[] = [];
-  const ons: Speed[] = [];
+/** One side of a comparison, after its rounds: medians, and the medians of its per-round ratios to the first side. */
+interface Side {
+  wall: number;
+  cpu: number;
+  cpuRatio: number;
+  wallRatio: number;
+}
+
+/**
+ * `sides[0]` (off) and the others in rotating order round by round (off, on, bare; on, bare, off; ...); per side, the
+ * median speeds and the medians of the per-round ratios to the off side of the same round.
+ */
+async function compare(sides: Op[]): Promise<Side[]> {
+  for (const op of sides) await speed(op, OPS / 4); // warm-up
+  const runs: Speed[][] = sides.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
-    if (r % 2 === 0) {
-      offs.push(await speed(off, OPS));
-      ons.push(await speed(on, OPS));
-    } else {
-      ons.push(await speed(on, OPS));
-      offs.push(await speed(off, OPS));
+    for (let k = 0; k < sides.length; k++) {
+      const i = (r + k) % sides.length;
+      runs[i].push(await speed(sides[i], OPS));
     }
   }
   const med = (xs: Speed[], k: keyof Speed) => median(xs.map((x) => x[k]));
-  return {
-    off: { wall: med(offs, 'wall'), cpu: med(offs, 'cpu') },
-    on: { wall: med(ons, 'wall'), cpu: med(ons, 'cpu') },
-    cpuRatio: median(ons.map((x, i) => x.cpu / offs[i].cpu)),
-    wallRatio: median(ons.map((x, i) => x.wall / offs[i].wall)),
-  };
+  return runs.map((xs) => ({
+    wall: med(xs, 'wall'),
+    cpu: med(xs, 'cpu'),
+    cpuRatio: median(xs.map((x, i) => x.cpu / runs[0][i].cpu)),
+    wallRatio: median(xs.map((x, i) => x.wall / runs[0][i].wall)),
+  }));
 }
 
 const load = () =>
   loadavg()
     .map((n) => n.toFixed(2))
     .join(' ');
+
+/** A parent span (an HTTP request's, say) from another service, sampled or not there. */
+const remoteParent = (sampled: boolean) =>
+  trace.setSpan(
+    ROOT_CONTEXT,
+    trace.wrapSpanContext({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+      isRemote: true,
+    }),
+  );
+
+/** One row: what runs on each side, and whether it gets the "bare SDK" side. */
+interface Case {
+  name: string;
+  op: Op;
+  /** The off side plus the SDK's own spans, as many as the library makes for one operation. */
+  bare?: Op;
+}
 
 async function main(): Promise<number> {
   console.log(`load average before: ${load()}`);
@@ -158,12 +241,12 @@ async function main(): Promise<number> {
 
     let next = 0;
     const getOrSet: Op = () => cache.getOrSet('user:1', () => USER_VALUE, { ttlMs: 3_600_000 });
-    // A sampled parent span (an HTTP request's, say), active around each call on both sides.
-    const parent = trace.setSpan(
-      ROOT_CONTEXT,
-      trace.wrapSpanContext({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1 }),
-    );
-    const getOrSetUnderParent: Op = () => context.with(parent, getOrSet);
+    const sampledParent = remoteParent(true);
+    const unsampledParent = remoteParent(false);
+    const under =
+      (parent: Context, op: Op): Op =>
+      () =>
+        context.with(parent, op);
     const stream: Op = () => {
       const id = ++next;
       const handled = waiters.wait(id);
@@ -174,31 +257,92 @@ async function main(): Promise<number> {
       const handled = waiters.wait(id);
       return bus.publish('bench.tracing', { id }).then(() => handled);
     };
-    const off =
-      (op: Op): Op =>
+    /** `op` (tracing off) inside a bare SDK span `name`, ended when `op` settles, outcome attribute set like ours. */
+    const bareSpan =
+      (op: Op, name: string, kind: SpanKind, attributes: Attributes, end?: Attributes): Op =>
       () => {
+        const span = (bareTracer as Tracer).startSpan(name, { kind, attributes });
+        return op().then((value) => {
+          if (end) span.setAttributes(end);
+          span.end();
+          return value;
+        });
+      };
+    const publishAttributes = (kind: string): Attributes => ({
+      ...destination('publish', 'bench.tracing'),
+      'nrk.messaging.kind': kind,
+      'messaging.message.id': '00000000-0000-4000-8000-000000000000',
+    });
+    const sides = (c: Case, bare: boolean): Op[] => {
+      const off: Op = () => {
         suppressTracing(true);
-        return op();
+        bareTracer = undefined;
+        return c.op();
       };
-    const on =
-      (op: Op): Op =>
-      () => {
+      const on: Op = () => {
         suppressTracing(false);
-        return op();
+        bareTracer = undefined;
+        return c.op();
       };
-    const cases: Array<[string, Op]> = [
-      ['getOrSet hit, no parent span', getOrSet],
-      ['getOrSet hit, under a sampled parent span', getOrSetUnderParent],
-      ['stream add → consume', stream],
-      ['pub/sub publish → handle', pubsub],
+      if (!bare || !c.bare) return [off, on];
+      const withBare = c.bare;
+      const bareSide: Op = () => {
+        suppressTracing(true);
+        bareTracer = sdk?.getTracer('bench');
+        return withBare();
+      };
+      return [off, on, bareSide];
+    };
+    const base: Case[] = [
+      { name: 'getOrSet hit, no parent span', op: getOrSet },
+      {
+        name: 'getOrSet hit, under a sampled parent span',
+        op: under(sampledParent, getOrSet),
+        bare: under(
+          sampledParent,
+          bareSpan(
+            getOrSet,
+            'cache getOrSet',
+            SpanKind.INTERNAL,
+            { 'nrk.cache.key': 'user:1' },
+            {
+              'nrk.cache.outcome': 'hit',
+            },
+          ),
+        ),
+      },
+      {
+        name: 'stream add → consume',
+        op: stream,
+        bare: bareSpan(stream, 'publish bench.tracing', SpanKind.PRODUCER, publishAttributes('stream')),
+      },
+      {
+        name: 'pub/sub publish → handle',
+        op: pubsub,
+        bare: bareSpan(pubsub, 'publish bench.tracing', SpanKind.PRODUCER, publishAttributes('pubsub')),
+      },
+    ];
+    const unsampled: Case[] = [
+      { name: 'getOrSet hit, under a parent span not sampled', op: under(unsampledParent, getOrSet) },
+      { name: 'stream add → consume, under a parent span not sampled', op: under(unsampledParent, stream) },
+      { name: 'pub/sub publish → handle, under a parent span not sampled', op: under(unsampledParent, pubsub) },
+    ];
+    const modes = [
+      { mode: 'no SDK', target: 0.98, sampled: undefined, cases: base },
+      { mode: 'SDK (every span sampled, no-op exporter)', target: 0.9, sampled: 1, cases: base },
+      {
+        mode: 'SDK (10 % sampled, no-op exporter)',
+        target: 0.9,
+        sampled: 0.1,
+        // Under a sampled parent every span is sampled, as in the row above: the parent not sampled instead.
+        cases: [base[0], unsampled[0], base[2], base[3], unsampled[1], unsampled[2]],
+      },
     ];
     const lines: BenchLine[] = [];
     const rows: BenchRow[] = [];
-    for (const [mode, target, sampled] of [
-      ['no SDK', 0.98, undefined],
-      ['SDK (every span sampled, no-op exporter)', 0.9, 1],
-      ['SDK (10 % sampled, no-op exporter)', 0.9, 0.1],
-    ] as const) {
+    for (const { mode, target, sampled, cases } of modes) {
+      const wanted = cases.filter((c) => !ONLY || `${c.name}, ${mode}`.includes(ONLY));
+      if (wanted.length === 0) continue;
       if (sampled !== undefined) {
         await sdk?.shutdown();
         trace.disable();
@@ -208,41 +352,41 @@ async function main(): Promise<number> {
         sdk = new BasicTracerProvider({ sampler, spanProcessors: [new BatchSpanProcessor(dropAll)] });
         trace.setGlobalTracerProvider(sdk);
       }
-      for (const [name, op] of cases) {
-        const r = await compare(off(op), on(op));
-        const label = `${name}, ${mode} vs off`;
+      for (const c of wanted) {
+        const [off, on, bare] = await compare(sides(c, sampled === 1));
+        const label = `${c.name}, ${mode} vs off`;
+        const offNs = 1e9 / off.cpu;
+        const onNs = 1e9 / on.cpu;
         lines.push(
-          {
-            name: `${label}: ops/s on / off (wall)`,
-            value: r.on.wall,
-            unit: 'ops/s',
-            target: `${Math.round(r.off.wall)}`,
-          },
+          { name: `${label}: ops/s on / off (wall)`, value: on.wall, unit: 'ops/s', target: `${Math.round(off.wall)}` },
           {
             name: `${label}: ratio, CPU`,
-            value: r.cpuRatio,
+            value: on.cpuRatio,
             unit: 'ratio',
             target: `>= ${target}`,
-            pass: r.cpuRatio >= target,
+            pass: on.cpuRatio >= target,
           },
-          { name: `${label}: ratio, wall clock`, value: r.wallRatio, unit: 'ratio' },
-          {
-            name: `${label}: CPU per operation, on (off)`,
-            value: 1e9 / r.on.cpu,
-            unit: 'ns',
-            target: `(${Math.round(1e9 / r.off.cpu)})`,
-          },
-          { name: `${label}: CPU added per operation (on − off)`, value: 1e9 / r.on.cpu - 1e9 / r.off.cpu, unit: 'ns' },
+          { name: `${label}: ratio, wall clock`, value: on.wallRatio, unit: 'ratio' },
+          { name: `${label}: CPU per operation, on (off)`, value: onNs, unit: 'ns', target: `(${Math.round(offNs)})` },
+          { name: `${label}: CPU added per operation (on − off)`, value: onNs - offNs, unit: 'ns' },
         );
+        if (bare) {
+          const bareNs = 1e9 / bare.cpu;
+          lines.push(
+            { name: `${label}: bare SDK spans, ratio, CPU`, value: bare.cpuRatio, unit: 'ratio' },
+            { name: `${label}: CPU the SDK's own spans add (bare − off)`, value: bareNs - offNs, unit: 'ns' },
+            { name: `${label}: CPU the library adds on top (on − bare)`, value: onNs - bareNs, unit: 'ns' },
+          );
+        }
         rows.push({
           case: label,
-          opsPerSec: Math.round(r.on.wall),
+          opsPerSec: Math.round(on.wall),
           p50Ms: null,
           p99Ms: null,
-          baselineOpsPerSec: Math.round(r.off.wall),
-          ratio: Math.round(r.cpuRatio * 100) / 100,
+          baselineOpsPerSec: Math.round(off.wall),
+          ratio: Math.round(on.cpuRatio * 100) / 100,
           target,
-          pass: r.cpuRatio >= target,
+          pass: on.cpuRatio >= target,
         });
       }
     }
