@@ -1,7 +1,22 @@
-import { context, propagation, trace, SpanKind, SpanStatusCode, type Context } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  TraceFlags,
+  context,
+  propagation,
+  trace,
+  SpanKind,
+  SpanStatusCode,
+  type Context,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOffSampler,
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { createEnvelope } from '../messaging/message-envelope';
 import {
   configureTracing,
@@ -289,6 +304,68 @@ describe('tracing with an SDK', () => {
       expect(inner?.spanId).toBe(spans[2].spanContext().spanId);
     } finally {
       configureTracing({ requireParentSpan: false });
+    }
+  });
+
+  it("under a parent that is not sampled: nothing recorded, the work in the caller's context, messages carry the decision", async () => {
+    const parent = trace.setSpan(
+      ROOT_CONTEXT,
+      trace.wrapSpanContext({ traceId: TRACE, spanId: SPAN, traceFlags: TraceFlags.NONE, isRemote: true }),
+    );
+    await context.with(parent, async () => {
+      expect(traced('x', {}, (span) => span)).toBeUndefined();
+      expect(openSpan('x', {})).toBeUndefined();
+      // The active span inside is the parent itself: same trace, same "not sampled".
+      expect(await traced('x', {}, async () => trace.getActiveSpan()?.spanContext().spanId)).toBe(SPAN);
+      const sent = await tracePublish('orders', 'stream', { traceId: 'r' }, async (headers, span) => {
+        expect(span).toBeUndefined();
+        return headers;
+      });
+      expect(traceContextOf(sent!)).toMatchObject({ traceId: TRACE, sampled: false });
+      const attributes = jest.fn(() => ({}));
+      const inner = traceProcess('orders', sent!, attributes, () => trace.getActiveSpan()?.spanContext());
+      expect(attributes).not.toHaveBeenCalled();
+      expect(inner).toMatchObject({ traceId: TRACE, traceFlags: TraceFlags.NONE });
+      expect(injectTraceContext({})).toEqual({ traceparent: `00-${TRACE}-${SPAN}-00` });
+    });
+    expect(exporter.getFinishedSpans()).toEqual([]);
+  });
+
+  it("a trace that starts not sampled: the work runs in the new span's context, which messages carry", async () => {
+    trace.disable();
+    const sampler = new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    trace.setGlobalTracerProvider(
+      new BasicTracerProvider({ sampler, spanProcessors: [new SimpleSpanProcessor(exporter)] }),
+    );
+    try {
+      const traceId = traced('root', {}, () => trace.getActiveSpan()?.spanContext().traceId);
+      expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+      const root = openSpan('root', {})!;
+      expect(root.run(() => injectTraceContext({})).traceparent).toMatch(/-00$/);
+      root.end();
+      const sent = (await tracePublish('orders', 'stream', {}, async (headers) => headers)) as Record<string, string>;
+      const carried = traceContextOf(sent)!;
+      expect(carried.sampled).toBe(false);
+      // A message without context starts a trace, not sampled here; one with context follows the producer's.
+      const inner = traceProcess(
+        'orders',
+        {},
+        () => ({}),
+        () => trace.getActiveSpan()?.spanContext(),
+      );
+      expect(inner?.traceFlags).toBe(TraceFlags.NONE);
+      expect(
+        traceProcess(
+          'orders',
+          sent,
+          () => ({}),
+          () => trace.getActiveSpan()?.spanContext().traceId,
+        ),
+      ).toBe(carried.traceId);
+      expect(exporter.getFinishedSpans()).toEqual([]);
+    } finally {
+      trace.disable();
+      trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
     }
   });
 

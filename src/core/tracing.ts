@@ -4,6 +4,14 @@
  * or while no tracer provider (an OpenTelemetry SDK) is registered, nothing is created: each call costs one check
  * and runs the feature's code as it is. Features call {@link traced}, {@link openSpan}, {@link recordSpan},
  * {@link tracePublish} and {@link traceProcess} with a line or two; the OpenTelemetry types stay in this file.
+ *
+ * A span the sampler does not record (`isRecording()` false: e.g. 10 % sampling, or a parent that is not sampled)
+ * costs the SDK's `startSpan` and little more: it is ended at once (ending it later records nothing either), no
+ * promise is wrapped to end it, per-message attributes are not built, and when its context says nothing the active
+ * one does not (a child in the same trace with the same flags and trace state: what a parent-based sampler makes
+ * under a parent it follows) no context is entered for it: the work runs in the caller's, whose spans and messages
+ * carry the same decision. A span that records nothing at the root of a trace is still entered: the work under it
+ * must carry its "not sampled".
  */
 import type * as otel from '@opentelemetry/api';
 import { check } from './option-checker';
@@ -228,6 +236,10 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * when `fn` returns, throws, or its promise settles.
  */
 function runIn<T>(a: Api, span: otel.Span, ctx: otel.Context | undefined, fn: (span: TraceSpan) => T): T {
+  if (!span.isRecording()) {
+    span.end();
+    return ctx ? a.context.with(ctx, fn, undefined, span) : fn(span);
+  }
   let result: T;
   try {
     result = ctx ? a.context.with(ctx, fn, undefined, span) : fn(span);
@@ -254,9 +266,24 @@ function runIn<T>(a: Api, span: otel.Span, ctx: otel.Context | undefined, fn: (s
 }
 
 /**
+ * True when `span` records nothing and its context tells nothing that `parent`'s does not: the same trace, flags and
+ * trace state (a parent-based sampler's child of a span it follows). Work under such a span can run in `parent`:
+ * its spans get the same sampling decision, its messages the same `traceparent` flags.
+ */
+function transparent(a: Api, span: otel.Span, parent: otel.Context): boolean {
+  if (span.isRecording()) return false;
+  const sc = span.spanContext();
+  const up = a.trace.getSpanContext(parent);
+  return (
+    up !== undefined && up.traceId === sc.traceId && up.traceFlags === sc.traceFlags && up.traceState === sc.traceState
+  );
+}
+
+/**
  * Runs `fn` inside a span named `name` (active within `fn`, so spans started there are its children) and ends it
  * when `fn` returns or its promise settles; an error sets the status to ERROR and is rethrown unchanged. With
- * tracing off, calls `fn(undefined)` and nothing else.
+ * tracing off, calls `fn(undefined)` and nothing else; likewise, after the sampler's decision, for a span that records
+ * nothing under a parent whose decision it shares (see the top of this file).
  */
 export function traced<T>(name: string, start: SpanStart, fn: (span: TraceSpan | undefined) => T): T {
   const t = tracer();
@@ -265,12 +292,17 @@ export function traced<T>(name: string, start: SpanStart, fn: (span: TraceSpan |
   const parent = a.context.active();
   if (leftOut(a, start, parent)) return fn(undefined);
   const span = t.startSpan(name, spanOptions(start), parent);
+  if (transparent(a, span, parent)) {
+    span.end();
+    return fn(undefined);
+  }
   return runIn(a, span, a.trace.setSpan(parent, span), fn);
 }
 
 /**
- * Starts a span for work that ends in a callback; undefined (nothing started) with tracing off, or for an internal
- * span outside any span while `requireParentSpan` is on.
+ * Starts a span for work that ends in a callback; undefined (nothing to end or enter) with tracing off, for an
+ * internal span outside any span while `requireParentSpan` is on, or when the span records nothing and its context
+ * is the caller's in all that matters (see the top of this file: the work runs in the caller's context).
  */
 export function openSpan(name: string, start: SpanStart): OpenSpan | undefined {
   const t = tracer();
@@ -279,6 +311,10 @@ export function openSpan(name: string, start: SpanStart): OpenSpan | undefined {
   const parent = a.context.active();
   if (leftOut(a, start, parent)) return undefined;
   const span = t.startSpan(name, spanOptions(start), parent);
+  if (transparent(a, span, parent)) {
+    span.end();
+    return undefined;
+  }
   let ended = false;
   return {
     setAttribute: (key, value) => span.setAttribute(key, value),
@@ -488,7 +524,8 @@ function destinationSpan(
  * span's context (W3C `traceparent` / `tracestate`); the span ends when `send` settles. `send` runs in the caller's
  * context, not the span's: it only writes the message (the library batches the writes of many messages, so a Redis
  * command there belongs to no single message), and entering a context costs microseconds per message. With
- * tracing off, `send(headers)` as given.
+ * tracing off, `send(headers)` as given; when the span records nothing, `send` gets the headers (the message still
+ * carries the decision, W3C flags "not sampled") but no span, and nothing waits for `send` to settle.
  * @param kind `stream` or `pubsub` (attribute `nrk.messaging.kind`)
  */
 export function tracePublish<H extends Record<string, string | undefined>, T>(
@@ -511,6 +548,10 @@ export function tracePublish<H extends Record<string, string | undefined>, T>(
   const span = t.startSpan(name, options, parent);
   const carried = { ...headers } as Record<string, string>;
   writeContext(a, parent, span.spanContext(), carried, span);
+  if (!span.isRecording()) {
+    span.end();
+    return send(carried as H, undefined);
+  }
   return runIn(a, span, undefined, (s) => send(carried as H, s));
 }
 
@@ -518,7 +559,8 @@ export function tracePublish<H extends Record<string, string | undefined>, T>(
  * Runs a message's handler under a CONSUMER span `process <destination>` that is a child of the producer's span
  * (read from the message's headers by {@link traceContextOf} or the registered propagator) and links to it, so the
  * handler's work joins the producer's trace, across processes. A message without trace context starts a new trace.
- * With tracing off, `handle()` (`attributes` is called only with tracing on).
+ * The sampler sees the destination's attributes (system, operation, destination name); the message's own
+ * (`attributes()`, the conversation id) are set only on a span that records. With tracing off, `handle()`.
  */
 export function traceProcess<T>(
   destination: string,
@@ -529,31 +571,27 @@ export function traceProcess<T>(
   const t = tracer();
   if (!t) return handle();
   const a = api as Api;
-  const { name } = destinationSpan(processSpans, destination, () => ({
+  const { name, options } = destinationSpan(processSpans, destination, () => ({
     name: `process ${destination}`,
-    options: { kind: KINDS.consumer },
+    options: { kind: KINDS.consumer, attributes: clean(messagingAttributes('process', destination)) },
   }));
-  // One object literal per message: a clone of a shared object that then gets more keys is slower to copy.
-  const spanAttributes: otel.Attributes = {
-    'messaging.system': MESSAGING_SYSTEM,
-    'messaging.operation': 'process',
-    'messaging.operation.type': 'process',
-    'messaging.destination.name': destination,
-  };
-  if (headers.traceId) spanAttributes['messaging.message.conversation_id'] = headers.traceId;
-  const extra = attributes();
-  for (const key in extra) {
-    const value = extra[key];
-    if (value !== undefined) spanAttributes[key] = value;
-  }
   const remote = remoteContext(a, headers);
   const parent = remote ? remote.ctx : a.ROOT_CONTEXT;
   const span = t.startSpan(
     name,
-    remote
-      ? { kind: KINDS.consumer, attributes: spanAttributes, links: [{ context: remote.producer }] }
-      : { kind: KINDS.consumer, attributes: spanAttributes },
+    remote ? { kind: KINDS.consumer, attributes: options.attributes, links: [{ context: remote.producer }] } : options,
     parent,
   );
+  if (!span.isRecording()) {
+    span.end();
+    // The producer's context, when it carries the same decision, else the span's (a trace that starts here).
+    return a.context.with(transparent(a, span, parent) ? parent : a.trace.setSpan(parent, span), handle);
+  }
+  if (headers.traceId) span.setAttribute('messaging.message.conversation_id', headers.traceId);
+  const extra = attributes();
+  for (const key in extra) {
+    const value = extra[key];
+    if (value !== undefined) span.setAttribute(key, value);
+  }
   return runIn(a, span, a.trace.setSpan(parent, span), handle);
 }
