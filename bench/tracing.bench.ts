@@ -14,10 +14,10 @@
  * (likewise). With 10 % sampling, the `getOrSet` under a parent and the two round trips also run under a parent span
  * that is not sampled (an upstream service's decision: every span is non-recording, the messages carry the
  * decision). Each row also prints the CPU the spans add per operation (on − off), so a ratio below the target shows
- * what one span costs next to what it wraps; the rows where every span is sampled also run a third side, "bare SDK":
- * tracing off plus the same number of the SDK's own `startSpan` / `end` (same names, kinds and attributes, ended at
- * the same points, no context entered, no header written), which splits the added CPU into the SDK's and the
- * library's.
+ * what one span costs next to what it wraps; with an SDK, the rows where the library makes spans also run a third
+ * side, "bare SDK": tracing off plus the same number of the SDK's own `startSpan` / `end` (same names, kinds,
+ * attributes, parents and links, ended at the same points, no context entered, no header written: the consumer span's
+ * parent is handed over in memory), which splits the added CPU into the SDK's and the library's.
  * The gate is operations per second of this process's CPU (user + system: the client-side cost of the spans, which
  * other tenants of a shared machine do not distort); the wall-clock ratio is printed next to it. The "no SDK" rows
  * run first, then the SDK is registered (and replaced by the sampling one) for the rest of the process. 50 callers. Prints the load average.
@@ -36,6 +36,7 @@ import {
   trace,
   type Attributes,
   type Context,
+  type Span,
   type Tracer,
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -65,6 +66,8 @@ import { USER_VALUE } from './support/bench-values';
 
 /** The SDK tracer the "bare SDK" side starts its own spans with (undefined: that side is not running). */
 let bareTracer: Tracer | undefined;
+/** On the "bare SDK" side, the context of each message's producer span, for its consumer span (by message id). */
+const bareParents = new Map<number, Context>();
 
 /** Resolves the caller waiting for message `id` when its handler runs. */
 @Injectable()
@@ -76,9 +79,19 @@ class Waiters {
     return new Promise((resolve) => this.pending.set(id, resolve));
   }
 
-  /** Resolves message `id`'s caller; on the "bare SDK" side, inside a consumer span like the library's. */
+  /**
+   * Resolves message `id`'s caller; on the "bare SDK" side, inside a consumer span like the library's: a child of the
+   * producer's span, linked to it.
+   */
   done(id: number, attributes: Attributes | undefined): void {
-    const span = bareTracer?.startSpan('process bench.tracing', { kind: SpanKind.CONSUMER, attributes });
+    let span: Span | undefined;
+    if (bareTracer) {
+      const parent = bareParents.get(id) ?? ROOT_CONTEXT;
+      bareParents.delete(id);
+      const producer = trace.getSpanContext(parent);
+      const links = producer ? [{ context: producer }] : undefined;
+      span = bareTracer.startSpan('process bench.tracing', { kind: SpanKind.CONSUMER, attributes, links }, parent);
+    }
     this.pending.get(id)?.();
     this.pending.delete(id);
     span?.end();
@@ -213,8 +226,8 @@ const remoteParent = (sampled: boolean) =>
 interface Case {
   name: string;
   op: Op;
-  /** The off side plus the SDK's own spans, as many as the library makes for one operation. */
-  bare?: Op;
+  /** With an SDK, also run `op` with tracing off plus the SDK's own spans, as many as the library makes. */
+  bare?: boolean;
 }
 
 async function main(): Promise<number> {
@@ -240,40 +253,47 @@ async function main(): Promise<number> {
     await cache.set('user:1', USER_VALUE, { ttlMs: 3_600_000 });
 
     let next = 0;
-    const getOrSet: Op = () => cache.getOrSet('user:1', () => USER_VALUE, { ttlMs: 3_600_000 });
+    // Each op also starts, on the "bare SDK" side only, the SDK spans the library would make for it.
+    const getOrSet: Op = () => {
+      const span = bareTracer?.startSpan('cache getOrSet', { attributes: { 'nrk.cache.key': 'user:1' } });
+      const got = cache.getOrSet('user:1', () => USER_VALUE, { ttlMs: 3_600_000 });
+      if (!span) return got;
+      return got.then((value) => {
+        span.setAttribute('nrk.cache.outcome', 'hit');
+        span.end();
+        return value;
+      });
+    };
     const sampledParent = remoteParent(true);
     const unsampledParent = remoteParent(false);
     const under =
       (parent: Context, op: Op): Op =>
       () =>
         context.with(parent, op);
-    const stream: Op = () => {
-      const id = ++next;
-      const handled = waiters.wait(id);
-      return producer.add('bench.tracing', { id }).then(() => handled);
-    };
-    const pubsub: Op = () => {
-      const id = ++next;
-      const handled = waiters.wait(id);
-      return bus.publish('bench.tracing', { id }).then(() => handled);
-    };
-    /** `op` (tracing off) inside a bare SDK span `name`, ended when `op` settles, outcome attribute set like ours. */
-    const bareSpan =
-      (op: Op, name: string, kind: SpanKind, attributes: Attributes, end?: Attributes): Op =>
-      () => {
-        const span = (bareTracer as Tracer).startSpan(name, { kind, attributes });
-        return op().then((value) => {
-          if (end) span.setAttributes(end);
-          span.end();
-          return value;
-        });
-      };
     const publishAttributes = (kind: string): Attributes => ({
       ...destination('publish', 'bench.tracing'),
       'nrk.messaging.kind': kind,
       'messaging.message.id': '00000000-0000-4000-8000-000000000000',
     });
-    const sides = (c: Case, bare: boolean): Op[] => {
+    /** One message's round trip: `send` it, resolve when its handler ran. */
+    const roundTrip =
+      (kind: 'stream' | 'pubsub', send: (id: number) => Promise<unknown>): Op =>
+      () => {
+        const id = ++next;
+        const handled = waiters.wait(id);
+        const span = bareTracer?.startSpan('publish bench.tracing', {
+          kind: SpanKind.PRODUCER,
+          attributes: publishAttributes(kind),
+        });
+        if (span) bareParents.set(id, trace.setSpan(ROOT_CONTEXT, span));
+        return send(id).then(() => {
+          span?.end();
+          return handled;
+        });
+      };
+    const stream = roundTrip('stream', (id) => producer.add('bench.tracing', { id }));
+    const pubsub = roundTrip('pubsub', (id) => bus.publish('bench.tracing', { id }));
+    const sides = (c: Case, sdkOn: boolean): Op[] => {
       const off: Op = () => {
         suppressTracing(true);
         bareTracer = undefined;
@@ -284,48 +304,29 @@ async function main(): Promise<number> {
         bareTracer = undefined;
         return c.op();
       };
-      if (!bare || !c.bare) return [off, on];
-      const withBare = c.bare;
+      if (!sdkOn || !c.bare) return [off, on];
+      const tracer = (sdk as BasicTracerProvider).getTracer('bench');
       const bareSide: Op = () => {
         suppressTracing(true);
-        bareTracer = sdk?.getTracer('bench');
-        return withBare();
+        bareTracer = tracer;
+        return c.op();
       };
       return [off, on, bareSide];
     };
     const base: Case[] = [
       { name: 'getOrSet hit, no parent span', op: getOrSet },
-      {
-        name: 'getOrSet hit, under a sampled parent span',
-        op: under(sampledParent, getOrSet),
-        bare: under(
-          sampledParent,
-          bareSpan(
-            getOrSet,
-            'cache getOrSet',
-            SpanKind.INTERNAL,
-            { 'nrk.cache.key': 'user:1' },
-            {
-              'nrk.cache.outcome': 'hit',
-            },
-          ),
-        ),
-      },
-      {
-        name: 'stream add → consume',
-        op: stream,
-        bare: bareSpan(stream, 'publish bench.tracing', SpanKind.PRODUCER, publishAttributes('stream')),
-      },
-      {
-        name: 'pub/sub publish → handle',
-        op: pubsub,
-        bare: bareSpan(pubsub, 'publish bench.tracing', SpanKind.PRODUCER, publishAttributes('pubsub')),
-      },
+      { name: 'getOrSet hit, under a sampled parent span', op: under(sampledParent, getOrSet), bare: true },
+      { name: 'stream add → consume', op: stream, bare: true },
+      { name: 'pub/sub publish → handle', op: pubsub, bare: true },
     ];
     const unsampled: Case[] = [
-      { name: 'getOrSet hit, under a parent span not sampled', op: under(unsampledParent, getOrSet) },
-      { name: 'stream add → consume, under a parent span not sampled', op: under(unsampledParent, stream) },
-      { name: 'pub/sub publish → handle, under a parent span not sampled', op: under(unsampledParent, pubsub) },
+      { name: 'getOrSet hit, under a parent span not sampled', op: under(unsampledParent, getOrSet), bare: true },
+      { name: 'stream add → consume, under a parent span not sampled', op: under(unsampledParent, stream), bare: true },
+      {
+        name: 'pub/sub publish → handle, under a parent span not sampled',
+        op: under(unsampledParent, pubsub),
+        bare: true,
+      },
     ];
     const modes = [
       { mode: 'no SDK', target: 0.98, sampled: undefined, cases: base },
@@ -353,7 +354,7 @@ async function main(): Promise<number> {
         trace.setGlobalTracerProvider(sdk);
       }
       for (const c of wanted) {
-        const [off, on, bare] = await compare(sides(c, sampled === 1));
+        const [off, on, bare] = await compare(sides(c, sampled !== undefined));
         const label = `${c.name}, ${mode} vs off`;
         const offNs = 1e9 / off.cpu;
         const onNs = 1e9 / on.cpu;
