@@ -48,6 +48,8 @@ describe('traceContextOf (W3C headers, the older traceId)', () => {
       from: 'traceparent',
     });
     expect(traceContextOf({ traceparent: `00-${TRACE}-${SPAN}-00` })?.sampled).toBe(false);
+    // Producers should write lowercase without spaces; other writers are read too.
+    expect(traceContextOf({ traceparent: ` 00-${TRACE.toUpperCase()}-${SPAN}-01 ` })?.traceId).toBe(TRACE);
     // A later version may add fields; version 00 may not.
     expect(traceContextOf({ traceparent: `01-${TRACE}-${SPAN}-01-extra` })?.traceId).toBe(TRACE);
   });
@@ -60,6 +62,9 @@ describe('traceContextOf (W3C headers, the older traceId)', () => {
       `ff-${TRACE}-${SPAN}-01`,
       `00-${TRACE}-${SPAN}-01-extra`,
       `00-${TRACE.slice(1)}-${SPAN}-01`,
+      `00-${TRACE}-${SPAN}-0g`,
+      `00-${TRACE}_${SPAN}-01`,
+      `01-${TRACE}-${SPAN}-01x`,
       'garbage',
     ]) {
       expect(traceContextOf({ traceparent: bad })).toBeUndefined();

@@ -87,8 +87,6 @@ export const TRACEPARENT_HEADER = 'traceparent';
 export const TRACESTATE_HEADER = 'tracestate';
 
 const KINDS: Record<TraceSpanKind, number> = { internal: 0, server: 1, client: 2, producer: 3, consumer: 4 };
-/** W3C `traceparent`: version, trace id, parent span id, flags, then the end or (later versions) `-` and more. */
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(?:-|$)/;
 const HEX32 = /^[0-9a-f]{32}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ZEROS = /^0+$/;
@@ -408,6 +406,28 @@ export function injectTraceContext(headers: Record<string, string>): Record<stri
   return headers;
 }
 
+const DASH = 0x2d;
+/** 1 at the char codes of the lowercase hex digits. */
+const HEX_DIGIT = new Uint8Array(128);
+for (const c of '0123456789abcdef') HEX_DIGIT[c.charCodeAt(0)] = 1;
+
+/**
+ * True when `value` has the form of a W3C `traceparent` (lowercase hex): version, trace id, parent span id and flags,
+ * then the end or (later versions) `-` and more. Read with a table of hex digits: about half the cost of the
+ * equivalent regular expression, once per message on each side.
+ */
+function isTraceparent(value: string): boolean {
+  const length = value.length;
+  if (length < 55 || (length > 55 && value.charCodeAt(55) !== DASH)) return false;
+  if (value.charCodeAt(2) !== DASH || value.charCodeAt(35) !== DASH || value.charCodeAt(52) !== DASH) return false;
+  for (let i = 0; i < 55; i++) {
+    if (i === 2 || i === 35 || i === 52) continue;
+    const c = value.charCodeAt(i);
+    if (c > 127 || HEX_DIGIT[c] === 0) return false;
+  }
+  return true;
+}
+
 /**
  * The trace context carried by a message's headers: W3C `traceparent` (+ `tracestate`) when valid, else the older
  * `traceId` header when it is a UUID or 32 hex digits (its trace is continued; the producer's span is unknown, a
@@ -417,9 +437,9 @@ export function traceContextOf(headers: Readonly<Record<string, string | undefin
   const parent = headers[TRACEPARENT_HEADER];
   if (typeof parent === 'string') {
     // What producers write is already trimmed lowercase: the copies are made only when needed.
-    const canonical = TRACEPARENT.test(parent);
+    const canonical = isTraceparent(parent);
     const value = canonical ? parent : parent.trim().toLowerCase();
-    if (canonical || TRACEPARENT.test(value)) {
+    if (canonical || isTraceparent(value)) {
       const version = value.slice(0, 2);
       const traceId = value.slice(3, 35);
       const spanId = value.slice(36, 52);
@@ -452,7 +472,7 @@ export function traceContextOf(headers: Readonly<Record<string, string | undefin
 
 /** The trace id of a `traceparent` header value, or undefined when it is not one. */
 export function traceIdOfTraceparent(traceparent: string | undefined): string | undefined {
-  if (!traceparent || !TRACEPARENT.test(traceparent)) return undefined;
+  if (!traceparent || !isTraceparent(traceparent)) return undefined;
   const traceId = traceparent.slice(3, 35);
   return traceId === ZERO_TRACE_ID ? undefined : traceId;
 }
