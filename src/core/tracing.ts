@@ -411,6 +411,11 @@ const DASH = 0x2d;
 const HEX_DIGIT = new Uint8Array(128);
 for (const c of '0123456789abcdef') HEX_DIGIT[c.charCodeAt(0)] = 1;
 
+/** The "sampled" bit of the flags, from their last hex digit (its char code). */
+function sampledFlag(lastDigit: number): boolean {
+  return ((lastDigit <= 0x39 ? lastDigit - 0x30 : lastDigit - 0x57) & 1) === 1;
+}
+
 /**
  * True when `value` has the form of a W3C `traceparent` (lowercase hex): version, trace id, parent span id and flags,
  * then the end or (later versions) `-` and more. Read with a table of hex digits: about half the cost of the
@@ -449,7 +454,7 @@ export function traceContextOf(headers: Readonly<Record<string, string | undefin
           const carried: MessageTraceContext = {
             traceId,
             spanId,
-            sampled: (parseInt(value.slice(53, 55), 16) & 1) === 1,
+            sampled: sampledFlag(value.charCodeAt(54)),
             from: 'traceparent',
           };
           const state = headers[TRACESTATE_HEADER];
@@ -495,8 +500,8 @@ function remoteContext(
     spanId: carried.spanId,
     traceFlags: carried.sampled ? 1 : 0,
     isRemote: true,
-    ...(carried.traceState ? { traceState: a.createTraceState(carried.traceState) } : {}),
   };
+  if (carried.traceState) producer.traceState = a.createTraceState(carried.traceState);
   return { ctx: a.trace.setSpanContext(root, producer), producer };
 }
 
