@@ -22,6 +22,10 @@
  * other tenants of a shared machine do not distort); the wall-clock ratio is printed next to it. The "no SDK" rows
  * run first, then the SDK is registered (and replaced by the sampling one) for the rest of the process. 50 callers. Prints the load average.
  *
+ * Last, in one process without Redis, one message's spans (`tracePublish` + `traceProcess`) against the SDK's own
+ * producer and consumer spans: the library's share without the network's batching in the way (see
+ * `messageSpansInProcess`).
+ *
  *   env: BENCH_OPS (operations per round and side, default 20 000), BENCH_ROUNDS (rounds per side, default 9),
  *        BENCH_ONLY (only the rows whose name contains it, e.g. `10 %` or `pub/sub`)
  */
@@ -49,7 +53,8 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { loadavg } from 'node:os';
 import { CacheService, RedisCacheModule } from '../src/cache';
-import { suppressTracing } from '../src/core/tracing';
+import { suppressTracing, tracePublish, traceProcess } from '../src/core/tracing';
+import { createEnvelope } from '../src/messaging/message-envelope';
 import {
   EventBus,
   MessagingModule,
@@ -203,6 +208,77 @@ async function compare(sides: Op[]): Promise<Side[]> {
     cpuRatio: median(xs.map((x, i) => x.cpu / runs[0][i].cpu)),
     wallRatio: median(xs.map((x, i) => x.wall / runs[0][i].wall)),
   }));
+}
+
+/** Loops of the in-process comparison (per round and side). */
+const LOOPS = 100_000;
+
+/** CPU ns per call of `fn`, `LOOPS` calls in `ctx`. */
+function cpuPerCall(fn: () => void, ctx: Context): number {
+  const c0 = process.cpuUsage();
+  context.with(ctx, () => {
+    for (let i = 0; i < LOOPS; i++) fn();
+  });
+  const c = process.cpuUsage(c0);
+  return ((c.user + c.system) * 1000) / LOOPS;
+}
+
+/**
+ * In one process, no Redis: one message's spans (`tracePublish` around building its envelope, then `traceProcess`
+ * around a handler that returns at once) against the same envelope with tracing suppressed, and against the SDK's own
+ * producer and consumer spans (same names, kinds, attributes, parent and link). The medians of `ROUNDS` rounds, in
+ * CPU ns per message: what the library adds on top of the SDK without the network's batching in the way.
+ */
+function messageSpansInProcess(tracer: Tracer, parent: Context): { off: number; library: number; bare: number } {
+  const handlerAttributes = (id: string) => ({
+    'messaging.consumer.group.name': 'bench',
+    'messaging.message.id': id,
+    'nrk.messaging.kind': 'stream',
+  });
+  const off = () => {
+    suppressTracing(true);
+    createEnvelope('bench.tracing', 1);
+  };
+  const library = () => {
+    suppressTracing(false);
+    const envelope = tracePublish('bench.tracing', 'stream', undefined, (headers) =>
+      createEnvelope('bench.tracing', 1, headers),
+    );
+    traceProcess(
+      'bench.tracing',
+      envelope.headers,
+      () => handlerAttributes(envelope.id),
+      () => 1,
+    );
+  };
+  const bare = () => {
+    suppressTracing(true);
+    const span = tracer.startSpan('publish bench.tracing', {
+      kind: SpanKind.PRODUCER,
+      attributes: { ...destination('publish', 'bench.tracing'), 'nrk.messaging.kind': 'stream' },
+    });
+    const envelope = createEnvelope('bench.tracing', 1);
+    span.setAttribute('messaging.message.id', envelope.id);
+    span.end();
+    const consumer = tracer.startSpan(
+      'process bench.tracing',
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: { ...destination('process', 'bench.tracing'), ...handlerAttributes(envelope.id) },
+        links: [{ context: span.spanContext() }],
+      },
+      trace.setSpan(ROOT_CONTEXT, span),
+    );
+    consumer.end();
+  };
+  const runs: Record<'off' | 'library' | 'bare', number[]> = { off: [], library: [], bare: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    runs.off.push(cpuPerCall(off, parent));
+    runs.library.push(cpuPerCall(library, parent));
+    runs.bare.push(cpuPerCall(bare, parent));
+  }
+  suppressTracing(false);
+  return { off: median(runs.off), library: median(runs.library), bare: median(runs.bare) };
 }
 
 const load = () =>
@@ -389,6 +465,29 @@ async function main(): Promise<number> {
           target,
           pass: on.cpuRatio >= target,
         });
+      }
+    }
+    if (!ONLY || 'in process'.includes(ONLY)) {
+      for (const [mode, sampled, parent] of [
+        ['every span sampled', 1, ROOT_CONTEXT],
+        ['10 % sampled', 0.1, ROOT_CONTEXT],
+        ['10 % sampled, under a parent span not sampled', 0.1, unsampledParent],
+      ] as const) {
+        await sdk?.shutdown();
+        trace.disable();
+        context.disable();
+        context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+        const sampler = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(sampled) });
+        sdk = new BasicTracerProvider({ sampler, spanProcessors: [new BatchSpanProcessor(dropAll)] });
+        trace.setGlobalTracerProvider(sdk);
+        const r = messageSpansInProcess(sdk.getTracer('bench'), parent);
+        const label = `one message's spans in process (no Redis), SDK (${mode})`;
+        lines.push(
+          { name: `${label}: CPU per message, tracing off`, value: r.off, unit: 'ns' },
+          { name: `${label}: CPU the SDK's own spans add`, value: r.bare - r.off, unit: 'ns' },
+          { name: `${label}: CPU the library's tracing adds`, value: r.library - r.off, unit: 'ns' },
+          { name: `${label}: of which on top of the SDK's spans`, value: r.library - r.bare, unit: 'ns' },
+        );
       }
     }
     console.log(`\nbench tracing (${CONCURRENCY} callers, ${OPS} operations per round and side, ${ROUNDS} rounds)`);
