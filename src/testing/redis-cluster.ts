@@ -4,8 +4,7 @@ import { freeClusterPort } from './free-port';
 import { startRedis, type RedisServer } from './redis-server';
 import type { RedisTopologyConnection } from './redis-topology.types';
 import { RedisServerNotFoundError } from './testing.errors';
-import { eachServer, RedisServerGroup } from './topology.helpers';
-import { sleep } from '../core/deadline';
+import { eachServer, RedisServerGroup, waitUntil } from './topology.helpers';
 
 /** Hash slots of a Redis Cluster. */
 const CLUSTER_SLOTS = 16_384;
@@ -36,15 +35,6 @@ export function clusterSlotRanges(masters: number): Array<[number, number]> {
     Math.floor((i * CLUSTER_SLOTS) / masters),
     Math.floor(((i + 1) * CLUSTER_SLOTS) / masters) - 1,
   ]);
-}
-
-/** Polls `probe` every 50 ms until it answers true; throws `what` after `timeoutMs`. */
-async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
-    await sleep(50);
-  }
 }
 
 /** Waits until every node reports `cluster_state:ok` (all slots served), or throws after `timeoutMs`. */

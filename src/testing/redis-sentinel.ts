@@ -2,7 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisNodeAddress } from '../redis';
 import { startRedis, type RedisServer } from './redis-server';
 import type { RedisTopologyConnection } from './redis-topology.types';
-import { RedisServerGroup } from './topology.helpers';
+import { RedisServerGroup, waitUntil } from './topology.helpers';
 import { sleep } from '../core/deadline';
 
 /** Options of {@link startSentinelGroup}. */
@@ -75,10 +75,15 @@ export class RedisSentinelGroup extends RedisServerGroup {
    * @throws Error when the sentinels do not agree on a new master within `timeoutMs`
    */
   async waitForFailover(previous: RedisServer, timeoutMs = 30_000): Promise<RedisServer> {
-    return this.waitFor(timeoutMs, 'agree on a new master', async () => {
-      const master = await this.agreedMaster();
-      return master && master !== previous ? master : undefined;
-    });
+    return waitUntil(
+      async () => {
+        const master = await this.agreedMaster();
+        return master !== previous && master;
+      },
+      timeoutMs,
+      `the Sentinel group "${this.name}" did not agree on a new master`,
+      100,
+    );
   }
 
   /**
@@ -91,18 +96,23 @@ export class RedisSentinelGroup extends RedisServerGroup {
    * @throws Error when the group does not settle within `timeoutMs`
    */
   async waitSettled(timeoutMs = 30_000): Promise<{ master: RedisServer; replica: RedisServer }> {
-    return this.waitFor(timeoutMs, 'settle', async () => {
-      const master = await this.agreedMaster();
-      const replica = this.servers.find((s) => s !== master);
-      if (!master || !replica || !master.running || master.paused || !replica.running || replica.paused) return;
-      const [masterInfo, replicaInfo] = await Promise.all([master, replica].map((s) => replicationInfo(s)));
-      const synced =
-        /role:master/.test(masterInfo) &&
-        /role:slave/.test(replicaInfo) &&
-        new RegExp(`master_port:${master.port}\\b`).test(replicaInfo) &&
-        /master_link_status:up/.test(replicaInfo);
-      return synced ? { master, replica } : undefined;
-    });
+    return waitUntil(
+      async () => {
+        const master = await this.agreedMaster();
+        const replica = this.servers.find((s) => s !== master);
+        if (!master || !replica || !master.running || master.paused || !replica.running || replica.paused) return;
+        const [masterInfo, replicaInfo] = await Promise.all([master, replica].map((s) => replicationInfo(s)));
+        const synced =
+          /role:master/.test(masterInfo) &&
+          /role:slave/.test(replicaInfo) &&
+          new RegExp(`master_port:${master.port}\\b`).test(replicaInfo) &&
+          /master_link_status:up/.test(replicaInfo);
+        return synced && { master, replica };
+      },
+      timeoutMs,
+      `the Sentinel group "${this.name}" did not settle`,
+      100,
+    );
   }
 
   /** The master every running, unfrozen sentinel names, or undefined while they differ (or none answers). */
@@ -112,18 +122,6 @@ export class RedisSentinelGroup extends RedisServerGroup {
     );
     const first = named[0];
     return first && named.every((m) => m === first) ? first : undefined;
-  }
-
-  /** Polls `probe` every 100 ms until it gives a value; throws after `timeoutMs`. */
-  private async waitFor<T>(timeoutMs: number, what: string, probe: () => Promise<T | undefined>): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline)
-        throw new Error(`the Sentinel group "${this.name}" did not ${what} within ${timeoutMs} ms`);
-      await sleep(100);
-    }
   }
 
   /** The server one sentinel names as master, or undefined when it does not answer. */

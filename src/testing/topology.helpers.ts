@@ -1,6 +1,26 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { RedisServer } from './redis-server';
 import type { RedisRestartOptions, RedisTopology, RedisTopologyConnection } from './redis-topology.types';
+import { sleep } from '../core/deadline';
+
+/**
+ * Polls `probe` every `everyMs` until it gives a value other than `false` or `undefined` (a probe that throws gives
+ * none), and resolves with it; throws `<what> within <timeoutMs> ms` after `timeoutMs`.
+ */
+export async function waitUntil<T>(
+  probe: () => Promise<T | false | undefined>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
+    await sleep(everyMs);
+  }
+}
 
 /** Runs `fn` on a fresh admin connection to each server, in parallel, and closes the connections. */
 export async function eachServer<T>(
