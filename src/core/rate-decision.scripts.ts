@@ -9,6 +9,20 @@ import { defineScript } from './lua-script';
  */
 
 /**
+ * Lua for both fixed windows: sets `ttl` to the ms left in the window of counter KEYS[1], which the call just raised to
+ * `hits` by `added`. A counter just created (`hits == added`), or one without an expiry, gets the window length
+ * (ARGV[1]) as its expiry, without a PTTL read for the new one.
+ */
+function windowTtl(added: string): string {
+  return `local ttl = -1
+if hits ~= ${added} then ttl = redis.call('PTTL', KEYS[1]) end
+if ttl < 0 then
+  ttl = tonumber(ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ttl)
+end`;
+}
+
+/**
  * Fixed window in limiter mode (refused calls cost nothing, no block: rate limits, the login throttle): a counter
  * anchored at the first call, expiring `windowMs` after it was created. One key, counted first: an `INCRBY`, taken
  * back with `DECRBY` only when refused, and no `PTTL` for a counter just created.
@@ -23,12 +37,7 @@ export const FIXED_WINDOW = defineScript({
 local cost = tonumber(ARGV[3])
 local hits = redis.call('INCRBY', KEYS[1], cost)
 -- hits == cost: the counter was just created (cost <= limit, so a refused call never leaves a counter at 0)
-local ttl = -1
-if hits ~= cost then ttl = redis.call('PTTL', KEYS[1]) end
-if ttl < 0 then
-  ttl = tonumber(ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], ttl)
-end
+${windowTtl('cost')}
 if hits > tonumber(ARGV[2]) then
   return string.format('0 %d %d %d', redis.call('DECRBY', KEYS[1], cost), ttl, ttl)
 end
@@ -53,12 +62,7 @@ if blockTtl > 0 then
   return string.format('0 %d %d %d', count, math.max(redis.call('PTTL', KEYS[1]), 0), blockTtl)
 end
 local hits = redis.call('INCR', KEYS[1])
-local ttl = -1
-if hits ~= 1 then ttl = redis.call('PTTL', KEYS[1]) end
-if ttl < 0 then
-  ttl = tonumber(ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], ttl)
-end
+${windowTtl('1')}
 if hits > tonumber(ARGV[2]) then
   local blockMs = tonumber(ARGV[3])
   if blockMs > 0 then
