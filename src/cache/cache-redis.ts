@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { deadlines, SweptCommand } from '../core/deadline-sweeper';
 import { OutageBreaker, type OutageStats } from '../core/outage-breaker';
-import { batchWritesThisTick } from '../core/tick-writes';
+import { batchWritesThisTick, hasCommandsInFlight } from '../core/tick-writes';
 import type { RedisClient } from '../redis/redis.options';
 import { RedisService } from '../redis/redis.service';
 import { CACHE_MODULE_OPTIONS } from './cache.constants';
@@ -49,7 +49,8 @@ export class CacheRedis {
   /**
    * The hot path: one single-key command (`get`, `set`...) as one ioredis `Command` on the shared deadline sweeper,
    * with no wrapper promise and no timer of its own (not even the client's `commandTimeout`), written to the socket
-   * together with the other commands of this tick (the first 8 at once, the rest in one `writev`), its reply (or
+   * together with the other commands of this tick while others are in flight (the first 8 at once, the rest in one
+   * `writev`; a command sent alone is written at once), its reply (or
    * {@link UNAVAILABLE}) passed through `map` in the same step. Never rejects for a Redis problem.
    * @param timeoutMs bound in milliseconds
    */
@@ -60,7 +61,7 @@ export class CacheRedis {
     map: (reply: OrUnavailable<T>) => R,
   ): Promise<R> {
     if (!this.breaker.allow(this.client)) return Promise.resolve(map(UNAVAILABLE));
-    batchWritesThisTick(this.client, 'first-8');
+    if (hasCommandsInFlight(this.client)) batchWritesThisTick(this.client, 'first-8');
     const reply = deadlines.send<T>(this.client, new SweptCommand(name, args, { replyEncoding: 'utf8' }), timeoutMs);
     return reply.then(
       (value) => {
@@ -86,13 +87,13 @@ export class CacheRedis {
 
   /**
    * `op` (any number of commands: a pipeline, parallel GETs, a script) bounded by a ticket of the shared sweeper,
-   * written together with the other commands of this tick.
+   * written together with the other commands of this tick while others are in flight.
    * A bad key or value ({@link CacheKeyError}, {@link CacheSerializationError}) still rejects: it is the caller's
    * error, not Redis failing.
    */
   private run<T>(op: () => Promise<T>, timeoutMs: number): Promise<OrUnavailable<T>> {
     if (!this.breaker.allow(this.client)) return Promise.resolve(UNAVAILABLE);
-    batchWritesThisTick(this.client, 'first-8');
+    if (hasCommandsInFlight(this.client)) batchWritesThisTick(this.client, 'first-8');
     const started = op(); // may throw synchronously (bad input): the caller's async function turns it into a rejection
     return new Promise<OrUnavailable<T>>((resolve, reject) => {
       const ticket = deadlines.ticket(timeoutMs, (err) => {

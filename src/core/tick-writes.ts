@@ -72,3 +72,12 @@ export function batchWritesThisTick(client: RedisClient, schedule: TickWriteSche
     cork((client as Redis).stream, schedule);
   }
 }
+
+/**
+ * Whether the client's connection has commands awaiting replies. A caller batches its command with the tick's other
+ * writes ({@link batchWritesThisTick}) only then: a command sent alone is written at once, since corking it would
+ * only delay it to the end of the tick. A Cluster always counts as busy (its node connections are not checked).
+ */
+export function hasCommandsInFlight(client: RedisClient): boolean {
+  return client.isCluster || (client as Redis).commandQueue.length > 0;
+}

@@ -1,19 +1,18 @@
 import { Command, type Cluster, type Redis } from 'ioredis';
-import { batchWritesThisTick, deadlines, SweptCommand, type LuaArg, type LuaScript } from '../core';
+import {
+  batchWritesThisTick,
+  deadlines,
+  hasCommandsInFlight,
+  SweptCommand,
+  type LuaArg,
+  type LuaScript,
+} from '../core';
 import type { RedisClient } from '../redis';
 
 /** The `commandTimeout` of a client (a Cluster: of its node connections), in milliseconds, if it has one. */
 function commandTimeoutOf(client: RedisClient): number | undefined {
   const options = client.isCluster ? (client as Cluster).options.redisOptions : (client as Redis).options;
   return options?.commandTimeout;
-}
-
-/**
- * Whether the client's connection has commands awaiting replies: then a new command waits for the end of the tick to
- * leave with the others (one `writev`); alone it is written at once. A Cluster always batches.
- */
-function othersInFlight(client: RedisClient): boolean {
-  return client.isCluster || (client as Redis).commandQueue.length > 0;
 }
 
 /**
@@ -32,14 +31,14 @@ export class LockCommands {
 
   /** Runs `script` (EVALSHA, EVAL when Redis does not have it yet); resolves its reply. */
   script<T>(script: LuaScript, keys: readonly string[], args: readonly LuaArg[]): Promise<T> {
-    if (othersInFlight(this.client)) batchWritesThisTick(this.client);
+    if (hasCommandsInFlight(this.client)) batchWritesThisTick(this.client);
     return script.run<T>(this.client, keys, args, this.timeoutMs);
   }
 
   /** Sends one plain command (`name`, e.g. `set`, with `args`); resolves its reply, strings as UTF-8. */
   command<T>(name: string, args: LuaArg[]): Promise<T> {
     const client = this.client;
-    if (othersInFlight(client)) batchWritesThisTick(client);
+    if (hasCommandsInFlight(client)) batchWritesThisTick(client);
     if (this.timeoutMs !== undefined) {
       return deadlines.send<T>(client, new SweptCommand(name, args, { replyEncoding: 'utf8' }), this.timeoutMs);
     }
