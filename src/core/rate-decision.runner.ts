@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { OutageBreaker } from './outage-breaker';
 import type { LuaArg, LuaScript } from './lua-script';
-import { batchWritesThisTick } from './tick-writes';
+import { batchWritesThisTick, hasCommandsInFlight } from './tick-writes';
 import { RedisUnavailableError, toRedisUnavailable } from '../redis/redis.errors';
 import type { RedisClient } from '../redis/redis.options';
 import { parseDecisionReply, type DecisionReply } from './rate-decision';
@@ -27,9 +27,6 @@ export interface DecisionRunnerOptions {
 export class DecisionRunner {
   /** Outage state: one log line when Redis starts failing and one when it is back. */
   readonly breaker: OutageBreaker;
-  /** Decisions sent and not answered yet. */
-  private inFlight = 0;
-
   /**
    * @param client the client the decisions run on (asked per decision: it may be replaced on reconnect)
    * @param options see {@link DecisionRunnerOptions}
@@ -55,7 +52,8 @@ export class DecisionRunner {
   /**
    * The script's reply, or the `RedisUnavailableError` that kept Redis from deciding (not connected, an error, no
    * answer within `timeoutMs`: a `RedisTimeoutError`). While other decisions are in flight (concurrent callers), the
-   * command leaves with the other writes of this tick (one `writev`); alone, it is written at once.
+   * command leaves with the other writes of this tick (one `writev`); alone, it is written at once
+   * ({@link hasCommandsInFlight}).
    * @throws what is not Redis being unavailable (a script error)
    */
   run(
@@ -68,8 +66,7 @@ export class DecisionRunner {
     if (!this.breaker.allow(client)) {
       return Promise.resolve(new RedisUnavailableError(`Redis client is ${client.status}`));
     }
-    if (this.inFlight > 0) batchWritesThisTick(client);
-    this.inFlight++;
+    if (hasCommandsInFlight(client)) batchWritesThisTick(client);
     return script.runThen<string, DecisionReply | RedisUnavailableError>(
       client,
       keys,
@@ -81,13 +78,11 @@ export class DecisionRunner {
   }
 
   private readonly answered = (reply: string): DecisionReply => {
-    this.inFlight--;
     this.breaker.success();
     return parseDecisionReply(reply);
   };
 
   private readonly failed = (err: unknown): RedisUnavailableError => {
-    this.inFlight--;
     const unavailable = toRedisUnavailable(err, 'Could not decide a rate limit');
     if (!(unavailable instanceof RedisUnavailableError)) throw err;
     this.breaker.failure(unavailable);
