@@ -15,7 +15,8 @@
  *
  * One feature at a time is set up (bench/peers/<feature>.peer.ts), measured and torn down. Targets: ratio >= 1.0,
  * messaging rows >= 3.0 (transport vs Transport.REDIS: emit 2.0, send 1.5, p99 <= 1.0), rate-limit decisions >= 1.1,
- * memory <= 1.0. Prints one table and writes bench/results/peers.json. A missed target is reported as FAIL but exits
+ * memory <= 1.0. Prints one table, then the ceilings (the same round trips sent bare on our client, vs the peer:
+ * what no implementation could beat), and writes bench/results/peers.json. A missed target is reported as FAIL but exits
  * 0, unless BENCH_STRICT=1 (then it exits 1); an error always exits 1.
  * BENCH_CPU_PLACEMENT (bench/support/cpu-placement.ts): by default the bench runs on core 0 and redis-server on core 1
  * (`split`), so the scheduler cannot move Redis between runs; `shared` or `free` for the other placements.
@@ -29,7 +30,7 @@ import { writeReport, type BenchOptions, type BenchReport, type BenchRow } from 
 import { cachePeers } from './peers/cache.peer';
 import { delayedPeers } from './peers/delayed.peer';
 import { lockPeers } from './peers/lock.peer';
-import { measureCase, printPeerTable, type PeerGroup, type PeerRow } from './peers/peer-suite';
+import { measureCase, measureCeiling, printPeerTable, type PeerGroup, type PeerRow } from './peers/peer-suite';
 import { pubsubPeers } from './peers/pubsub.peer';
 import { ratelimitPeers } from './peers/ratelimit.peer';
 import { sessionPeers } from './peers/session.peer';
@@ -63,6 +64,7 @@ async function main(): Promise<number> {
   const placement = placeCpus(server.pid ? cpuPlacementFromEnv() : 'free', server.pid ?? 0);
   console.log(`peers: ${placement.description}`);
   const rows: PeerRow[] = [];
+  const ceilings: PeerRow[] = [];
   try {
     for (const group of GROUPS) {
       if (only && !only.includes(group.name)) continue;
@@ -71,6 +73,7 @@ async function main(): Promise<number> {
       try {
         for (const c of setup.cases) rows.push(await measureCase(group.name, c, options));
         rows.push(...((await setup.measured?.()) ?? []));
+        for (const c of setup.ceilings ?? []) ceilings.push(await measureCeiling(group.name, c, options));
       } finally {
         await setup.teardown();
       }
@@ -87,7 +90,14 @@ async function main(): Promise<number> {
       `${seconds} s in all; Node ${process.version}, ${cpus().length} cores, ${placement.description}, ` +
       `load average ${load.join(' ')}`,
   );
-  const report: BenchReport & { loadAverage: string[]; cpuPlacement: string; rows: PeerRow[] } = {
+  if (ceilings.length > 0) {
+    printPeerTable(
+      ceilings,
+      'ceilings: the same round trips sent bare on our client / the peer (the most any implementation doing that ' +
+        'Redis work can score)',
+    );
+  }
+  const report: BenchReport & { loadAverage: string[]; cpuPlacement: string; rows: PeerRow[]; ceilings: PeerRow[] } = {
     name: 'peers',
     durationMs,
     concurrency: options.concurrency,
@@ -105,6 +115,7 @@ async function main(): Promise<number> {
       ...(r.pass === null ? {} : { pass: r.pass }),
     })),
     rows,
+    ceilings,
   };
   console.log(`\nwrote ${writeReport(report)}`);
   const failed = rows.filter((r) => r.pass === false);

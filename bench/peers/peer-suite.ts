@@ -59,10 +59,29 @@ export interface PeerRow {
   pass: boolean | null;
 }
 
+/**
+ * A ceiling: the same round trips as one of our rows, sent bare on our client (no library code around them), against
+ * the peer's call. It is the most any implementation that needs those round trips and that Redis work can score
+ * against the peer, so a row close to its ceiling has nothing left to win on the client. Printed after the table,
+ * never judged.
+ */
+export interface PeerCeiling {
+  /** What the bare side sends, and the peer's call, e.g. `EVALSHA of a one-key INCR / increment`. */
+  case: string;
+  /** Concurrent callers. */
+  callers: number;
+  /** The bare round trip(s) on our client. */
+  bare: BenchOp;
+  /** One call through the peer. */
+  peer: BenchOp;
+}
+
 /** What a feature's setup returns. */
 export interface PeerGroupSetup {
   /** Rows measured by the shared runner, in order. */
   cases: PeerCase[];
+  /** Ceilings measured after the cases (see {@link PeerCeiling}). */
+  ceilings?: PeerCeiling[];
   /** Rows measured another way (HTTP with autocannon, memory), run after the cases. */
   measured?: () => Promise<PeerRow[]>;
   /** Closes what the setup opened (apps, clients; not the server). */
@@ -115,6 +134,23 @@ export async function measureCase(group: string, c: PeerCase, options: Required<
   };
 }
 
+/** Measures one ceiling (peer = baseline, bare = subject) and returns it as a row without a verdict. */
+export async function measureCeiling(group: string, c: PeerCeiling, options: Required<BenchOptions>): Promise<PeerRow> {
+  const row = await measurePair({ case: c.case, baseline: c.peer, subject: c.bare, concurrency: c.callers }, options);
+  return {
+    group,
+    case: c.case,
+    callers: String(c.callers),
+    ours: row.opsPerSec,
+    peer: row.baselineOpsPerSec,
+    unit: 'ops/s',
+    ratio: row.ratio,
+    target: 0,
+    better: 'higher',
+    pass: null,
+  };
+}
+
 /** A row for a comparison measured outside the shared runner; `ratio` is ours / peer. */
 export function peerRow(
   fields: Omit<PeerRow, 'pass' | 'ratio' | 'better'> & { ratio: number; better?: Better },
@@ -156,7 +192,9 @@ export function printPeerTable(rows: PeerRow[], header: string): void {
     num(r.peer),
     r.unit,
     r.ratio === null ? '-' : r.ratio.toFixed(2),
-    `${r.better === 'higher' ? '>=' : '<='} ${r.target.toFixed(1)} ${r.pass === null ? 'PENDING' : r.pass ? 'PASS' : 'FAIL'}`,
+    r.target === 0
+      ? 'ceiling'
+      : `${r.better === 'higher' ? '>=' : '<='} ${r.target.toFixed(1)} ${r.pass === null ? 'PENDING' : r.pass ? 'PASS' : 'FAIL'}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]) => c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ');
