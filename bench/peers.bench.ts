@@ -93,8 +93,8 @@ async function main(): Promise<number> {
   if (ceilings.length > 0) {
     printPeerTable(
       ceilings,
-      'ceilings: the same round trips sent bare on our client / the peer (the most any implementation doing that ' +
-        'Redis work can score)',
+      'ceilings: the same round trips sent bare on a plain ioredis client / the peer (the most any implementation ' +
+        'doing that Redis work can score)',
     );
   }
   const report: BenchReport & { loadAverage: string[]; cpuPlacement: string; rows: PeerRow[]; ceilings: PeerRow[] } = {
