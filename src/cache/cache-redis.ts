@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { deadlines, SweptCommand } from '../core/deadline-sweeper';
 import { OutageBreaker, type OutageStats } from '../core/outage-breaker';
-import { batchWritesThisTick, hasCommandsInFlight } from '../core/tick-writes';
+import { batchWritesWhileBusy } from '../core/tick-writes';
 import type { RedisClient } from '../redis/redis.options';
 import { RedisService } from '../redis/redis.service';
 import { CACHE_MODULE_OPTIONS } from './cache.constants';
@@ -61,7 +61,7 @@ export class CacheRedis {
     map: (reply: OrUnavailable<T>) => R,
   ): Promise<R> {
     if (!this.breaker.allow(this.client)) return Promise.resolve(map(UNAVAILABLE));
-    if (hasCommandsInFlight(this.client)) batchWritesThisTick(this.client, 'first-8');
+    batchWritesWhileBusy(this.client, 'first-8');
     const reply = deadlines.send<T>(this.client, new SweptCommand(name, args, { replyEncoding: 'utf8' }), timeoutMs);
     return reply.then(
       (value) => {
@@ -93,7 +93,7 @@ export class CacheRedis {
    */
   private run<T>(op: () => Promise<T>, timeoutMs: number): Promise<OrUnavailable<T>> {
     if (!this.breaker.allow(this.client)) return Promise.resolve(UNAVAILABLE);
-    if (hasCommandsInFlight(this.client)) batchWritesThisTick(this.client, 'first-8');
+    batchWritesWhileBusy(this.client, 'first-8');
     const started = op(); // may throw synchronously (bad input): the caller's async function turns it into a rejection
     return new Promise<OrUnavailable<T>>((resolve, reject) => {
       const ticket = deadlines.ticket(timeoutMs, (err) => {

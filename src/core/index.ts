@@ -6,7 +6,7 @@
  */
 export { sleep, withTimeout, settleWithin, type SleepOptions } from './deadline';
 export { DeadlineSweeper, DeadlineTicket, SweptCommand, deadlines, type Expirable } from './deadline-sweeper';
-export { batchWritesThisTick, hasCommandsInFlight, type TickWriteSchedule } from './tick-writes';
+export { batchWritesThisTick, batchWritesWhileBusy, type TickWriteSchedule } from './tick-writes';
 export { OutageBreaker, type OutageBreakerOptions, type OutageLogger, type OutageStats } from './outage-breaker';
 export { OptionChecker, check, type NumberBounds, type OptionErrorFactory } from './option-checker';
 export { LuaScript, defineScript, type LuaArg, type LuaScriptDefinition } from './lua-script';

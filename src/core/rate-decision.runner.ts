@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { OutageBreaker } from './outage-breaker';
 import type { LuaArg, LuaScript } from './lua-script';
-import { batchWritesThisTick, hasCommandsInFlight } from './tick-writes';
+import { batchWritesWhileBusy } from './tick-writes';
 import { RedisUnavailableError, toRedisUnavailable } from '../redis/redis.errors';
 import type { RedisClient } from '../redis/redis.options';
 import { parseDecisionReply, type DecisionReply } from './rate-decision';
@@ -53,7 +53,7 @@ export class DecisionRunner {
    * The script's reply, or the `RedisUnavailableError` that kept Redis from deciding (not connected, an error, no
    * answer within `timeoutMs`: a `RedisTimeoutError`). While other decisions are in flight (concurrent callers), the
    * command leaves with the other writes of this tick (one `writev`); alone, it is written at once
-   * ({@link hasCommandsInFlight}).
+   * ({@link batchWritesWhileBusy}).
    * @throws what is not Redis being unavailable (a script error)
    */
   run(
@@ -66,7 +66,7 @@ export class DecisionRunner {
     if (!this.breaker.allow(client)) {
       return Promise.resolve(new RedisUnavailableError(`Redis client is ${client.status}`));
     }
-    if (hasCommandsInFlight(client)) batchWritesThisTick(client);
+    batchWritesWhileBusy(client);
     return script.runThen<string, DecisionReply | RedisUnavailableError>(
       client,
       keys,

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { RedisClient } from '../redis/redis.options';
-import { batchWritesThisTick } from './tick-writes';
+import { batchWritesThisTick, batchWritesWhileBusy } from './tick-writes';
 
 /** A socket stand-in that records each write it makes (one `_writev` for many corked chunks). */
 function recordingSocket() {
@@ -89,5 +89,25 @@ describe('batchWritesThisTick', () => {
     await tick();
     expect(one.writes).toEqual([['1a', '1b']]);
     expect(two.writes).toEqual([['2a']]);
+  });
+});
+
+describe('batchWritesWhileBusy', () => {
+  it('writes a command at once while nothing is in flight, and batches it once replies are awaited', async () => {
+    const { stream, writes } = recordingSocket();
+    const commandQueue: string[] = [];
+    const client = { isCluster: false, stream, commandQueue } as unknown as RedisClient;
+    const send = (cmd: string) => {
+      batchWritesWhileBusy(client);
+      stream.write(cmd);
+      commandQueue.push(cmd); // ioredis queues a written command until its reply
+    };
+    send('alone');
+    expect(writes).toEqual([['alone']]); // not corked: written before the tick ends
+    send('b');
+    send('c');
+    expect(writes).toEqual([['alone']]); // 'alone' awaits its reply: the others wait for the end of the tick
+    await tick();
+    expect(writes).toEqual([['alone'], ['b', 'c']]);
   });
 });

@@ -74,10 +74,19 @@ export function batchWritesThisTick(client: RedisClient, schedule: TickWriteSche
 }
 
 /**
- * Whether the client's connection has commands awaiting replies. A caller batches its command with the tick's other
- * writes ({@link batchWritesThisTick}) only then: a command sent alone is written at once, since corking it would
- * only delay it to the end of the tick. A Cluster always counts as busy (its node connections are not checked).
+ * Whether the client's connection has commands awaiting replies. A Cluster always counts as busy (its node
+ * connections are not checked).
  */
-export function hasCommandsInFlight(client: RedisClient): boolean {
+function hasCommandsInFlight(client: RedisClient): boolean {
   return client.isCluster || (client as Redis).commandQueue.length > 0;
+}
+
+/**
+ * {@link batchWritesThisTick}, but only while the client's connection has commands awaiting replies (concurrent
+ * callers): a single command sent alone is written at once, since corking it would only hold it until the end of the
+ * tick, in series with its caller's round trip. For hot paths that send one command per call (cache, locks, rate
+ * decisions); a batcher that sends many commands at once calls {@link batchWritesThisTick} itself.
+ */
+export function batchWritesWhileBusy(client: RedisClient, schedule: TickWriteSchedule = 'every-8'): void {
+  if (hasCommandsInFlight(client)) batchWritesThisTick(client, schedule);
 }

@@ -1,12 +1,5 @@
 import { Command, type Cluster, type Redis } from 'ioredis';
-import {
-  batchWritesThisTick,
-  deadlines,
-  hasCommandsInFlight,
-  SweptCommand,
-  type LuaArg,
-  type LuaScript,
-} from '../core';
+import { batchWritesWhileBusy, deadlines, SweptCommand, type LuaArg, type LuaScript } from '../core';
 import type { RedisClient } from '../redis';
 
 /** The `commandTimeout` of a client (a Cluster: of its node connections), in milliseconds, if it has one. */
@@ -31,14 +24,14 @@ export class LockCommands {
 
   /** Runs `script` (EVALSHA, EVAL when Redis does not have it yet); resolves its reply. */
   script<T>(script: LuaScript, keys: readonly string[], args: readonly LuaArg[]): Promise<T> {
-    if (hasCommandsInFlight(this.client)) batchWritesThisTick(this.client);
+    batchWritesWhileBusy(this.client);
     return script.run<T>(this.client, keys, args, this.timeoutMs);
   }
 
   /** Sends one plain command (`name`, e.g. `set`, with `args`); resolves its reply, strings as UTF-8. */
   command<T>(name: string, args: LuaArg[]): Promise<T> {
     const client = this.client;
-    if (hasCommandsInFlight(client)) batchWritesThisTick(client);
+    batchWritesWhileBusy(client);
     if (this.timeoutMs !== undefined) {
       return deadlines.send<T>(client, new SweptCommand(name, args, { replyEncoding: 'utf8' }), this.timeoutMs);
     }
