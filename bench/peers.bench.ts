@@ -15,8 +15,8 @@
  *
  * One feature at a time is set up (bench/peers/<feature>.peer.ts), measured and torn down. Targets: ratio >= 1.0,
  * messaging rows >= 3.0 (transport vs Transport.REDIS: emit 2.0, send 1.5, p99 <= 1.0), rate-limit decisions >= 1.1,
- * memory <= 1.0. Prints one table, then the ceilings (the same round trips sent bare on our client, vs the peer:
- * what no implementation could beat), and writes bench/results/peers.json. A missed target is reported as FAIL but exits
+ * memory <= 1.0. Prints one table, then the ceilings (the same round trips sent bare on a plain ioredis client, vs
+ * the peer: what no implementation could beat), and writes bench/results/peers.json. A missed target is reported as FAIL but exits
  * 0, unless BENCH_STRICT=1 (then it exits 1); an error always exits 1.
  * BENCH_CPU_PLACEMENT (bench/support/cpu-placement.ts): by default the bench runs on core 0 and redis-server on core 1
  * (`split`), so the scheduler cannot move Redis between runs; `shared` or `free` for the other placements.

@@ -60,8 +60,8 @@ export interface PeerRow {
 }
 
 /**
- * A ceiling: the same round trips as one of our rows, sent bare on our client (no library code around them), against
- * the peer's call. It is the most any implementation that needs those round trips and that Redis work can score
+ * A ceiling: the same round trips as one of our rows, sent bare on a plain ioredis client (no library code around
+ * them), against the peer's call. It is the most any implementation that needs those round trips and that Redis work can score
  * against the peer, so a row close to its ceiling has nothing left to win on the client. Printed after the table,
  * never judged.
  */
@@ -70,7 +70,7 @@ export interface PeerCeiling {
   case: string;
   /** Concurrent callers. */
   callers: number;
-  /** The bare round trip(s) on our client. */
+  /** The bare round trip(s) on a plain ioredis client. */
   bare: BenchOp;
   /** One call through the peer. */
   peer: BenchOp;
@@ -134,6 +134,9 @@ export async function measureCase(group: string, c: PeerCase, options: Required<
   };
 }
 
+/** The `target` of a ceiling's row: none (the table shows `ceiling`, and the row is never judged). */
+const CEILING_TARGET = 0;
+
 /** Measures one ceiling (peer = baseline, bare = subject) and returns it as a row without a verdict. */
 export async function measureCeiling(group: string, c: PeerCeiling, options: Required<BenchOptions>): Promise<PeerRow> {
   const row = await measurePair({ case: c.case, baseline: c.peer, subject: c.bare, concurrency: c.callers }, options);
@@ -145,7 +148,7 @@ export async function measureCeiling(group: string, c: PeerCeiling, options: Req
     peer: row.baselineOpsPerSec,
     unit: 'ops/s',
     ratio: row.ratio,
-    target: 0,
+    target: CEILING_TARGET,
     better: 'higher',
     pass: null,
   };
@@ -192,7 +195,7 @@ export function printPeerTable(rows: PeerRow[], header: string): void {
     num(r.peer),
     r.unit,
     r.ratio === null ? '-' : r.ratio.toFixed(2),
-    r.target === 0
+    r.target === CEILING_TARGET
       ? 'ceiling'
       : `${r.better === 'higher' ? '>=' : '<='} ${r.target.toFixed(1)} ${r.pass === null ? 'PENDING' : r.pass ? 'PASS' : 'FAIL'}`,
   ]);
